@@ -1,0 +1,5 @@
+"""Allows `python -m policygen`."""
+
+from policygen.cli import main
+
+main()

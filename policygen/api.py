@@ -1,0 +1,95 @@
+"""The library's entry points: the steps load -> scan -> requirements -> generate, strung together."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from policygen.errors import Location
+from policygen.generate import Policy, generate_documented
+from policygen.load import load_document
+from policygen.load.asl import StateMachine, state_machine_from_asl
+from policygen.requirements import needs_of
+from policygen.scan import BatchTask, scan
+from policygen.target import Target, resolve_target
+
+# REFERENCE.md §6: IAM counts a policy's characters without whitespace.
+MANAGED_POLICY_LIMIT = 6_144
+INLINE_POLICIES_LIMIT = 10_240
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know; the output is still correct and complete."""
+
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+@dataclass(frozen=True)
+class Generated:
+    policy: Policy
+    target: Target
+    tasks: tuple[BatchTask, ...]
+    warnings: tuple[Notice, ...]
+
+
+def load_state_machines(paths: Iterable[str]) -> list[StateMachine]:
+    return [state_machine_from_asl(load_document(path)) for path in paths]
+
+
+def _known_batch_actions() -> frozenset[str]:
+    from policygen import catalog
+
+    return catalog.action_names("batch")
+
+
+def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
+    known = _known_batch_actions()
+    return [task for machine in machines for task in scan(machine, known)]
+
+
+def generate_policy(
+    tasks: Iterable[BatchTask],
+    region: str | None = None,
+    account: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    source_names: Iterable[str] = (),
+) -> Generated:
+    """The documented policy for `tasks`, with the warnings a reviewer needs."""
+    tasks = tuple(tasks)
+    warnings: list[Notice] = []
+    if not tasks:
+        names = ", ".join(source_names) or "the input"
+        warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
+    target = resolve_target(tasks, region, account, environment or {})
+    needs = [need for task in tasks for need in needs_of(task)]
+    for task in tasks:
+        if task.dynamic_tags is not None and task.action == "batch:SubmitJob":
+            warnings.append(
+                Notice(
+                    f"state {task.path!r}: which tags the job gets is only known at run time "
+                    f"({task.dynamic_tags.field}: {task.dynamic_tags.text}); allowing batch:TagResource on "
+                    "job/* in case it sends any",
+                    Location(task.file, pointer=task.dynamic_tags.pointer),
+                )
+            )
+    policy = generate_documented(needs, target)
+    warnings.extend(_size_warnings(policy))
+    return Generated(policy, target, tasks, tuple(warnings))
+
+
+def _size_warnings(policy: Policy) -> list[Notice]:
+    size = sum(1 for char in json.dumps(policy.to_json()) if not char.isspace())
+    if size <= MANAGED_POLICY_LIMIT:
+        return []
+    return [
+        Notice(
+            f"the policy has {size:,} characters (whitespace not counted): more than the {MANAGED_POLICY_LIMIT:,} "
+            f"of a managed policy" + (f" and the {INLINE_POLICIES_LIMIT:,} of a role's inline policies" if size > INLINE_POLICIES_LIMIT else "")
+        )
+    ]

@@ -1,0 +1,49 @@
+"""The error types policygen raises, each carrying where in the input the problem is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is: a file, and a line/column or a JSON pointer when known."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        if self.pointer is not None:
+            text += f" (at {self.pointer or '/'})"
+        return text
+
+
+class PolicygenError(Exception):
+    """An error in the user's input or arguments: rendered as one line, exit code 2."""
+
+    def __init__(self, message: str, location: Location | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class InputError(PolicygenError):
+    """A file that cannot be read or parsed, or a definition that is not what it should be."""
+
+
+class UsageError(PolicygenError):
+    """Arguments that do not fit together, or a value the policy needs that was not given."""

@@ -1,0 +1,137 @@
+"""JSON text -> data: a fast parse with duplicate-key detection, and a slower one that knows positions.
+
+The fast path is `json.loads` with a cheap pairs hook. Positions are only needed when something is
+reported, so the position-tracking parser runs lazily, on the same text, only then.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from functools import cached_property
+from json.decoder import scanstring
+from typing import Any
+
+from policygen.errors import InputError, Location
+from policygen.load.document import Document, escape_pointer_token
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = json.JSONDecoder()
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def parse_json(text: str, name: str) -> Document:
+    """Parse JSON text; duplicate keys and syntax errors are InputErrors with line and column."""
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno, error.colno)) from None
+    except _DuplicateKey as duplicate:
+        index = _PositionIndex(text)
+        pointer, offset = index.first_duplicate
+        line, column = index.line_column(offset)
+        raise InputError(
+            f"duplicate key {duplicate.key!r}: the second one would silently replace the first",
+            Location(name, line, column, pointer),
+        ) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", Location(name)) from None
+    index_holder: list[_PositionIndex] = []
+
+    def locate(pointer: str) -> tuple[int, int] | None:
+        if not index_holder:
+            index_holder.append(_PositionIndex(text))
+        return index_holder[0].locate(pointer)
+
+    return Document(name=name, format="json", data=data, locator=locate)
+
+
+class _PositionIndex:
+    """Offsets of every value (and of the key that names it) in a valid JSON text, by JSON pointer."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.offsets: dict[str, int] = {}
+        self.duplicates: list[tuple[str, int]] = []
+        self._value(_WHITESPACE.match(text, 0).end(), "")
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [match.end() for match in re.finditer("\n", self.text)]
+
+    @property
+    def first_duplicate(self) -> tuple[str, int]:
+        return min(self.duplicates, key=lambda item: item[1])
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def locate(self, pointer: str) -> tuple[int, int] | None:
+        offset = self.offsets.get(pointer)
+        return None if offset is None else self.line_column(offset)
+
+    def _value(self, position: int, pointer: str) -> int:
+        text = self.text
+        self.offsets.setdefault(pointer, position)
+        char = text[position]
+        if char == "{":
+            return self._object(position + 1, pointer)
+        if char == "[":
+            return self._array(position + 1, pointer)
+        if char == '"':
+            return scanstring(text, position + 1)[1]
+        return _SCALAR.raw_decode(text, position)[1]
+
+    def _object(self, position: int, pointer: str) -> int:
+        text = self.text
+        keys: set[str] = set()
+        position = _WHITESPACE.match(text, position).end()
+        if text[position] == "}":
+            return position + 1
+        while True:
+            key_start = position
+            key, position = scanstring(text, position + 1)
+            child = f"{pointer}/{escape_pointer_token(key)}"
+            if key in keys:
+                self.duplicates.append((child, key_start))
+            keys.add(key)
+            # The key's position stands for the member: that is where a reader looks.
+            self.offsets.setdefault(child, key_start)
+            position = _WHITESPACE.match(text, position).end() + 1  # the ':'
+            position = _WHITESPACE.match(text, position).end()
+            position = self._value(position, child)
+            position = _WHITESPACE.match(text, position).end()
+            if text[position] == "}":
+                return position + 1
+            position = _WHITESPACE.match(text, position + 1).end()  # after ','
+
+    def _array(self, position: int, pointer: str) -> int:
+        text = self.text
+        position = _WHITESPACE.match(text, position).end()
+        if text[position] == "]":
+            return position + 1
+        index = 0
+        while True:
+            position = self._value(position, f"{pointer}/{index}")
+            index += 1
+            position = _WHITESPACE.match(text, position).end()
+            if text[position] == "]":
+                return position + 1
+            position = _WHITESPACE.match(text, position + 1).end()

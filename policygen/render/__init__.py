@@ -1,0 +1,1 @@
+"""Renderers: policies and scan results -> text in the formats users ask for."""

@@ -1,0 +1,333 @@
+"""State machine definitions -> the Batch Task states in them, with what each state sends.
+
+Walks every state, through Parallel branches and Map processors (Iterator and ItemProcessor, inline
+and DISTRIBUTED), and records each Task whose Resource is a Batch integration (REFERENCE.md §1).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Iterator
+
+from policygen.errors import InputError
+from policygen.load.asl import StateMachine
+from policygen.load.document import escape_pointer_token
+
+JSONPATH = "JSONPath"
+JSONATA = "JSONata"
+
+_STATES_RESOURCE = re.compile(r"^arn:(?P<partition>[^:]*):states:::(?P<integration>.*)$")
+_KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
+_JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
+
+
+class Pattern(str, Enum):
+    """How a Task state calls Batch (REFERENCE.md §1)."""
+
+    REQUEST_RESPONSE = "request-response"
+    RUN_JOB = "run-job"
+    CALLBACK = "callback"
+    SDK = "sdk"
+
+
+class ValueKind(str, Enum):
+    STATIC = "static"  # written in the definition
+    DYNAMIC = "dynamic"  # known only at run time: a JSONPath/intrinsic (`.$` key) or a JSONata `{% %}`
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One value a state sends: the literal, or the expression that yields it at run time."""
+
+    kind: ValueKind
+    text: str
+    field: str  # the key as written in the state, e.g. "JobQueue.$"
+    pointer: str  # where it is in the document
+
+    @property
+    def is_static(self) -> bool:
+        return self.kind is ValueKind.STATIC
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    value: FieldValue
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """A Task state that calls AWS Batch, and the values it sends that permissions depend on."""
+
+    machine: str
+    file: str
+    path: str  # state names from the top, e.g. "Both/branch[0]/Per sample/Call variants"
+    pointer: str  # JSON pointer to the state in its document
+    resource: str
+    partition: str
+    pattern: Pattern
+    action: str  # the IAM action the call itself needs, e.g. "batch:SubmitJob"
+    query_language: str
+    job_queue: FieldValue | None = None
+    job_definition: FieldValue | None = None
+    share_identifier: FieldValue | None = None
+    tags: tuple[Tag, ...] = ()
+    # Set when the tags as a whole (or every argument) come from an expression: which tags are
+    # sent is unknown, so tag-on-create permissions may be needed.
+    dynamic_tags: FieldValue | None = None
+    consumable_resources: tuple[FieldValue, ...] = ()
+
+    @property
+    def sends_tags(self) -> bool:
+        return bool(self.tags) or self.dynamic_tags is not None
+
+
+def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> list[BatchTask]:
+    """Every Batch Task state of `machine`, in document order.
+
+    `batch_actions` are the known Batch API actions (IAM names, e.g. "DescribeJobs") that an
+    `aws-sdk:batch:` Resource may call; None skips that check.
+    """
+    definition = machine.definition
+    top_language = definition.get("QueryLanguage", JSONPATH)
+    _check_language(top_language, machine, machine.pointer + "/QueryLanguage")
+    walker = _Walker(machine, top_language, batch_actions)
+    return list(walker.states(definition, machine.pointer, ""))
+
+
+def _check_language(value: Any, machine: StateMachine, pointer: str) -> None:
+    if value not in (JSONPATH, JSONATA):
+        raise InputError(
+            f"QueryLanguage must be \"JSONPath\" or \"JSONata\", not {value!r}",
+            machine.document.location(pointer),
+        )
+
+
+class _Walker:
+    def __init__(self, machine: StateMachine, top_language: str, batch_actions: frozenset[str] | None):
+        self.machine = machine
+        self.top_language = top_language
+        self.batch_actions = batch_actions
+
+    def error(self, message: str, pointer: str) -> InputError:
+        return InputError(message, self.machine.document.location(pointer))
+
+    def states(self, container: Any, pointer: str, path: str) -> Iterator[BatchTask]:
+        """The Batch tasks in a definition-like object (one with "States")."""
+        if not isinstance(container, dict):
+            raise self.error("expected an object with \"States\"", pointer)
+        states = container.get("States")
+        if not isinstance(states, dict):
+            raise self.error("expected \"States\" to be an object of named states", pointer + "/States")
+        for name, state in states.items():
+            state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
+            state_path = f"{path}/{name}" if path else name
+            if not isinstance(state, dict):
+                raise self.error(f"state {name!r} must be an object", state_pointer)
+            yield from self.state(state, state_pointer, state_path)
+
+    def state(self, state: dict[str, Any], pointer: str, path: str) -> Iterator[BatchTask]:
+        kind = state.get("Type")
+        if kind == "Task":
+            task = self.task(state, pointer, path)
+            if task is not None:
+                yield task
+        elif kind == "Parallel":
+            branches = state.get("Branches")
+            if not isinstance(branches, list):
+                raise self.error("a Parallel state needs \"Branches\", a list", pointer + "/Branches")
+            for index, branch in enumerate(branches):
+                yield from self.states(branch, f"{pointer}/Branches/{index}", f"{path}/branch[{index}]")
+        elif kind == "Map":
+            # ItemProcessor (inline or DISTRIBUTED) replaced the older Iterator; both hold States.
+            for key in ("ItemProcessor", "Iterator"):
+                if key in state:
+                    yield from self.states(state[key], f"{pointer}/{key}", path)
+
+    def task(self, state: dict[str, Any], pointer: str, path: str) -> BatchTask | None:
+        resource = state.get("Resource")
+        if not isinstance(resource, str):
+            raise self.error("a Task state's \"Resource\" must be a string", pointer + "/Resource")
+        match = _STATES_RESOURCE.match(resource)
+        if match is None:
+            return None
+        integration = match["integration"]
+        if integration.startswith("batch:"):
+            pattern, action = self.optimized_pattern(integration, pointer, path)
+        elif integration.startswith("aws-sdk:batch:"):
+            pattern, action = Pattern.SDK, self.sdk_action(integration, pointer, path)
+        else:
+            return None
+        partition = match["partition"]
+        if partition not in _KNOWN_PARTITIONS:
+            raise self.error(
+                f"state {path!r}: unknown partition {partition!r} in {resource!r}; "
+                f"expected one of {', '.join(_KNOWN_PARTITIONS)}",
+                pointer + "/Resource",
+            )
+        language = state.get("QueryLanguage", self.top_language)
+        _check_language(language, self.machine, pointer + "/QueryLanguage")
+        arguments = _Arguments.of(state, language, pointer, self)
+        return BatchTask(
+            machine=self.machine.name,
+            file=self.machine.file,
+            path=path,
+            pointer=pointer,
+            resource=resource,
+            partition=partition,
+            pattern=pattern,
+            action=action,
+            query_language=language,
+            job_queue=arguments.string("JobQueue"),
+            job_definition=arguments.string("JobDefinition"),
+            share_identifier=arguments.string("ShareIdentifier"),
+            tags=arguments.tags(),
+            dynamic_tags=arguments.dynamic_tags(),
+            consumable_resources=arguments.consumable_resources(),
+        )
+
+    def optimized_pattern(self, integration: str, pointer: str, path: str) -> tuple[Pattern, str]:
+        patterns = {
+            "batch:submitJob": Pattern.REQUEST_RESPONSE,
+            "batch:submitJob.sync": Pattern.RUN_JOB,
+            "batch:submitJob.waitForTaskToken": Pattern.CALLBACK,
+        }
+        if integration not in patterns:
+            raise self.error(
+                f"state {path!r}: unknown Batch integration {integration!r}; expected batch:submitJob, "
+                "batch:submitJob.sync, batch:submitJob.waitForTaskToken or aws-sdk:batch:<apiAction>",
+                pointer + "/Resource",
+            )
+        return patterns[integration], "batch:SubmitJob"
+
+    def sdk_action(self, integration: str, pointer: str, path: str) -> str:
+        api_action = integration[len("aws-sdk:batch:"):]
+        # SDK integrations support Request Response and Wait for Callback, never .sync
+        # (Step Functions Developer Guide, "Discover service integration patterns").
+        if api_action.endswith(".waitForTaskToken"):
+            api_action = api_action[: -len(".waitForTaskToken")]
+        if not re.fullmatch(r"[a-z][A-Za-z0-9]*", api_action):
+            raise self.error(
+                f"state {path!r}: {integration!r} does not name a Batch API action in camelCase "
+                "(e.g. aws-sdk:batch:describeJobs); SDK integrations do not support .sync",
+                pointer + "/Resource",
+            )
+        # REFERENCE.md §2: the IAM action is the API action with its first letter upper-cased.
+        iam_name = api_action[0].upper() + api_action[1:]
+        if self.batch_actions is not None and iam_name not in self.batch_actions:
+            raise self.error(
+                f"state {path!r}: unknown Batch API action {api_action!r} in {integration!r}",
+                pointer + "/Resource",
+            )
+        return f"batch:{iam_name}"
+
+
+class _Arguments:
+    """The request a Task state sends: `Parameters` (JSONPath) or `Arguments` (JSONata)."""
+
+    def __init__(self, body: Any, language: str, pointer: str, walker: _Walker, whole: FieldValue | None):
+        self.body = body if isinstance(body, dict) else {}
+        self.language = language
+        self.pointer = pointer
+        self.walker = walker
+        self.whole = whole  # the arguments as one run-time expression
+
+    @classmethod
+    def of(cls, state: dict[str, Any], language: str, pointer: str, walker: _Walker) -> _Arguments:
+        key = "Arguments" if language == JSONATA else "Parameters"
+        body = state.get(key)
+        body_pointer = f"{pointer}/{key}"
+        whole = None
+        if language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
+            whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
+        elif body is not None and not isinstance(body, dict):
+            raise walker.error(f"\"{key}\" must be an object", body_pointer)
+        return cls(body, language, body_pointer, walker, whole)
+
+    def value(self, container: dict[str, Any], name: str, pointer: str) -> tuple[FieldValue | None, Any]:
+        """(the field as a FieldValue if it is a string or dynamic, the raw value otherwise)."""
+        if self.language == JSONPATH and f"{name}.$" in container:
+            if name in container:
+                raise self.walker.error(f"both \"{name}\" and \"{name}.$\" are set", pointer)
+            expression = container[f"{name}.$"]
+            field_pointer = f"{pointer}/{escape_pointer_token(name + '.$')}"
+            if not isinstance(expression, str):
+                raise self.walker.error(f"\"{name}.$\" must be a path or an intrinsic function", field_pointer)
+            return FieldValue(ValueKind.DYNAMIC, expression, f"{name}.$", field_pointer), None
+        if name not in container:
+            return None, None
+        raw = container[name]
+        field_pointer = f"{pointer}/{escape_pointer_token(name)}"
+        if isinstance(raw, str):
+            dynamic = self.language == JSONATA and _JSONATA_EXPRESSION.match(raw)
+            return FieldValue(ValueKind.DYNAMIC if dynamic else ValueKind.STATIC, raw, name, field_pointer), None
+        return None, raw
+
+    def string(self, name: str) -> FieldValue | None:
+        if self.whole is not None:
+            return self.whole
+        field, raw = self.value(self.body, name, self.pointer)
+        if raw is not None:
+            raise self.walker.error(
+                f"\"{name}\" must be a string", f"{self.pointer}/{escape_pointer_token(name)}"
+            )
+        return field
+
+    def tags(self) -> tuple[Tag, ...]:
+        if self.whole is not None:
+            return ()
+        field, raw = self.value(self.body, "Tags", self.pointer)
+        tags_pointer = f"{self.pointer}/Tags"
+        if field is not None and field.is_static:
+            raise self.walker.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            raise self.walker.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
+        found = []
+        for key in raw:
+            name = key[:-2] if self.language == JSONPATH and key.endswith(".$") else key
+            value, nested = self.value(raw, name, tags_pointer)
+            if nested is not None or value is None:
+                raise self.walker.error(
+                    f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
+                )
+            found.append(Tag(name, value))
+        return tuple(sorted(found, key=lambda tag: tag.key))
+
+    def dynamic_tags(self) -> FieldValue | None:
+        if self.whole is not None:
+            return self.whole
+        field, _ = self.value(self.body, "Tags", self.pointer)
+        return field if field is not None and not field.is_static else None
+
+    def consumable_resources(self) -> tuple[FieldValue, ...]:
+        if self.whole is not None:
+            return ()
+        field, raw = self.value(self.body, "ConsumableResourcePropertiesOverride", self.pointer)
+        if field is not None:
+            return (field,) if not field.is_static else ()
+        if raw is None:
+            return ()
+        properties_pointer = f"{self.pointer}/ConsumableResourcePropertiesOverride"
+        if not isinstance(raw, dict):
+            raise self.walker.error("\"ConsumableResourcePropertiesOverride\" must be an object", properties_pointer)
+        listed, items = self.value(raw, "ConsumableResourceList", properties_pointer)
+        if listed is not None:
+            return (listed,) if not listed.is_static else ()
+        if items is None:
+            return ()
+        list_pointer = f"{properties_pointer}/ConsumableResourceList"
+        if not isinstance(items, list):
+            raise self.walker.error("\"ConsumableResourceList\" must be a list", list_pointer)
+        found = []
+        for index, item in enumerate(items):
+            item_pointer = f"{list_pointer}/{index}"
+            if not isinstance(item, dict):
+                raise self.walker.error("a consumable resource entry must be an object", item_pointer)
+            value, _ = self.value(item, "ConsumableResource", item_pointer)
+            if value is not None:
+                found.append(value)
+        return tuple(found)

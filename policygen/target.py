@@ -1,0 +1,88 @@
+"""Where the policy applies: the partition, region and account its ARNs are built for.
+
+Region: --region, else AWS_REGION / AWS_DEFAULT_REGION, else the static Batch ARNs in the
+definitions when they all agree. Account: --account, else those ARNs. The partition comes from the
+Task states' Resource ARNs (REFERENCE.md §1: the policy uses the same partition).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from policygen.errors import UsageError
+from policygen.scan import BatchTask
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_BATCH_ARN = re.compile(r"^arn:(?P<partition>[^:]+):batch:(?P<region>[^:]*):(?P<account>[^:]*):")
+
+
+@dataclass(frozen=True)
+class Target:
+    partition: str
+    region: str | None
+    account: str | None
+    region_source: str = ""
+    account_source: str = ""
+
+
+def validate_region(region: str) -> str:
+    if not _REGION.match(region):
+        raise UsageError(f"--region {region!r} is not an AWS region name (e.g. us-east-1)")
+    return region
+
+
+def validate_account(account: str) -> str:
+    if not _ACCOUNT.match(account):
+        raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
+    return account
+
+
+def resolve_target(
+    tasks: Iterable[BatchTask],
+    region: str | None,
+    account: str | None,
+    environment: Mapping[str, str],
+) -> Target:
+    """The target for `tasks`; raises UsageError when the tasks disagree on the partition."""
+    tasks = list(tasks)
+    partitions = sorted({task.partition for task in tasks})
+    if len(partitions) > 1:
+        raise UsageError(
+            f"the Batch states use several partitions ({', '.join(partitions)}); "
+            "one role lives in one partition: generate for each separately"
+        )
+    partition = partitions[0] if partitions else "aws"
+    arn_regions, arn_accounts = _from_static_arns(tasks)
+    region_source = account_source = ""
+    if region is not None:
+        region, region_source = validate_region(region), "--region"
+    elif environment.get("AWS_REGION"):
+        region, region_source = validate_region(environment["AWS_REGION"]), "AWS_REGION"
+    elif environment.get("AWS_DEFAULT_REGION"):
+        region, region_source = validate_region(environment["AWS_DEFAULT_REGION"]), "AWS_DEFAULT_REGION"
+    elif len(arn_regions) == 1:
+        region, region_source = next(iter(arn_regions)), "the definition's Batch ARNs"
+    if account is not None:
+        account, account_source = validate_account(account), "--account"
+    elif len(arn_accounts) == 1:
+        account, account_source = next(iter(arn_accounts)), "the definition's Batch ARNs"
+    return Target(partition, region, account, region_source, account_source)
+
+
+def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
+    regions: set[str] = set()
+    accounts: set[str] = set()
+    for task in tasks:
+        for value in (task.job_queue, task.job_definition, *task.consumable_resources):
+            if value is None or not value.is_static:
+                continue
+            match = _BATCH_ARN.match(value.text)
+            if match:
+                if match["region"]:
+                    regions.add(match["region"])
+                if match["account"]:
+                    accounts.add(match["account"])
+    return regions, accounts
