@@ -36,5 +36,13 @@ def needs_of(task: BatchTask) -> list[Need]:
 
 def _need(template: GrantTemplate, task: BatchTask) -> Need:
     actions = tuple(action.replace("{action}", task.action) for action in template.actions)
-    resources = tuple(resource.replace("{partition}", task.partition) for resource in template.resources)
+    resources = []
+    for resource in template.resources:
+        if resource == "{action-resources}":
+            from policygen import catalog
+
+            resources.extend(catalog.resource_patterns(task.action))
+        else:
+            resources.append(resource)
+    resources = tuple(resource.replace("{partition}", task.partition) for resource in resources)
     return Need(template.sid, actions, resources, template.why, template.source, task)
