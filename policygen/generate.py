@@ -41,8 +41,12 @@ def generate_documented(needs: Iterable[Need], target: Target) -> Policy:
     """The documented policy (REFERENCE.md §2) for all `needs`, merged into as few statements as
     keep every action on exactly the resources some state needs it on."""
     groups: dict[tuple[str, ...], list[tuple[Need, tuple[str, ...]]]] = {}
+    resolved: dict[tuple[str, ...], tuple[str, ...]] = {}  # the same few resource lists recur per state
     for need in needs:
-        resources = tuple(sorted(set(_resolve(resource, need, target) for resource in need.resources)))
+        resources = resolved.get(need.resources)
+        if resources is None:
+            resources = tuple(sorted(set(_resolve(resource, need, target) for resource in need.resources)))
+            resolved[need.resources] = resources
         groups.setdefault(resources, []).append((need, need.actions))
     statements = []
     for resources, members in groups.items():

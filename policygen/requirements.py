@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policygen.integrations import GrantTemplate, batch_table
 from policygen.scan import BatchTask
@@ -26,23 +27,32 @@ class Need:
 
 def needs_of(task: BatchTask) -> list[Need]:
     """What `task` needs from the role, in the documented form."""
-    table = batch_table()
-    templates = list(table.patterns[task.pattern.value])
     # Tag-on-create: only SubmitJob creates the job the tags go on (REFERENCE.md §3).
-    if task.sends_tags and task.action == "batch:SubmitJob":
-        templates.extend(table.tags_sent)
-    return [_need(template, task) for template in templates]
+    tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
+    grants = _grants(task.pattern.value, task.action, task.partition, tags_on_create)
+    return [Need(sid, actions, resources, why, source, task) for sid, actions, resources, why, source in grants]
 
 
-def _need(template: GrantTemplate, task: BatchTask) -> Need:
-    actions = tuple(action.replace("{action}", task.action) for action in template.actions)
-    resources = []
+@lru_cache(maxsize=1024)
+def _grants(
+    pattern: str, action: str, partition: str, tags_on_create: bool
+) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...], str, str], ...]:
+    """The table rows for one kind of call with their placeholders filled in; cached because a
+    large definition repeats a handful of kinds thousands of times."""
+    table = batch_table()
+    templates = table.patterns[pattern] + (table.tags_sent if tags_on_create else ())
+    return tuple(_grant(template, action, partition) for template in templates)
+
+
+def _grant(template: GrantTemplate, action: str, partition: str):
+    actions = tuple(name.replace("{action}", action) for name in template.actions)
+    resources: list[str] = []
     for resource in template.resources:
         if resource == "{action-resources}":
             from policygen import catalog
 
-            resources.extend(catalog.resource_patterns(task.action))
+            resources.extend(catalog.resource_patterns(action))
         else:
             resources.append(resource)
-    resources = tuple(resource.replace("{partition}", task.partition) for resource in resources)
-    return Need(template.sid, actions, resources, template.why, template.source, task)
+    resources_filled = tuple(resource.replace("{partition}", partition) for resource in resources)
+    return template.sid, actions, resources_filled, template.why, template.source

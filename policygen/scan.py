@@ -21,6 +21,7 @@ JSONATA = "JSONata"
 _STATES_RESOURCE = re.compile(r"^arn:(?P<partition>[^:]*):states:::(?P<integration>.*)$")
 _KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
+_STATES_WITH_TASKS = ("Task", "Parallel", "Map")
 
 
 class Pattern(str, Enum):
@@ -37,7 +38,7 @@ class ValueKind(str, Enum):
     DYNAMIC = "dynamic"  # known only at run time: a JSONPath/intrinsic (`.$` key) or a JSONata `{% %}`
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)  # not frozen: a frozen __init__ costs 2x, and one is made per value of every state
 class FieldValue:
     """One value a state sends: the literal, or the expression that yields it at run time."""
 
@@ -51,13 +52,13 @@ class FieldValue:
         return self.kind is ValueKind.STATIC
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Tag:
     key: str
     value: FieldValue
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)  # see FieldValue
 class BatchTask:
     """A Task state that calls AWS Batch, and the values it sends that permissions depend on."""
 
@@ -122,10 +123,12 @@ class _Walker:
         if not isinstance(states, dict):
             raise self.error("expected \"States\" to be an object of named states", pointer + "/States")
         for name, state in states.items():
+            if not isinstance(state, dict):
+                raise self.error(f"state {name!r} must be an object", f"{pointer}/States/{escape_pointer_token(name)}")
+            if state.get("Type") not in _STATES_WITH_TASKS:
+                continue  # most states; skipping them early keeps large definitions fast
             state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
             state_path = f"{path}/{name}" if path else name
-            if not isinstance(state, dict):
-                raise self.error(f"state {name!r} must be an object", state_pointer)
             yield from self.state(state, state_pointer, state_path)
 
     def state(self, state: dict[str, Any], pointer: str, path: str) -> Iterator[BatchTask]:
@@ -150,7 +153,7 @@ class _Walker:
         resource = state.get("Resource")
         if not isinstance(resource, str):
             raise self.error("a Task state's \"Resource\" must be a string", pointer + "/Resource")
-        match = _STATES_RESOURCE.match(resource)
+        match = _STATES_RESOURCE.match(resource) if "batch:" in resource else None
         if match is None:
             return None
         integration = match["integration"]
