@@ -14,7 +14,7 @@ from json.decoder import scanstring
 from typing import Any
 
 from policygen.errors import InputError, Location
-from policygen.load.document import Document, escape_pointer_token
+from policygen.load.document import Document, escape_pointer_token, split_pointer
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
@@ -42,12 +42,15 @@ def parse_json(text: str, name: str) -> Document:
         data = json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as error:
         raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno, error.colno)) from None
-    except _DuplicateKey as duplicate:
+    except _DuplicateKey:
         index = _PositionIndex(text)
         pointer, offset = index.first_duplicate
         line, column = index.line_column(offset)
+        # json.loads finishes inner objects first, so its duplicate may not be the first in the
+        # text: name the key at the reported position.
+        key = split_pointer(pointer)[-1]
         raise InputError(
-            f"duplicate key {duplicate.key!r}: the second one would silently replace the first",
+            f"duplicate key {key!r}: the second one would silently replace the first",
             Location(name, line, column, pointer),
         ) from None
     except RecursionError:

@@ -30,17 +30,36 @@ CLOUDFORMATION_TAGS = (
 class _Loader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate keys and knows CloudFormation's short-form tags."""
 
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        # How many pairs `<<` merge keys put in front of each mapping's own: a mapping may be
+        # flattened (as another's merge source) before it is constructed itself.
+        self._merged_counts: dict[int, int] = {}
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        if id(node) in self._merged_counts:
+            return
+        own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        super().flatten_mapping(node)
+        self._merged_counts[id(node)] = len(node.value) - own
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
+        merged = self._merged_counts[id(node)]
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        own_keys: set[Any] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=deep)
             try:
                 hash(key)
             except TypeError:
                 raise _located(key_node, "a mapping key must be a plain value") from None
-            if key in mapping:
-                raise _located(key_node, f"duplicate key {key!r}: the second one would silently replace the first")
+            # Merged pairs may repeat a key (the mapping's own value, or an earlier source, wins);
+            # only the mapping's own keys must be unique.
+            if index >= merged:
+                if key in own_keys:
+                    raise _located(key_node, f"duplicate key {key!r}: the second one would silently replace the first")
+                own_keys.add(key)
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
