@@ -152,7 +152,7 @@ class _Walker:
     def task(self, state: dict[str, Any], pointer: str, path: str) -> BatchTask | None:
         resource = state.get("Resource")
         if not isinstance(resource, str):
-            raise self.error("a Task state's \"Resource\" must be a string", pointer + "/Resource")
+            raise self.error(f"state {path!r}: a Task state's \"Resource\" must be a string, not {resource!r}", pointer + "/Resource")
         match = _STATES_RESOURCE.match(resource) if "batch:" in resource else None
         if match is None:
             return None
@@ -172,7 +172,7 @@ class _Walker:
             )
         language = state.get("QueryLanguage", self.top_language)
         _check_language(language, self.machine, pointer + "/QueryLanguage")
-        arguments = _Arguments.of(state, language, pointer, self)
+        arguments = _Arguments.of(state, language, pointer, path, self)
         return BatchTask(
             machine=self.machine.name,
             file=self.machine.file,
@@ -230,15 +230,19 @@ class _Walker:
 class _Arguments:
     """The request a Task state sends: `Parameters` (JSONPath) or `Arguments` (JSONata)."""
 
-    def __init__(self, body: Any, language: str, pointer: str, walker: _Walker, whole: FieldValue | None):
+    def __init__(self, body: Any, language: str, pointer: str, path: str, walker: _Walker, whole: FieldValue | None):
         self.body = body if isinstance(body, dict) else {}
         self.language = language
         self.pointer = pointer
+        self.path = path
         self.walker = walker
         self.whole = whole  # the arguments as one run-time expression
 
+    def error(self, message: str, pointer: str) -> InputError:
+        return self.walker.error(f"state {self.path!r}: {message}", pointer)
+
     @classmethod
-    def of(cls, state: dict[str, Any], language: str, pointer: str, walker: _Walker) -> _Arguments:
+    def of(cls, state: dict[str, Any], language: str, pointer: str, path: str, walker: _Walker) -> _Arguments:
         key = "Arguments" if language == JSONATA else "Parameters"
         body = state.get(key)
         body_pointer = f"{pointer}/{key}"
@@ -246,18 +250,18 @@ class _Arguments:
         if language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
             whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
         elif body is not None and not isinstance(body, dict):
-            raise walker.error(f"\"{key}\" must be an object", body_pointer)
-        return cls(body, language, body_pointer, walker, whole)
+            raise walker.error(f"state {path!r}: \"{key}\" must be an object", body_pointer)
+        return cls(body, language, body_pointer, path, walker, whole)
 
     def value(self, container: dict[str, Any], name: str, pointer: str) -> tuple[FieldValue | None, Any]:
         """(the field as a FieldValue if it is a string or dynamic, the raw value otherwise)."""
         if self.language == JSONPATH and f"{name}.$" in container:
             if name in container:
-                raise self.walker.error(f"both \"{name}\" and \"{name}.$\" are set", pointer)
+                raise self.error(f"both \"{name}\" and \"{name}.$\" are set", pointer)
             expression = container[f"{name}.$"]
             field_pointer = f"{pointer}/{escape_pointer_token(name + '.$')}"
             if not isinstance(expression, str):
-                raise self.walker.error(f"\"{name}.$\" must be a path or an intrinsic function", field_pointer)
+                raise self.error(f"\"{name}.$\" must be a path or an intrinsic function", field_pointer)
             return FieldValue(ValueKind.DYNAMIC, expression, f"{name}.$", field_pointer), None
         if name not in container:
             return None, None
@@ -273,7 +277,7 @@ class _Arguments:
             return self.whole
         field, raw = self.value(self.body, name, self.pointer)
         if raw is not None:
-            raise self.walker.error(
+            raise self.error(
                 f"\"{name}\" must be a string", f"{self.pointer}/{escape_pointer_token(name)}"
             )
         return field
@@ -284,17 +288,17 @@ class _Arguments:
         field, raw = self.value(self.body, "Tags", self.pointer)
         tags_pointer = f"{self.pointer}/Tags"
         if field is not None and field.is_static:
-            raise self.walker.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
+            raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
         if raw is None:
             return ()
         if not isinstance(raw, dict):
-            raise self.walker.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
+            raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
         found = []
         for key in raw:
             name = key[:-2] if self.language == JSONPATH and key.endswith(".$") else key
             value, nested = self.value(raw, name, tags_pointer)
             if nested is not None or value is None:
-                raise self.walker.error(
+                raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
             found.append(Tag(name, value))
@@ -316,7 +320,7 @@ class _Arguments:
             return ()
         properties_pointer = f"{self.pointer}/ConsumableResourcePropertiesOverride"
         if not isinstance(raw, dict):
-            raise self.walker.error("\"ConsumableResourcePropertiesOverride\" must be an object", properties_pointer)
+            raise self.error("\"ConsumableResourcePropertiesOverride\" must be an object", properties_pointer)
         listed, items = self.value(raw, "ConsumableResourceList", properties_pointer)
         if listed is not None:
             return (listed,) if not listed.is_static else ()
@@ -324,12 +328,12 @@ class _Arguments:
             return ()
         list_pointer = f"{properties_pointer}/ConsumableResourceList"
         if not isinstance(items, list):
-            raise self.walker.error("\"ConsumableResourceList\" must be a list", list_pointer)
+            raise self.error("\"ConsumableResourceList\" must be a list", list_pointer)
         found = []
         for index, item in enumerate(items):
             item_pointer = f"{list_pointer}/{index}"
             if not isinstance(item, dict):
-                raise self.walker.error("a consumable resource entry must be an object", item_pointer)
+                raise self.error("a consumable resource entry must be an object", item_pointer)
             value, _ = self.value(item, "ConsumableResource", item_pointer)
             if value is not None:
                 found.append(value)
