@@ -6,28 +6,17 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from policygen.errors import Location
-from policygen.generate import Policy, generate_documented
+from policygen.errors import Location, Notice, UsageError
+from policygen.generate import Policy, generate_policy_document
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, state_machine_from_asl
-from policygen.requirements import needs_of
+from policygen.requirements import Options, missing_required_tags, needs_of_all
 from policygen.scan import BatchTask, scan
 from policygen.target import Target, resolve_target
 
 # REFERENCE.md §6: IAM counts a policy's characters without whitespace.
 MANAGED_POLICY_LIMIT = 6_144
 INLINE_POLICIES_LIMIT = 10_240
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know; the output is still correct and complete."""
-
-    message: str
-    location: Location | None = None
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
 
 
 @dataclass(frozen=True)
@@ -59,28 +48,53 @@ def generate_policy(
     account: str | None = None,
     environment: Mapping[str, str] | None = None,
     source_names: Iterable[str] = (),
+    options: Options = Options(),
+    allow_untagged: bool = False,
 ) -> Generated:
-    """The documented policy for `tasks`, with the warnings a reviewer needs."""
+    """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
+
+    In fine-grained mode with required tags, a SubmitJob state that does not send them would be
+    denied at run time (REFERENCE.md §4): a UsageError, or a warning with `allow_untagged`."""
     tasks = tuple(tasks)
     warnings: list[Notice] = []
     if not tasks:
         names = ", ".join(source_names) or "the input"
         warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
     target = resolve_target(tasks, region, account, environment or {})
-    needs = [need for task in tasks for need in needs_of(task)]
+    warnings.extend(_untagged_states(tasks, options, allow_untagged))
     for task in tasks:
         if task.dynamic_tags is not None and task.action == "batch:SubmitJob":
             warnings.append(
                 Notice(
                     f"state {task.path!r}: which tags the job gets is only known at run time "
                     f"({task.dynamic_tags.field}: {task.dynamic_tags.text}); allowing batch:TagResource on "
-                    "job/* in case it sends any",
+                    "job/* with no tag conditions in case it sends any",
                     Location(task.file, pointer=task.dynamic_tags.pointer),
                 )
             )
-    policy = generate_documented(needs, target)
+    found = needs_of_all(tasks, options)
+    warnings.extend(found.notices)
+    policy = generate_policy_document(found.needs, target)
     warnings.extend(_size_warnings(policy))
     return Generated(policy, target, tasks, tuple(warnings))
+
+
+def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untagged: bool) -> list[Notice]:
+    notices = []
+    for task in tasks:
+        missing = missing_required_tags(task, options.required_tags)
+        if not missing:
+            continue
+        tags = ", ".join(f"{key}={value}" for key, value in missing)
+        message = (
+            f"state {task.path!r} does not send the tag(s) {tags} in its Tags, so the "
+            f"aws:RequestTag condition would deny its SubmitJob at run time"
+        )
+        location = Location(task.file, pointer=task.pointer)
+        if not allow_untagged:
+            raise UsageError(message, location, hint="add the tags to the state, or pass --allow-untagged")
+        notices.append(Notice(message, location))
+    return notices
 
 
 def _size_warnings(policy: Policy) -> list[Notice]:

@@ -47,3 +47,14 @@ class InputError(PolicygenError):
 
 class UsageError(PolicygenError):
     """Arguments that do not fit together, or a value the policy needs that was not given."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know (a warning); the output is still correct and complete."""
+
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from policygen.errors import UsageError
-from policygen.requirements import Need
+from policygen.requirements import Condition, Need
 from policygen.target import Target
 
 POLICY_VERSION = "2012-10-17"
-_FLAGS = {"region": "--region (or AWS_REGION)", "account": "--account"}
+_FLAGS = {"partition": "--partition", "region": "--region (or AWS_REGION)", "account": "--account"}
 
 
 @dataclass(frozen=True)
@@ -19,14 +20,26 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     needs: tuple[Need, ...]  # why this statement exists, for --explain and the linter
+    conditions: tuple[Condition, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        statement: dict[str, Any] = {
             "Sid": self.sid,
             "Effect": "Allow",
             "Action": list(self.actions),
             "Resource": "*" if self.resources == ("*",) else list(self.resources),
         }
+        if self.conditions:
+            statement["Condition"] = condition_json(self.conditions)
+        return statement
+
+
+def condition_json(conditions: Iterable[Condition]) -> dict[str, dict[str, Any]]:
+    """IAM's Condition block: operators, then keys, in sorted order; one value as a string."""
+    block: dict[str, dict[str, Any]] = {}
+    for operator, key, values in sorted(conditions):
+        block.setdefault(operator, {})[key] = values[0] if len(values) == 1 else list(values)
+    return block
 
 
 @dataclass(frozen=True)
@@ -37,29 +50,51 @@ class Policy:
         return {"Version": POLICY_VERSION, "Statement": [s.to_json() for s in self.statements]}
 
 
-def generate_documented(needs: Iterable[Need], target: Target) -> Policy:
-    """The documented policy (REFERENCE.md §2) for all `needs`, merged into as few statements as
-    keep every action on exactly the resources some state needs it on."""
-    groups: dict[tuple[str, ...], list[tuple[Need, tuple[str, ...]]]] = {}
+def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
+    """One policy for all `needs`: every action on exactly the resources, under exactly the
+    conditions, some state needs it on. Statements that need the same actions under the same
+    conditions share one resource list; then statements with the same resources and conditions
+    share one action list. Neither step gives any action a resource or condition it did not have."""
+    by_actions: dict[tuple, tuple[set[str], list[Need]]] = {}
     resolved: dict[tuple[str, ...], tuple[str, ...]] = {}  # the same few resource lists recur per state
     for need in needs:
         resources = resolved.get(need.resources)
         if resources is None:
-            resources = tuple(sorted(set(_resolve(resource, need, target) for resource in need.resources)))
+            resources = tuple(_resolve(resource, need, target) for resource in need.resources)
             resolved[need.resources] = resources
-        groups.setdefault(resources, []).append((need, need.actions))
+        key = (need.actions, need.conditions)
+        group = by_actions.setdefault(key, (set(), []))
+        group[0].update(resources)
+        group[1].append(need)
+
+    by_resources: dict[tuple, list[tuple[tuple[str, ...], list[Need]]]] = {}
+    for (actions, conditions), (resources, members) in by_actions.items():
+        by_resources.setdefault((_without_covered(resources), conditions), []).append((actions, members))
+
     statements = []
-    for resources, members in groups.items():
-        actions = tuple(sorted({action for _, acts in members for action in acts}, key=str.lower))
+    for (resources, conditions), groups in by_resources.items():
+        members = [need for _, group in groups for need in group]
         statements.append(
             Statement(
-                sid=_merged_sid([(need.sid, acts) for need, acts in members]),
-                actions=actions,
+                sid=_merged_sid([(need.sid, need.actions) for need in members]),
+                actions=tuple(sorted({a for actions, _ in groups for a in actions}, key=str.lower)),
                 resources=resources,
-                needs=tuple(sorted((need for need, _ in members), key=_need_order)),
+                needs=tuple(sorted(members, key=_need_order)),
+                conditions=conditions,
             )
         )
-    return Policy(tuple(_unique_sids(sorted(statements, key=lambda s: (s.sid, s.resources, s.actions)))))
+    statements.sort(key=lambda s: (s.sid, s.resources, s.actions, s.conditions))
+    return Policy(tuple(_unique_sids(statements)))
+
+
+def _without_covered(resources: set[str]) -> tuple[str, ...]:
+    """Sorted, without the ARNs another one's wildcard already covers (job-queue/a beside job-queue/*)."""
+    kept = [
+        resource
+        for resource in resources
+        if not any(other != resource and "*" in other and fnmatch.fnmatchcase(resource, other) for other in resources)
+    ]
+    return tuple(sorted(kept))
 
 
 def _resolve(resource: str, need: Need, target: Target) -> str:

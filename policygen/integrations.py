@@ -7,21 +7,26 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+DOCUMENTED = "documented"
+FINE_GRAINED = "fine-grained"
+MODES = (DOCUMENTED, FINE_GRAINED)
+
 
 @dataclass(frozen=True)
 class GrantTemplate:
-    """One row of the table: actions on resources, with placeholders still in them."""
+    """One row of the table: actions on resources under conditions, with placeholders still in them."""
 
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    conditions: tuple[str, ...]
     why: str
     source: str
 
 
 @dataclass(frozen=True)
 class IntegrationTable:
-    patterns: dict[str, tuple[GrantTemplate, ...]]
+    modes: dict[str, dict[str, tuple[GrantTemplate, ...]]]  # mode -> pattern -> rows
     tags_sent: tuple[GrantTemplate, ...]
 
 
@@ -39,7 +44,9 @@ def batch_table() -> IntegrationTable:
 
     data = yaml.safe_load((rules_directory() / "integrations" / "batch.yaml").read_text(encoding="utf-8"))
     return IntegrationTable(
-        patterns={name: _templates(rows) for name, rows in data["patterns"].items()},
+        modes={
+            mode: {pattern: _templates(rows) for pattern, rows in data[mode].items()} for mode in MODES
+        },
         tags_sent=_templates(data["tags-sent"]),
     )
 
@@ -50,6 +57,7 @@ def _templates(rows: list[dict]) -> tuple[GrantTemplate, ...]:
             sid=row["sid"],
             actions=tuple(row["actions"]),
             resources=tuple(row["resources"]),
+            conditions=tuple(row.get("conditions", ())),
             why=row["why"],
             source=row["source"],
         )
