@@ -30,6 +30,11 @@ class ScanFormat(str, Enum):
     json = "json"
 
 
+class Mode(str, Enum):
+    documented = "documented"
+    fine_grained = "fine-grained"
+
+
 class PolicyFormat(str, Enum):
     json = "json"
 
@@ -82,16 +87,44 @@ def generate(
     account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout."),
+    mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
+    tags: List[str] = typer.Option([], "--tag", help="KEY=VALUE (repeatable, fine-grained mode): SubmitJob requires this request tag, TerminateJob this resource tag."),
+    allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
+    explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import api
     from policygen.output import write_output
     from policygen.render.policy_json import render_policy_json
+    from policygen.requirements import Options
 
+    options = Options(mode=mode.value, required_tags=_parse_tags(tags, mode))
     tasks = api.scan_state_machines(api.load_state_machines(paths))
-    generated = api.generate_policy(tasks, region, account, os.environ, source_names=paths)
+    generated = api.generate_policy(
+        tasks, region, account, os.environ, source_names=paths, options=options, allow_untagged=allow_untagged
+    )
     _warn(generated.warnings)
+    if explain:
+        from policygen.render.explain import render_explanation
+
+        typer.echo(render_explanation(generated.policy), err=True, nl=False)
     write_output(render_policy_json(generated.policy), output)
+
+
+def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
+    from policygen.errors import UsageError
+
+    if tags and mode is not Mode.fine_grained:
+        raise UsageError("--tag needs --mode fine-grained")
+    pairs: dict[str, str] = {}
+    for tag in tags:
+        key, separator, value = tag.partition("=")
+        if not separator or not key:
+            raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
+        if key in pairs and pairs[key] != value:
+            raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
+        pairs[key] = value
+    return tuple(sorted(pairs.items()))
 
 
 def main() -> None:

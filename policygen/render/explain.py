@@ -1,0 +1,29 @@
+"""--explain: for each statement, which states need it and why (the REFERENCE.md fact it rests on)."""
+
+from __future__ import annotations
+
+import json
+
+from policygen.generate import Policy, condition_json
+
+
+def render_explanation(policy: Policy) -> str:
+    if not policy.statements:
+        return "No statements: no Batch state needs any permission.\n"
+    lines: list[str] = []
+    for statement in policy.statements:
+        lines.append(f"{statement.sid}: {', '.join(statement.actions)}")
+        lines.append(f"  on {', '.join(statement.resources)}")
+        if statement.conditions:
+            lines.append(f"  when {json.dumps(condition_json(statement.conditions), sort_keys=True)}")
+        reasons: dict[tuple[str, str], list[str]] = {}
+        for need in statement.needs:
+            state = f"{need.task.file}: {need.task.path} ({need.task.pattern.value})"
+            states = reasons.setdefault((need.why, need.source), [])
+            if state not in states:
+                states.append(state)
+        for (why, source), states in reasons.items():
+            lines.append(f"  because {why} [{source}]")
+            lines.extend(f"    needed by {state}" for state in states)
+        lines.append("")
+    return "\n".join(lines)
