@@ -60,8 +60,9 @@ def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice
     appended to `notices` when given."""
     # Tag-on-create: only SubmitJob creates the job the tags go on (REFERENCE.md §3).
     tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
-    partition = task.partition or "{partition}"
-    grants = _grants(options.mode, task.pattern.value, task.action, partition, tags_on_create)
+    # The partition stays a placeholder, like region and account: the generator fills it in from the
+    # target (the tasks' own partition, or ${AWS::Partition} in CloudFormation output).
+    grants = _grants(options.mode, task.pattern.value, task.action, "{partition}", tags_on_create)
     found = []
     for sid, actions, resources, conditions, why, source in grants:
         if _has_fine_grained_tokens(resources, conditions):
@@ -126,11 +127,10 @@ class _FineGrained:
         self.task = task
         self.options = options
         self.notices = notices
-        self.partition = task.partition or "{partition}"
         self.notes: list[str] = []
 
     def arn(self, suffix: str) -> str:
-        return _BATCH_ARN_PREFIX.replace("{partition}", self.partition) + suffix
+        return _BATCH_ARN_PREFIX + suffix
 
     def resources(self, resources: tuple[str, ...]) -> tuple[str, ...]:
         found: list[str] = []
