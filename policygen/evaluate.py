@@ -386,26 +386,31 @@ def _action_element_matches(statement: Statement, action: str) -> bool:
 
 def _resource_element_matches(statement: Statement, request: Request) -> Truth:
     listed = _any_of(_resource_matches(pattern, statement, request) for pattern in statement.resources)
-    if not statement.resources_negated:
-        return listed
-    if request.resource == "*" and listed is False:
-        # The documentation does not say what NotResource means for an action that has no
-        # resource-level permissions.
-        return _unknown('NotResource for an action without resource-level permissions (resource "*")')
-    return _negate(listed)
+    return _negate(listed) if statement.resources_negated else listed
 
 
 def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
     if request.resource == "*":
-        # An action without resource-level permissions is granted only by Resource "*"
-        # ("NotAction": Resource "arn:aws:s3:::*" does not allow s3:ListAllMyBuckets).
-        return bool(pattern) and set(pattern) == {"*"}
+        return _covers_resourceless_action(pattern)
     if statement.variables_enabled and _has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
     regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
     if isinstance(regex, _Unknown):
         return regex
     return re.fullmatch(regex, request.resource, re.DOTALL) is not None
+
+
+def _covers_resourceless_action(pattern: str) -> Truth:
+    """Whether a Resource pattern covers an action without resource-level permissions.
+
+    `*` does (Service Authorization Reference), and a pattern without wildcards cannot. For a
+    wildcard ARN the documentation contradicts itself: "NotAction" says Resource "arn:aws:s3:::*"
+    does not allow s3:ListAllMyBuckets, "Policy evaluation logic" (AllowS3ListRead) says it does."""
+    if pattern and set(pattern) == {"*"}:
+        return True
+    if "*" not in pattern and "?" not in pattern:
+        return False
+    return _unknown(f'whether Resource {pattern} covers an action without resource-level permissions ("*")')
 
 
 def _has_variable_before_resource_part(pattern: str) -> bool:
