@@ -1,0 +1,84 @@
+"""Policies -> Terraform: a `data "aws_iam_policy_document"` block per state machine.
+
+Parts not given on the command line come from data sources: the generator is run with these
+interpolations as its Target, and only the data sources the policies use are declared."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policygen.generate import Policy, Statement, condition_json
+from policygen.render.templating import environment, hcl_string, header_lines
+
+PARTITION = "${data.aws_partition.current.partition}"
+REGION = "${data.aws_region.current.name}"
+ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+_DATA_SOURCES = {
+    PARTITION: 'data "aws_partition" "current" {}',
+    REGION: 'data "aws_region" "current" {}',
+    ACCOUNT: 'data "aws_caller_identity" "current" {}',
+}
+_OURS = re.compile("|".join(re.escape(text) for text in _DATA_SOURCES))
+
+
+@dataclass(frozen=True)
+class PolicyBlock:
+    machine: str
+    source: str
+    policy: Policy
+
+
+def block_name(machine: str) -> str:
+    """A Terraform identifier from a state machine name."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", machine).strip("_").lower() or "state_machine"
+    return name if name[0].isalpha() or name[0] == "_" else f"sm_{name}"
+
+
+def hcl_value(text: str) -> str:
+    """A string literal where policygen's own data-source interpolations stay live and every other
+    `${` is escaped (an IAM policy variable, or a CloudFormation reference, is literal text here)."""
+    pieces = []
+    position = 0
+    for match in _OURS.finditer(text):
+        pieces.append(hcl_string(text[position:match.start()])[1:-1])
+        pieces.append(match[0])
+        position = match.end()
+    pieces.append(hcl_string(text[position:])[1:-1])
+    return '"' + "".join(pieces) + '"'
+
+
+def _statement(statement: Statement) -> dict:
+    conditions = [
+        {"test": operator, "variable": key, "values": [hcl_value(v) for v in ([value] if isinstance(value, str) else value)]}
+        for operator, keys in condition_json(statement.conditions).items()
+        for key, value in keys.items()
+    ]
+    comment = ""
+    if "batch:DescribeJobs" in statement.actions and statement.resources == ("*",):
+        comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (REFERENCE.md §3)'
+    return {
+        "sid": hcl_value(statement.sid),
+        "actions": [hcl_value(a) for a in statement.actions],
+        "resources": [hcl_value(r) for r in statement.resources],
+        "conditions": conditions,
+        "comment": comment,
+    }
+
+
+def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
+    used = set()
+    for block in blocks:
+        for statement in block.policy.statements:
+            for text in (*statement.resources, *(v for _, _, values in statement.conditions for v in values)):
+                used.update(match[0] for match in _OURS.finditer(text))
+    template = environment().get_template("terraform.tf.j2")
+    return template.render(
+        header=header_lines(version, sorted({b.source for b in blocks}), [b.machine for b in blocks]),
+        data_sources=[declaration for text, declaration in _DATA_SOURCES.items() if text in used],
+        blocks=[
+            {"name": block_name(b.machine), "machine": b.machine, "source": b.source,
+             "statements": [_statement(s) for s in b.policy.statements]}
+            for b in blocks
+        ],
+    )
