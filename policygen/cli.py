@@ -12,6 +12,11 @@ import typer
 from policygen import __version__
 from policygen.errors import PolicygenError
 
+try:  # typer >= 0.20 carries its own copy of click; its argument errors derive from TyperException
+    from typer import TyperException as _ArgumentError
+except ImportError:  # older typer uses click itself
+    from click import ClickException as _ArgumentError
+
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 
@@ -131,7 +136,18 @@ def main() -> None:
     """Console entry point: one line and exit code 2 for bad input, never a traceback unless --debug."""
     debug = "--debug" in sys.argv[1:]
     try:
-        app()
+        # Not standalone: click's own usage errors (e.g. a bad --format) come back here, to be
+        # rendered as one line like every other input error.
+        code = app(standalone_mode=False)
+    except _ArgumentError as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # `policygen` alone: the help, as before
+            error.show()
+        else:
+            typer.echo(f"policygen: error: {' '.join(error.format_message().split())}", err=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        typer.echo("policygen: aborted", err=True)
+        sys.exit(1)
     except PolicygenError as error:
         if debug:
             raise
@@ -147,3 +163,4 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
