@@ -252,7 +252,8 @@ def test_debug_reraises_in_process(run_cli, tmp_path):
 # --- environment -----------------------------------------------------------------------------
 
 
-def test_aws_environment_is_cleared_for_tests():
+def test_aws_environment_is_cleared_for_tests(request):
+    assert "_clean_aws_environment" in request.fixturenames  # autouse, from conftest.py
     assert "AWS_REGION" not in os.environ and "AWS_DEFAULT_REGION" not in os.environ
 
 

@@ -31,7 +31,7 @@ TARGETS = {  # partition -> regions that live in it
     "aws-cn": ["cn-north-1", "cn-northwest-1"],
     "aws-us-gov": ["us-gov-west-1", "us-gov-east-1"],
 }
-PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- the expectation, from REFERENCE.md ------------------------------------------------------
