@@ -162,8 +162,11 @@ def _parse_statement(
     )
 
 
-def _parse_either(data: dict, name: str, negated_name: str, pointer: str, where: Locate) -> tuple[tuple[str, ...], bool]:
-    """Exactly one of Action/NotAction (or Resource/NotResource): its patterns, and whether it is the Not form."""
+def _parse_either(
+    data: dict, name: str, negated_name: str, pointer: str, where: Locate
+) -> tuple[tuple[str, ...], bool]:
+    """Exactly one of Action/NotAction (or Resource/NotResource): its patterns, and whether it is
+    the Not form."""
     _require(
         not (name in data and negated_name in data),
         f"a statement takes {name} or {negated_name}, not both",
@@ -194,7 +197,12 @@ def _parse_condition_block(block: Any, pointer: str, where: Locate) -> tuple[Con
     tests = []
     for operator, keys in block.items():
         operator_pointer = f"{pointer}/{escape_pointer_token(operator)}"
-        _require(isinstance(keys, dict) and bool(keys), f"{operator} must be a non-empty object of key -> values", operator_pointer, where)
+        _require(
+            isinstance(keys, dict) and bool(keys),
+            f"{operator} must be a non-empty object of key -> values",
+            operator_pointer,
+            where,
+        )
         for key, values in keys.items():
             key_pointer = f"{operator_pointer}/{escape_pointer_token(key)}"
             tests.append(ConditionTest(operator, key, _parse_condition_values(values, key_pointer, where)))
@@ -211,9 +219,8 @@ def _parse_condition_values(values: Any, pointer: str, where: Locate) -> tuple[s
 def _condition_scalar(value: Any, pointer: str, where: Locate) -> str:
     if isinstance(value, bool):  # before int: bool is an int in Python
         return "true" if value else "false"
-    _require(
-        isinstance(value, (str, int, float)), "a condition value must be a string, a boolean or a number", pointer, where
-    )
+    message = "a condition value must be a string, a boolean or a number"
+    _require(isinstance(value, (str, int, float)), message, pointer, where)
     return str(value)
 
 
@@ -318,7 +325,7 @@ def evaluate(request: Request, policies: Sequence[PolicyDocument]) -> Evaluation
     uncertain: list[tuple[StatementRef, str]] = []
     deny_uncertain = allow_uncertain = False
     for statement in itertools.chain.from_iterable(policy.statements for policy in policies):
-        applies = statement_applies(statement, request)
+        applies = _statement_applies(statement, request)
         is_deny = statement.effect is Effect.DENY
         if isinstance(applies, _Unknown):
             uncertain.append((statement.ref, "; ".join(applies.reasons)))
@@ -345,15 +352,13 @@ def _decide(allowed: bool, denied: bool, allow_uncertain: bool, deny_uncertain: 
     return Decision.ALLOWED
 
 
-def statement_applies(statement: Statement, request: Request) -> Truth:
+def _statement_applies(statement: Statement, request: Request) -> Truth:
     """Whether the statement's Action, Resource and Condition all match the request."""
     if not _action_element_matches(statement, request.action):
         return False
-    resource = _resource_element_matches(statement, request)
-    if resource is False:
-        return False
+    # Lazy, so that conditions are not evaluated once the resource is known not to match.
     conditions = (_condition_holds(test, statement, request) for test in statement.conditions)
-    return _all_of(itertools.chain((resource,), conditions))
+    return _all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
 
 
 def statement_allows_action(statement: Statement, action: str) -> bool:
@@ -380,7 +385,7 @@ def actions_granted(statement: Statement) -> frozenset[str] | None:
 
 
 def _action_element_matches(statement: Statement, action: str) -> bool:
-    listed = any(_wildcard_regex(pattern, ignore_case=True).fullmatch(action) for pattern in statement.actions)
+    listed = any(_wildcard_regex_ignoring_case(pattern).fullmatch(action) for pattern in statement.actions)
     return listed != statement.actions_negated
 
 
@@ -427,15 +432,15 @@ _LITERAL_CHARACTER_VARIABLES = frozenset("*?$")
 
 
 @lru_cache(maxsize=4096)
-def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """IAM wildcards: `*` any run of characters (`:` and `/` included), `?` exactly one; nothing
-    else is special (IAM has no character classes, so `[` is literal)."""
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile(_literal_regex(pattern, wildcards=True), flags)
+def _wildcard_regex_ignoring_case(pattern: str) -> re.Pattern[str]:
+    """For action names and condition keys, which IAM compares case-insensitively."""
+    return re.compile(_literal_regex(pattern, wildcards=True), re.DOTALL | re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
 def _literal_regex(text: str, wildcards: bool) -> str:
+    """IAM wildcards: `*` any run of characters (`:` and `/` included), `?` exactly one; nothing
+    else is special (IAM has no character classes, so `[` is literal)."""
     if not wildcards:
         return re.escape(text)
     return "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in text)
@@ -478,7 +483,7 @@ def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Un
 
 
 def _absence_known(request: Request, key: str) -> bool:
-    return any(_wildcard_regex(pattern, ignore_case=True).fullmatch(key) for pattern in request.known_keys)
+    return any(_wildcard_regex_ignoring_case(pattern).fullmatch(key) for pattern in request.known_keys)
 
 
 # --- Conditions
@@ -576,7 +581,9 @@ def _holds_when_absent(operator: _Operator, test: ConditionTest) -> Truth:
 def _null_holds(test: ConditionTest, present: bool) -> Truth:
     """Null: "true" holds when the key is absent, "false" when it is present."""
     return _any_of(
-        (value == "true") != present if value in ("true", "false") else _unknown(f"Null takes true or false, not {value!r}")
+        (value == "true") != present
+        if value in ("true", "false")
+        else _unknown(f"Null takes true or false, not {value!r}")
         for value in test.values
     )
 

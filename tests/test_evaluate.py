@@ -339,13 +339,18 @@ def test_single_valued_operator_on_several_values_is_unknown() -> None:
         pytest.param("ForAnyValue:StringNotEquals", ("dept", "environment"), Decision.ALLOWED, id="ForAnyValue-negated-one-unlisted"),
         pytest.param("ForAnyValue:StringNotEquals", ("environment",), Decision.IMPLICIT_DENY, id="ForAnyValue-negated-all-listed"),
         pytest.param("ForAnyValue:StringLike", ("env-prod",), Decision.ALLOWED, id="ForAnyValue-like"),
+        # "If the key values in the request resolve to an empty data set ... ForAllValues returns
+        # true, and ... ForAnyValue returns false" (and the same for a missing key).
         pytest.param("ForAllValues:StringEquals", (), Decision.ALLOWED, id="ForAllValues-empty-set-true"),
         pytest.param("ForAnyValue:StringEquals", (), Decision.IMPLICIT_DENY, id="ForAnyValue-empty-set-false"),
+        pytest.param("ForAllValues:StringEquals", None, Decision.ALLOWED, id="ForAllValues-missing-key-true"),
+        pytest.param("ForAnyValue:StringEquals", None, Decision.IMPLICIT_DENY, id="ForAnyValue-missing-key-false"),
     ],
 )
-def test_set_operators(operator: str, tag_keys: tuple[str, ...], expected: Decision) -> None:
+def test_set_operators(operator: str, tag_keys: tuple[str, ...] | None, expected: Decision) -> None:
     statement = {"Effect": "Allow", "Action": "ec2:DeleteTags", "Resource": "*", "Condition": {operator: {"aws:TagKeys": ["environment", "env-*"]}}}
-    request = Request("ec2:DeleteTags", INSTANCE, {"aws:TagKeys": tag_keys})
+    context = {} if tag_keys is None else {"aws:TagKeys": tag_keys}
+    request = Request("ec2:DeleteTags", INSTANCE, context, frozenset({"aws:TagKeys"}))
     assert evaluate(request, [policy(statement)]).decision is expected
 
 
@@ -511,7 +516,9 @@ def test_a_matching_deny_always_wins(others: list[dict], request_: Request) -> N
 
 @PROPERTY_SETTINGS
 @given(statement_lists, statements(effect="Allow"), requests())
-def test_adding_an_allow_never_takes_away_allowed(existing: list[dict], extra: dict, request_: Request) -> None:
+def test_adding_an_allow_never_takes_away_allowed(others: list[dict], extra: dict, request_: Request) -> None:
+    # A plain Allow for the request makes ALLOWED common enough to test (the others may still deny).
+    existing = [*others, {"Effect": "Allow", "Action": request_.action, "Resource": "*"}]
     if evaluate(request_, [policy(*existing)]).decision is Decision.ALLOWED:
         assert evaluate(request_, [policy(*existing, extra)]).decision is Decision.ALLOWED
         assert evaluate(request_, [policy(*existing), policy(extra)]).decision is Decision.ALLOWED
