@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate import Policy, generate_policy_document
 from policygen.load import load_document
-from policygen.load.asl import StateMachine, state_machine_from_asl
+from policygen.load.asl import StateMachine
+from policygen.load.sources import state_machines_from
 from policygen.requirements import Options, missing_required_tags, needs_of_all
 from policygen.scan import BatchTask, scan
 from policygen.target import Target, resolve_target
@@ -27,8 +28,52 @@ class Generated:
     warnings: tuple[Notice, ...]
 
 
-def load_state_machines(paths: Iterable[str]) -> list[StateMachine]:
-    return [state_machine_from_asl(load_document(path)) for path in paths]
+@dataclass(frozen=True)
+class LoadResult:
+    """The state machines in the input files, in order, and warnings about the ones that could not
+    be read offline (a definition in S3, one only known after apply). Iterates as the machines."""
+
+    machines: tuple[StateMachine, ...]
+    warnings: tuple[Notice, ...] = ()
+
+    def __iter__(self) -> Iterator[StateMachine]:
+        return iter(self.machines)
+
+    def __len__(self) -> int:
+        return len(self.machines)
+
+    def __getitem__(self, index: int) -> StateMachine:
+        return self.machines[index]
+
+
+def load_state_machines(paths: Iterable[str], input_type: str | None = None) -> LoadResult:
+    """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
+    and serverless.yml, each detected from its content unless `input_type` (one of
+    policygen.load.sources.INPUT_TYPES) says which."""
+    machines: list[StateMachine] = []
+    warnings: list[Notice] = []
+    for path in paths:
+        found, notices = state_machines_from(load_document(path), input_type)
+        machines.extend(found)
+        warnings.extend(notices)
+    return LoadResult(tuple(machines), tuple(warnings))
+
+
+def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]) -> tuple[StateMachine, ...]:
+    """The machines with these names (all of them when `names` is empty), in input order; a name
+    that matches none is a UsageError listing the names there are."""
+    machines = tuple(machines)
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return machines
+    available = list(dict.fromkeys(machine.name for machine in machines))
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise UsageError(
+            f"no state machine named {', '.join(map(repr, unknown))}; "
+            f"the input has: {', '.join(available) if available else 'none'}"
+        )
+    return tuple(machine for machine in machines if machine.name in wanted)
 
 
 def _known_batch_actions() -> frozenset[str]:
@@ -50,6 +95,7 @@ def generate_policy(
     source_names: Iterable[str] = (),
     options: Options = Options(),
     allow_untagged: bool = False,
+    partition: str | None = None,
 ) -> Generated:
     """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
 
@@ -60,7 +106,7 @@ def generate_policy(
     if not tasks:
         names = ", ".join(source_names) or "the input"
         warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
-    target = resolve_target(tasks, region, account, environment or {})
+    target = resolve_target(tasks, region, account, environment or {}, partition)
     warnings.extend(_untagged_states(tasks, options, allow_untagged))
     for task in tasks:
         if task.dynamic_tags is not None and task.action == "batch:SubmitJob":

@@ -40,6 +40,13 @@ class Mode(str, Enum):
     fine_grained = "fine-grained"
 
 
+class InputType(str, Enum):
+    asl = "asl"
+    cloudformation = "cloudformation"
+    terraform_plan = "terraform-plan"
+    serverless = "serverless"
+
+
 class PolicyFormat(str, Enum):
     json = "json"
 
@@ -58,7 +65,21 @@ def _options(
     """Least-privilege IAM policies for Step Functions state machines that call AWS Batch."""
 
 
-PATHS = typer.Argument(..., help="State machine definitions (ASL JSON or YAML); - reads stdin.", show_default=False)
+PATHS = typer.Argument(
+    ...,
+    help="State machine definitions: ASL (JSON or YAML), CloudFormation or SAM templates, "
+    "`terraform show -json` plans, serverless.yml; - reads stdin.",
+    show_default=False,
+)
+INPUT_TYPE = typer.Option(
+    None,
+    "--input-type",
+    help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
+)
+
+
+def _input_type(value: "InputType | None") -> str | None:
+    return None if value is None else value.value
 
 
 def _warn(notices) -> None:
@@ -70,13 +91,16 @@ def _warn(notices) -> None:
 def scan(
     paths: List[str] = PATHS,
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
+    input_type: Optional[InputType] = INPUT_TYPE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import api
     from policygen.output import write_output
     from policygen.render import scan_report
 
-    tasks = api.scan_state_machines(api.load_state_machines(paths))
+    loaded = api.load_state_machines(paths, _input_type(input_type))
+    _warn(loaded.warnings)
+    tasks = api.scan_state_machines(loaded)
     if output_format is ScanFormat.json:
         write_output(scan_report.render_scan_json(tasks), None)
     elif tasks:
@@ -91,11 +115,15 @@ def generate(
     region: Optional[str] = typer.Option(None, "--region", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
     account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
     tags: List[str] = typer.Option([], "--tag", help="KEY=VALUE (repeatable, fine-grained mode): SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
+    input_type: Optional[InputType] = INPUT_TYPE,
+    partition: Optional[str] = typer.Option(None, "--partition", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    state_machines: List[str] = typer.Option([], "--state-machine", help="NAME (repeatable): only this state machine (its logical id, Terraform address or serverless name); by default each one."),
+    merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import api
@@ -104,16 +132,51 @@ def generate(
     from policygen.requirements import Options
 
     options = Options(mode=mode.value, required_tags=_parse_tags(tags, mode))
-    tasks = api.scan_state_machines(api.load_state_machines(paths))
-    generated = api.generate_policy(
-        tasks, region, account, os.environ, source_names=paths, options=options, allow_untagged=allow_untagged
-    )
-    _warn(generated.warnings)
+    loaded = api.load_state_machines(paths, _input_type(input_type))
+    _warn(loaded.warnings)
+    machines = api.select_state_machines(loaded.machines, state_machines)
+
+    def policy_for(selected, names) -> "api.Generated":
+        return api.generate_policy(
+            api.scan_state_machines(selected), region, account, os.environ, source_names=names,
+            options=options, allow_untagged=allow_untagged, partition=partition,
+        )
+
+    per_machine = not merge and output is not None and (len(machines) > 1 or os.path.isdir(output))
+    if len(machines) > 1 and not merge and output is None:
+        from policygen.errors import UsageError
+
+        raise UsageError(
+            f"{len(machines)} state machines ({', '.join(machine.name for machine in machines)}): pass -o DIR "
+            "for a policy file per machine, --merge for one policy covering all, or --state-machine NAME"
+        )
+    if not per_machine:
+        generated = policy_for(machines, paths)
+        _warn(generated.warnings)
+        _explain(generated, explain)
+        write_output(render_policy_json(generated.policy), output)
+        return
+    from policygen.output_files import file_names, output_directory
+
+    if not machines:
+        from policygen.errors import UsageError
+
+        raise UsageError("no state machine in the input: no policy file to write", hint=f"-o {output}")
+    files = file_names([machine.name for machine in machines], ".json")
+    results = [(machine, policy_for([machine], [f"state machine {machine.name!r}"])) for machine in machines]
+    for machine, generated in results:
+        _warn(generated.warnings)
+        _explain(generated, explain, header=f"# {machine.name}\n")
+    directory = output_directory(output)
+    for machine, generated in results:
+        write_output(render_policy_json(generated.policy), str(directory / files[machine.name]))
+
+
+def _explain(generated, explain: bool, header: str = "") -> None:
     if explain:
         from policygen.render.explain import render_explanation
 
-        typer.echo(render_explanation(generated.policy), err=True, nl=False)
-    write_output(render_policy_json(generated.policy), output)
+        typer.echo(header + render_explanation(generated.policy), err=True, nl=False)
 
 
 def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:

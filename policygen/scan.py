@@ -14,12 +14,14 @@ from typing import Any, Iterator
 from policygen.errors import InputError
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
+from policygen.load.template import OpaqueValue, has_references, unescape
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
 
-_STATES_RESOURCE = re.compile(r"^arn:(?P<partition>[^:]*):states:::(?P<integration>.*)$")
-_KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
+_STATES_RESOURCE = re.compile(r"^arn:(?P<partition>\$\{AWS::Partition\}|[^:]*):states:::(?P<integration>.*)$")
+_DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
+KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
 _STATES_WITH_TASKS = ("Task", "Parallel", "Map")
 
@@ -35,7 +37,12 @@ class Pattern(str, Enum):
 
 class ValueKind(str, Enum):
     STATIC = "static"  # written in the definition
-    DYNAMIC = "dynamic"  # known only at run time: a JSONPath/intrinsic (`.$` key) or a JSONata `{% %}`
+    # Known only at run time: a JSONPath/intrinsic (`.$` key) or a JSONata `{% %}`; or chosen at
+    # deploy time in a way policygen does not evaluate (Fn::If, ${self:...}: policygen/load/template.py).
+    DYNAMIC = "dynamic"
+    # Static once deployed: a template value with references; `text` is in Fn::Sub syntax, e.g.
+    # "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/${QueueName}" or "${RenderQueue}".
+    DEPLOY_TIME = "deploy-time"
 
 
 @dataclass(unsafe_hash=True, slots=True)  # not frozen: a frozen __init__ costs 2x, and one is made per value of every state
@@ -67,7 +74,7 @@ class BatchTask:
     path: str  # state names from the top, e.g. "Both/branch[0]/Per sample/Call variants"
     pointer: str  # JSON pointer to the state in its document
     resource: str
-    partition: str
+    partition: str | None  # None: a template's ${AWS::Partition}, the partition it is deployed in
     pattern: Pattern
     action: str  # the IAM action the call itself needs, e.g. "batch:SubmitJob"
     query_language: str
@@ -163,11 +170,14 @@ class _Walker:
             pattern, action = Pattern.SDK, self.sdk_action(integration, pointer, path)
         else:
             return None
-        partition = match["partition"]
-        if partition not in _KNOWN_PARTITIONS:
+        partition: str | None = match["partition"]
+        if partition == _DEPLOY_PARTITION and self.machine.template is not None:
+            partition = None
+        elif partition not in KNOWN_PARTITIONS:
             raise self.error(
                 f"state {path!r}: unknown partition {partition!r} in {resource!r}; "
-                f"expected one of {', '.join(_KNOWN_PARTITIONS)}",
+                f"expected one of {', '.join(KNOWN_PARTITIONS)}"
+                + (" (CloudFormation fills in ${AWS::Partition}: scan the template)" if partition == _DEPLOY_PARTITION else ""),
                 pointer + "/Resource",
             )
         language = state.get("QueryLanguage", self.top_language)
@@ -249,6 +259,8 @@ class _Arguments:
         whole = None
         if language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
             whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
+        elif isinstance(body, OpaqueValue):  # e.g. Parameters: !If [...]: known only at deploy time
+            whole = FieldValue(ValueKind.DYNAMIC, str(body), key, body_pointer)
         elif body is not None and not isinstance(body, dict):
             raise walker.error(f"state {path!r}: \"{key}\" must be an object", body_pointer)
         return cls(body, language, body_pointer, path, walker, whole)
@@ -268,9 +280,21 @@ class _Arguments:
         raw = container[name]
         field_pointer = f"{pointer}/{escape_pointer_token(name)}"
         if isinstance(raw, str):
-            dynamic = self.language == JSONATA and _JSONATA_EXPRESSION.match(raw)
-            return FieldValue(ValueKind.DYNAMIC if dynamic else ValueKind.STATIC, raw, name, field_pointer), None
+            kind, text = self.kind_of(raw)
+            return FieldValue(kind, text, name, field_pointer), None
         return None, raw
+
+    def kind_of(self, raw: str) -> tuple[ValueKind, str]:
+        """A string value's kind, and its text (a template's literal without Fn::Sub escapes)."""
+        if self.language == JSONATA and _JSONATA_EXPRESSION.match(raw):
+            return ValueKind.DYNAMIC, raw
+        if self.walker.machine.template is None:
+            return ValueKind.STATIC, raw
+        if isinstance(raw, OpaqueValue):
+            return ValueKind.DYNAMIC, str(raw)
+        if has_references(raw):
+            return ValueKind.DEPLOY_TIME, raw
+        return ValueKind.STATIC, unescape(raw)
 
     def string(self, name: str) -> FieldValue | None:
         if self.whole is not None:
@@ -287,7 +311,7 @@ class _Arguments:
             return ()
         field, raw = self.value(self.body, "Tags", self.pointer)
         tags_pointer = f"{self.pointer}/Tags"
-        if field is not None and field.is_static:
+        if field is not None and field.kind is not ValueKind.DYNAMIC:
             raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
         if raw is None:
             return ()
@@ -308,14 +332,14 @@ class _Arguments:
         if self.whole is not None:
             return self.whole
         field, _ = self.value(self.body, "Tags", self.pointer)
-        return field if field is not None and not field.is_static else None
+        return field if field is not None and field.kind is ValueKind.DYNAMIC else None
 
     def consumable_resources(self) -> tuple[FieldValue, ...]:
         if self.whole is not None:
             return ()
         field, raw = self.value(self.body, "ConsumableResourcePropertiesOverride", self.pointer)
         if field is not None:
-            return (field,) if not field.is_static else ()
+            return (field,) if field.kind is ValueKind.DYNAMIC else ()
         if raw is None:
             return ()
         properties_pointer = f"{self.pointer}/ConsumableResourcePropertiesOverride"
@@ -323,7 +347,7 @@ class _Arguments:
             raise self.error("\"ConsumableResourcePropertiesOverride\" must be an object", properties_pointer)
         listed, items = self.value(raw, "ConsumableResourceList", properties_pointer)
         if listed is not None:
-            return (listed,) if not listed.is_static else ()
+            return (listed,) if listed.kind is ValueKind.DYNAMIC else ()
         if items is None:
             return ()
         list_pointer = f"{properties_pointer}/ConsumableResourceList"

@@ -1,8 +1,10 @@
 """Where the policy applies: the partition, region and account its ARNs are built for.
 
 Region: --region, else AWS_REGION / AWS_DEFAULT_REGION, else the static Batch ARNs in the
-definitions when they all agree. Account: --account, else those ARNs. The partition comes from the
-Task states' Resource ARNs (REFERENCE.md §1: the policy uses the same partition).
+definitions when they all agree. Account: --account, else those ARNs. Partition: --partition, else
+the Task states' Resource ARNs (REFERENCE.md §1: the policy uses the same partition), else (for
+templates, whose Resources say ${AWS::Partition}) the partition of the region, else aws. Template
+values with deploy-time references (`${...}`) never count as a region or account.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from policygen.errors import UsageError
-from policygen.scan import BatchTask
+from policygen.scan import KNOWN_PARTITIONS, BatchTask
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -26,6 +28,7 @@ class Target:
     account: str | None
     region_source: str = ""
     account_source: str = ""
+    partition_source: str = ""
 
 
 def validate_region(region: str) -> str:
@@ -40,21 +43,41 @@ def validate_account(account: str) -> str:
     return account
 
 
+def validate_partition(partition: str) -> str:
+    if partition not in KNOWN_PARTITIONS:
+        raise UsageError(f"--partition {partition!r} is not an AWS partition ({', '.join(KNOWN_PARTITIONS)})")
+    return partition
+
+
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to: cn-* in aws-cn, us-gov-* in aws-us-gov, the rest in aws."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def resolve_target(
     tasks: Iterable[BatchTask],
     region: str | None,
     account: str | None,
     environment: Mapping[str, str],
+    partition: str | None = None,
 ) -> Target:
-    """The target for `tasks`; raises UsageError when the tasks disagree on the partition."""
+    """The target for `tasks`; raises UsageError when the tasks disagree on the partition, or
+    with --partition."""
     tasks = list(tasks)
-    partitions = sorted({task.partition for task in tasks})
+    partitions = sorted({task.partition for task in tasks if task.partition is not None})
     if len(partitions) > 1:
         raise UsageError(
             f"the Batch states use several partitions ({', '.join(partitions)}); "
             "one role lives in one partition: generate for each separately"
         )
-    partition = partitions[0] if partitions else "aws"
+    if partition is not None:
+        validate_partition(partition)
+        if partitions and partitions[0] != partition:
+            raise UsageError(f"--partition {partition} given, but the Batch states' Resource ARNs are in {partitions[0]}")
     arn_regions, arn_accounts = _from_static_arns(tasks)
     region_source = account_source = ""
     if region is not None:
@@ -69,7 +92,15 @@ def resolve_target(
         account, account_source = validate_account(account), "--account"
     elif len(arn_accounts) == 1:
         account, account_source = next(iter(arn_accounts)), "the definition's Batch ARNs"
-    return Target(partition, region, account, region_source, account_source)
+    if partition is not None:
+        partition_source = "--partition"
+    elif partitions:
+        partition, partition_source = partitions[0], "the Task states' Resource ARNs"
+    elif region is not None:
+        partition, partition_source = partition_of_region(region), f"the region ({region_source})"
+    else:
+        partition, partition_source = "aws", "the default"
+    return Target(partition, region, account, region_source, account_source, partition_source)
 
 
 def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
@@ -77,7 +108,7 @@ def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
     accounts: set[str] = set()
     for task in tasks:
         for value in (task.job_queue, task.job_definition, *task.consumable_resources):
-            if value is None or not value.is_static:
+            if value is None or not value.is_static or "${" in value.text:
                 continue
             match = _BATCH_ARN.match(value.text)
             if match:

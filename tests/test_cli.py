@@ -136,7 +136,7 @@ def test_bad_resources(run_cli, tmp_path, resource, fragments):
 def test_mixed_partitions_across_files(run_cli, tmp_path):
     commercial = _write(tmp_path, "a.asl.json", _machine("arn:aws:states:::batch:submitJob"))
     china = _write(tmp_path, "b.asl.json", _machine("arn:aws-cn:states:::batch:submitJob"))
-    assert_input_error(run_cli("generate", str(commercial), str(china), *TARGET), "partitions", "aws", "aws-cn")
+    assert_input_error(run_cli("generate", str(commercial), str(china), "--merge", *TARGET), "partitions", "aws", "aws-cn")
 
 
 def test_region_needed_but_unknown(run_cli):

@@ -8,6 +8,7 @@ from typing import Any
 
 from policygen.errors import InputError
 from policygen.load.document import STDIN_NAME, Document
+from policygen.load.template import TemplateContext
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,10 @@ class StateMachine:
     document: Document = field(repr=False)
     definition: dict[str, Any] = field(repr=False)
     pointer: str = ""  # where the definition sits in the document
+    # The IaC source (CloudFormation, SAM, Terraform plan, serverless.yml) it came from; None for
+    # a plain ASL file. With a template, the definition's string values are in Fn::Sub syntax
+    # (policygen/load/template.py).
+    template: TemplateContext | None = field(default=None, repr=False, compare=False)
 
     @property
     def file(self) -> str:

@@ -13,7 +13,7 @@ _COLUMNS = ("FILE", "STATE MACHINE", "STATE", "PATTERN", "ACTION", "JOB QUEUE", 
 def _describe(value: FieldValue | None) -> str:
     if value is None:
         return "-"
-    return value.text if value.is_static else f"{value.text} (dynamic)"
+    return value.text if value.is_static else f"{value.text} ({value.kind.value})"
 
 
 def _tags(task: BatchTask) -> str:

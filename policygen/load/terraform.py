@@ -1,0 +1,144 @@
+"""Terraform plans as JSON (`terraform show -json PLANFILE`) -> their aws_sfn_state_machine resources.
+
+Every managed `aws_sfn_state_machine` in `planned_values.root_module` and its `child_modules`
+(recursively) whose `definition` the plan knows; one whose definition is only known after apply
+(`after_unknown` in `resource_changes`, or absent) gets a warning. Machines are named by address.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from policygen.errors import InputError, Notice
+from policygen.load.asl import StateMachine
+from policygen.load.document import Document
+from policygen.load.intrinsics import literal_definition
+from policygen.load.template import (
+    TERRAFORM_PLAN,
+    TemplateContext,
+    TemplateParameter,
+    TemplateResource,
+    locating_enclosing_value,
+)
+
+STATE_MACHINE_TYPE = "aws_sfn_state_machine"
+
+
+def looks_like_plan(data: Any) -> bool:
+    return isinstance(data, dict) and "format_version" in data and ("planned_values" in data or "terraform_version" in data)
+
+
+def state_machines_from_plan(document: Document, required: bool) -> tuple[list[StateMachine], list[Notice]]:
+    """The plan's state machines in plan order, with warnings for those whose definition is unknown."""
+    data = document.data
+    if not isinstance(data, dict) or not isinstance(data.get("planned_values"), dict):
+        raise InputError(
+            "expected the JSON of `terraform show -json PLANFILE`: an object with \"planned_values\"",
+            document.location("/planned_values" if isinstance(data, dict) and "planned_values" in data else ""),
+        )
+    root = data["planned_values"].get("root_module")
+    if not isinstance(root, dict):
+        raise InputError("\"planned_values.root_module\" must be an object", document.location("/planned_values/root_module"))
+    resources = list(_resources(document, root, "/planned_values/root_module"))
+    context = TemplateContext(
+        kind=TERRAFORM_PLAN,
+        file=document.name,
+        parameters=_variables(data.get("variables")),
+        resources={
+            resource["address"]: TemplateResource(resource["address"], str(resource.get("type", "")), resource.get("values") or {})
+            for resource, _ in resources
+        },
+        document=document,
+    )
+    unknown = _unknown_definitions(document, data.get("resource_changes"))
+    located = locating_enclosing_value(document)
+    machines: list[StateMachine] = []
+    warnings: list[Notice] = []
+    found = 0
+    for resource, pointer in resources:
+        if resource.get("type") != STATE_MACHINE_TYPE or resource.get("mode", "managed") != "managed":
+            continue
+        found += 1
+        address = resource["address"]
+        values = resource.get("values")
+        definition = values.get("definition") if isinstance(values, dict) else None
+        definition_pointer = f"{pointer}/values/definition"
+        if not isinstance(definition, str):
+            why = "is only known after apply" if address in unknown else "is not in the plan"
+            warnings.append(
+                Notice(
+                    f"state machine {address!r}: its definition {why}: skipped "
+                    "(scan the rendered definition, or a plan where it is known)",
+                    document.location(pointer),
+                )
+            )
+            continue
+        try:
+            parsed = json.loads(definition)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"state machine {address!r}: the definition is not valid JSON: {error.msg} "
+                f"(line {error.lineno}, column {error.colno} of the definition)",
+                document.location(definition_pointer),
+            ) from None
+        if not isinstance(parsed, dict):
+            raise InputError(
+                f"state machine {address!r}: the definition must be an object with \"StartAt\" and \"States\"",
+                document.location(definition_pointer),
+            )
+        # Everything in a plan is a literal: written in Fn::Sub syntax like any template value.
+        machines.append(
+            StateMachine(
+                name=address, document=located, definition=literal_definition(parsed), pointer=definition_pointer, template=context
+            )
+        )
+    if required and not found:
+        raise InputError(f"no {STATE_MACHINE_TYPE} resource in the plan", document.location("/planned_values/root_module"))
+    return machines, warnings
+
+
+def _resources(document: Document, module: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """(resource, pointer) of a module and its child modules, depth first in plan order."""
+    resources = module.get("resources", [])
+    if not isinstance(resources, list):
+        raise InputError("\"resources\" of a module must be a list", document.location(f"{pointer}/resources"))
+    for index, resource in enumerate(resources):
+        resource_pointer = f"{pointer}/resources/{index}"
+        if not isinstance(resource, dict) or not isinstance(resource.get("address"), str):
+            raise InputError("a planned resource must be an object with an \"address\"", document.location(resource_pointer))
+        yield resource, resource_pointer
+    children = module.get("child_modules", [])
+    if not isinstance(children, list):
+        raise InputError("\"child_modules\" must be a list of modules", document.location(f"{pointer}/child_modules"))
+    for index, child in enumerate(children):
+        child_pointer = f"{pointer}/child_modules/{index}"
+        if not isinstance(child, dict):
+            raise InputError("a child module must be an object", document.location(child_pointer))
+        yield from _resources(document, child, child_pointer)
+
+
+def _unknown_definitions(document: Document, changes: Any) -> set[str]:
+    """Addresses whose planned definition is only known after apply."""
+    if changes is None:
+        return set()
+    if not isinstance(changes, list):
+        raise InputError("\"resource_changes\" must be a list", document.location("/resource_changes"))
+    unknown = set()
+    for change in changes:
+        if not isinstance(change, dict) or change.get("type") != STATE_MACHINE_TYPE:
+            continue
+        after_unknown = (change.get("change") or {}).get("after_unknown") or {}
+        if isinstance(after_unknown, dict) and after_unknown.get("definition") is True:
+            unknown.add(change.get("address"))
+    return unknown
+
+
+def _variables(variables: Any) -> dict[str, TemplateParameter]:
+    if not isinstance(variables, dict):
+        return {}
+    return {
+        name: TemplateParameter(name, "terraform variable", spec.get("value"))
+        for name, spec in variables.items()
+        if isinstance(spec, dict)
+    }
