@@ -36,6 +36,19 @@ def decide(policies: list[list[dict]], request: Request) -> Decision:
     return evaluate(request, [policy(*statements) for statements in policies]).decision
 
 
+def allow(action: str, resource: str = "*", condition: dict | None = None) -> dict:
+    return _statement("Allow", action, resource, condition)
+
+
+def deny(action: str, resource: str = "*", condition: dict | None = None) -> dict:
+    return _statement("Deny", action, resource, condition)
+
+
+def _statement(effect: str, action: str, resource: str, condition: dict | None) -> dict:
+    statement = {"Effect": effect, "Action": action, "Resource": resource}
+    return statement | {"Condition": condition} if condition else statement
+
+
 # ---------------------------------------------------------------------------------------------
 # Examples from the IAM User Guide; each id names the page (and example) it comes from.
 
@@ -43,7 +56,12 @@ CARLOS = [
     {
         "Sid": "AllowS3ListRead",
         "Effect": "Allow",
-        "Action": ["s3:GetBucketLocation", "s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints", "s3:ListAllMyBuckets"],
+        "Action": [
+            "s3:GetBucketLocation",
+            "s3:GetAccountPublicAccessBlock",
+            "s3:ListAccessPoints",
+            "s3:ListAllMyBuckets",
+        ],
         "Resource": "arn:aws:s3:::*",
     },
     {
@@ -69,20 +87,27 @@ DENY_WITHOUT_MFA = [
     }
 ]
 HR_PAYROLL = [
-    {"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::HRBucket/Payroll", "arn:aws:s3:::HRBucket/Payroll/*"]}
+    {
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "NotResource": ["arn:aws:s3:::HRBucket/Payroll", "arn:aws:s3:::HRBucket/Payroll/*"],
+    }
 ]
 ALLOW_S3 = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
 
 # "Conditions with multiple context keys or values": the S3 bucket policy, as an identity policy.
 TAGS_AND_ARN = {
-    "StringEquals": {"aws:PrincipalTag/department": ["finance", "hr", "legal"], "aws:PrincipalTag/role": ["audit", "security"]},
+    "StringEquals": {
+        "aws:PrincipalTag/department": ["finance", "hr", "legal"],
+        "aws:PrincipalTag/role": ["audit", "security"],
+    },
     "ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::222222222222:user/Ana", "arn:aws:iam::222222222222:user/Mary"]},
 }
 TAGS_AND_NOT_ARN = {"StringEquals": TAGS_AND_ARN["StringEquals"], "ArnNotLike": TAGS_AND_ARN["ArnLike"]}
 
 
 def list_bucket(condition: dict) -> list[dict]:
-    return [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::amzn-s3-demo-bucket", "Condition": condition}]
+    return [allow("s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", condition)]
 
 
 def principal(department: str | None, role: str | None, user: str) -> Request:
@@ -131,7 +156,9 @@ RUN_INSTANCES_IF_EXISTS = [
         "Condition": {"StringLikeIfExists": {"ec2:InstanceType": ["t1.*", "t2.*", "m3.*"]}},
     }
 ]
-RUN_INSTANCES_NOT_WORKING = [dict(RUN_INSTANCES_IF_EXISTS[0], Condition={"StringLike": {"ec2:InstanceType": ["t1.*", "t2.*", "m3.*"]}})]
+RUN_INSTANCES_NOT_WORKING = [
+    dict(RUN_INSTANCES_IF_EXISTS[0], Condition={"StringLike": {"ec2:InstanceType": ["t1.*", "t2.*", "m3.*"]}})
+]
 NO_TEMPORARY_CREDENTIALS = [
     {"Action": "ec2:*", "Effect": "Allow", "Resource": "*", "Condition": {"Null": {"aws:TokenIssueTime": "true"}}}
 ]
@@ -153,7 +180,9 @@ MAX_KEYS = [
 ]
 
 # "Variables and tags": own access keys, home directory prefix, default value, special characters.
-OWN_ACCESS_KEYS = [{"Action": ["iam:*AccessKey*"], "Effect": "Allow", "Resource": [f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"]}]
+OWN_ACCESS_KEYS = [
+    {"Action": ["iam:*AccessKey*"], "Effect": "Allow", "Resource": [f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"]}
+]
 HOME_PREFIX = [
     {
         "Action": ["s3:ListBucket"],
@@ -184,16 +213,51 @@ def req(action: str, resource: str, **context: str) -> Request:
 
 DOC_CASES = [
     # Policy evaluation logic: "Example identity-based and resource-based policy evaluation"
-    pytest.param([CARLOS], req("s3:PutObject", "arn:aws:s3:::carlossalazar-logs/notes.txt"), Decision.EXPLICIT_DENY, id="evaluation-logic/carlossalazar-logs-denied"),
-    pytest.param([CARLOS], req("s3:PutObject", "arn:aws:s3:::carlossalazar/notes.txt"), Decision.ALLOWED, id="evaluation-logic/carlossalazar-own-bucket-allowed"),
-    pytest.param([CARLOS], req("s3:GetObject", "arn:aws:s3:::someone-else/notes.txt"), Decision.IMPLICIT_DENY, id="evaluation-logic/carlossalazar-other-bucket-implicit"),
+    pytest.param(
+        [CARLOS],
+        req("s3:PutObject", "arn:aws:s3:::carlossalazar-logs/notes.txt"),
+        Decision.EXPLICIT_DENY,
+        id="evaluation-logic/carlossalazar-logs-denied",
+    ),
+    pytest.param(
+        [CARLOS],
+        req("s3:PutObject", "arn:aws:s3:::carlossalazar/notes.txt"),
+        Decision.ALLOWED,
+        id="evaluation-logic/carlossalazar-own-bucket-allowed",
+    ),
+    pytest.param(
+        [CARLOS],
+        req("s3:GetObject", "arn:aws:s3:::someone-else/notes.txt"),
+        Decision.IMPLICIT_DENY,
+        id="evaluation-logic/carlossalazar-other-bucket-implicit",
+    ),
     # The same page says AllowS3ListRead lets Carlos list all buckets; "NotAction" says a Resource of
     # arn:aws:s3:::* does not allow s3:ListAllMyBuckets. The documentation disagrees: unknown.
-    pytest.param([CARLOS], req("s3:ListAllMyBuckets", "*"), Decision.UNKNOWN, id="evaluation-logic/carlossalazar-ListAllMyBuckets-docs-disagree"),
+    pytest.param(
+        [CARLOS],
+        req("s3:ListAllMyBuckets", "*"),
+        Decision.UNKNOWN,
+        id="evaluation-logic/carlossalazar-ListAllMyBuckets-docs-disagree",
+    ),
     # Policy evaluation logic: "The difference between explicit and implicit denies"
-    pytest.param([GET_LIST_DENY_REPORTS], req("iam:GetUser", "*"), Decision.ALLOWED, id="explicit-vs-implicit-deny/AllowGetList"),
-    pytest.param([GET_LIST_DENY_REPORTS], req("iam:CreatePolicy", "*"), Decision.IMPLICIT_DENY, id="explicit-vs-implicit-deny/CreatePolicy-implicit"),
-    pytest.param([GET_LIST_DENY_REPORTS], req("iam:GetOrganizationsAccessReport", "*"), Decision.EXPLICIT_DENY, id="explicit-vs-implicit-deny/DenyReports"),
+    pytest.param(
+        [GET_LIST_DENY_REPORTS],
+        req("iam:GetUser", "*"),
+        Decision.ALLOWED,
+        id="explicit-vs-implicit-deny/AllowGetList",
+    ),
+    pytest.param(
+        [GET_LIST_DENY_REPORTS],
+        req("iam:CreatePolicy", "*"),
+        Decision.IMPLICIT_DENY,
+        id="explicit-vs-implicit-deny/CreatePolicy-implicit",
+    ),
+    pytest.param(
+        [GET_LIST_DENY_REPORTS],
+        req("iam:GetOrganizationsAccessReport", "*"),
+        Decision.EXPLICIT_DENY,
+        id="explicit-vs-implicit-deny/DenyReports",
+    ),
     pytest.param(
         [GET_LIST_DENY_REPORTS, [{"Effect": "Allow", "Action": "iam:GenerateCredentialReport", "Resource": "*"}]],
         req("iam:GenerateCredentialReport", "*"),
@@ -201,72 +265,332 @@ DOC_CASES = [
         id="explicit-vs-implicit-deny/another-policy-cannot-override",
     ),
     # NotAction: "NotAction with Allow"
-    pytest.param([[{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "arn:aws:s3:::*"}]], req("s3:GetObject", "arn:aws:s3:::b/k"), Decision.ALLOWED, id="NotAction/allow-all-s3-but-DeleteBucket-GetObject"),
-    pytest.param([[{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "arn:aws:s3:::*"}]], req("s3:DeleteBucket", "arn:aws:s3:::b"), Decision.IMPLICIT_DENY, id="NotAction/allow-all-s3-but-DeleteBucket-DeleteBucket"),
-    pytest.param([[{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]], Request("batch:SubmitJob", QUEUE), Decision.ALLOWED, id="NotAction/everything-but-IAM-batch"),
-    pytest.param([[{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]], req("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/x"), Decision.IMPLICIT_DENY, id="NotAction/everything-but-IAM-iam"),
+    pytest.param(
+        [[{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "arn:aws:s3:::*"}]],
+        req("s3:GetObject", "arn:aws:s3:::b/k"),
+        Decision.ALLOWED,
+        id="NotAction/allow-all-s3-but-DeleteBucket-GetObject",
+    ),
+    pytest.param(
+        [[{"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "arn:aws:s3:::*"}]],
+        req("s3:DeleteBucket", "arn:aws:s3:::b"),
+        Decision.IMPLICIT_DENY,
+        id="NotAction/allow-all-s3-but-DeleteBucket-DeleteBucket",
+    ),
+    pytest.param(
+        [[{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]],
+        Request("batch:SubmitJob", QUEUE),
+        Decision.ALLOWED,
+        id="NotAction/everything-but-IAM-batch",
+    ),
+    pytest.param(
+        [[{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]],
+        req("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/x"),
+        Decision.IMPLICIT_DENY,
+        id="NotAction/everything-but-IAM-iam",
+    ),
     # NotAction: "NotAction with Deny" (DenyAllUsersNotUsingMFA), beside an allow-all policy
-    pytest.param([ALLOW_ALL, DENY_WITHOUT_MFA], req("s3:GetObject", "arn:aws:s3:::b/k", aws__MultiFactorAuthPresent="false"), Decision.EXPLICIT_DENY, id="NotAction/deny-without-MFA-no-MFA"),
-    pytest.param([ALLOW_ALL, DENY_WITHOUT_MFA], req("s3:GetObject", "arn:aws:s3:::b/k", aws__MultiFactorAuthPresent="true"), Decision.ALLOWED, id="NotAction/deny-without-MFA-with-MFA"),
-    pytest.param([ALLOW_ALL, DENY_WITHOUT_MFA], Request("s3:GetObject", "arn:aws:s3:::b/k", known_keys=frozenset({"aws:MultiFactorAuthPresent"})), Decision.EXPLICIT_DENY, id="NotAction/deny-without-MFA-key-absent-IfExists"),
-    pytest.param([ALLOW_ALL, DENY_WITHOUT_MFA], req("iam:ListUsers", "*", aws__MultiFactorAuthPresent="false"), Decision.ALLOWED, id="NotAction/deny-without-MFA-iam-not-denied"),
-    pytest.param([ALLOW_ALL, DENY_WITHOUT_MFA], req("s3:GetObject", "arn:aws:s3:::b/k"), Decision.UNKNOWN, id="NotAction/deny-without-MFA-key-unknown"),
+    pytest.param(
+        [ALLOW_ALL, DENY_WITHOUT_MFA],
+        req("s3:GetObject", "arn:aws:s3:::b/k", aws__MultiFactorAuthPresent="false"),
+        Decision.EXPLICIT_DENY,
+        id="NotAction/deny-without-MFA-no-MFA",
+    ),
+    pytest.param(
+        [ALLOW_ALL, DENY_WITHOUT_MFA],
+        req("s3:GetObject", "arn:aws:s3:::b/k", aws__MultiFactorAuthPresent="true"),
+        Decision.ALLOWED,
+        id="NotAction/deny-without-MFA-with-MFA",
+    ),
+    pytest.param(
+        [ALLOW_ALL, DENY_WITHOUT_MFA],
+        Request("s3:GetObject", "arn:aws:s3:::b/k", known_keys=frozenset({"aws:MultiFactorAuthPresent"})),
+        Decision.EXPLICIT_DENY,
+        id="NotAction/deny-without-MFA-key-absent-IfExists",
+    ),
+    pytest.param(
+        [ALLOW_ALL, DENY_WITHOUT_MFA],
+        req("iam:ListUsers", "*", aws__MultiFactorAuthPresent="false"),
+        Decision.ALLOWED,
+        id="NotAction/deny-without-MFA-iam-not-denied",
+    ),
+    pytest.param(
+        [ALLOW_ALL, DENY_WITHOUT_MFA],
+        req("s3:GetObject", "arn:aws:s3:::b/k"),
+        Decision.UNKNOWN,
+        id="NotAction/deny-without-MFA-key-unknown",
+    ),
     # NotResource: the HRPayroll example, beside an allow for S3
-    pytest.param([ALLOW_S3, HR_PAYROLL], req("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/march.csv"), Decision.ALLOWED, id="NotResource/HRPayroll-payroll-folder"),
-    pytest.param([ALLOW_S3, HR_PAYROLL], req("s3:GetObject", "arn:aws:s3:::HRBucket/Engineering/plan.txt"), Decision.EXPLICIT_DENY, id="NotResource/HRPayroll-other-folder"),
-    pytest.param([HR_PAYROLL], req("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/march.csv"), Decision.IMPLICIT_DENY, id="NotResource/HRPayroll-grants-nothing"),
+    pytest.param(
+        [ALLOW_S3, HR_PAYROLL],
+        req("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/march.csv"),
+        Decision.ALLOWED,
+        id="NotResource/HRPayroll-payroll-folder",
+    ),
+    pytest.param(
+        [ALLOW_S3, HR_PAYROLL],
+        req("s3:GetObject", "arn:aws:s3:::HRBucket/Engineering/plan.txt"),
+        Decision.EXPLICIT_DENY,
+        id="NotResource/HRPayroll-other-folder",
+    ),
+    pytest.param(
+        [HR_PAYROLL],
+        req("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/march.csv"),
+        Decision.IMPLICIT_DENY,
+        id="NotResource/HRPayroll-grants-nothing",
+    ),
     # Conditions with multiple context keys or values: "Evaluation logic for multiple context keys or values"
-    pytest.param([list_bucket(TAGS_AND_ARN)], principal("legal", "audit", "Mary"), Decision.ALLOWED, id="multiple-keys-or-values/legal-audit-Mary-match"),
-    pytest.param([list_bucket(TAGS_AND_ARN)], principal("hr", "audit", "Nikki"), Decision.IMPLICIT_DENY, id="multiple-keys-or-values/hr-audit-Nikki-no-match"),
-    pytest.param([list_bucket(TAGS_AND_ARN)], principal("hr", "payroll", "Mary"), Decision.IMPLICIT_DENY, id="multiple-keys-or-values/hr-payroll-Mary-no-match"),
-    pytest.param([list_bucket(TAGS_AND_ARN)], principal("hr", None, "Mary"), Decision.IMPLICIT_DENY, id="multiple-keys-or-values/no-role-tag-no-match"),
-    pytest.param([list_bucket(TAGS_AND_ARN)], principal(None, None, "Mary"), Decision.IMPLICIT_DENY, id="multiple-keys-or-values/no-tags-no-match"),
+    pytest.param(
+        [list_bucket(TAGS_AND_ARN)],
+        principal("legal", "audit", "Mary"),
+        Decision.ALLOWED,
+        id="multiple-keys-or-values/legal-audit-Mary-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_ARN)],
+        principal("hr", "audit", "Nikki"),
+        Decision.IMPLICIT_DENY,
+        id="multiple-keys-or-values/hr-audit-Nikki-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_ARN)],
+        principal("hr", "payroll", "Mary"),
+        Decision.IMPLICIT_DENY,
+        id="multiple-keys-or-values/hr-payroll-Mary-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_ARN)],
+        principal("hr", None, "Mary"),
+        Decision.IMPLICIT_DENY,
+        id="multiple-keys-or-values/no-role-tag-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_ARN)],
+        principal(None, None, "Mary"),
+        Decision.IMPLICIT_DENY,
+        id="multiple-keys-or-values/no-tags-no-match",
+    ),
     # Conditions with multiple context keys or values: "Evaluation logic for negated matching condition operators"
-    pytest.param([list_bucket(TAGS_AND_NOT_ARN)], principal("legal", "audit", "Nikki"), Decision.ALLOWED, id="negated-operators/legal-audit-Nikki-match"),
-    pytest.param([list_bucket(TAGS_AND_NOT_ARN)], principal("hr", "audit", "Mary"), Decision.IMPLICIT_DENY, id="negated-operators/hr-audit-Mary-no-match"),
-    pytest.param([list_bucket(TAGS_AND_NOT_ARN)], principal("hr", "payroll", "Nikki"), Decision.IMPLICIT_DENY, id="negated-operators/hr-payroll-Nikki-no-match"),
-    pytest.param([list_bucket(TAGS_AND_NOT_ARN)], principal("hr", None, "Nikki"), Decision.IMPLICIT_DENY, id="negated-operators/no-role-tag-no-match"),
-    pytest.param([list_bucket(TAGS_AND_NOT_ARN)], principal(None, None, "Nikki"), Decision.IMPLICIT_DENY, id="negated-operators/no-tags-no-match"),
+    pytest.param(
+        [list_bucket(TAGS_AND_NOT_ARN)],
+        principal("legal", "audit", "Nikki"),
+        Decision.ALLOWED,
+        id="negated-operators/legal-audit-Nikki-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_NOT_ARN)],
+        principal("hr", "audit", "Mary"),
+        Decision.IMPLICIT_DENY,
+        id="negated-operators/hr-audit-Mary-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_NOT_ARN)],
+        principal("hr", "payroll", "Nikki"),
+        Decision.IMPLICIT_DENY,
+        id="negated-operators/hr-payroll-Nikki-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_NOT_ARN)],
+        principal("hr", None, "Nikki"),
+        Decision.IMPLICIT_DENY,
+        id="negated-operators/no-role-tag-no-match",
+    ),
+    pytest.param(
+        [list_bucket(TAGS_AND_NOT_ARN)],
+        principal(None, None, "Nikki"),
+        Decision.IMPLICIT_DENY,
+        id="negated-operators/no-tags-no-match",
+    ),
     # Single-valued vs. multivalued context keys: "ForAllValues" example table
-    pytest.param([FOR_ALL_TAG_KEYS], delete_tags("environment"), Decision.ALLOWED, id="multivalued/ForAllValues-environment-match"),
-    pytest.param([FOR_ALL_TAG_KEYS], delete_tags("cost-center"), Decision.ALLOWED, id="multivalued/ForAllValues-cost-center-match"),
-    pytest.param([FOR_ALL_TAG_KEYS], delete_tags("environment", "cost-center"), Decision.ALLOWED, id="multivalued/ForAllValues-both-match"),
-    pytest.param([FOR_ALL_TAG_KEYS], delete_tags("environment", "dept"), Decision.IMPLICIT_DENY, id="multivalued/ForAllValues-environment-dept-no-match"),
-    pytest.param([FOR_ALL_TAG_KEYS], delete_tags(), Decision.IMPLICIT_DENY, id="multivalued/ForAllValues-no-TagKeys-Null-prevents-match"),
+    pytest.param(
+        [FOR_ALL_TAG_KEYS],
+        delete_tags("environment"),
+        Decision.ALLOWED,
+        id="multivalued/ForAllValues-environment-match",
+    ),
+    pytest.param(
+        [FOR_ALL_TAG_KEYS],
+        delete_tags("cost-center"),
+        Decision.ALLOWED,
+        id="multivalued/ForAllValues-cost-center-match",
+    ),
+    pytest.param(
+        [FOR_ALL_TAG_KEYS],
+        delete_tags("environment", "cost-center"),
+        Decision.ALLOWED,
+        id="multivalued/ForAllValues-both-match",
+    ),
+    pytest.param(
+        [FOR_ALL_TAG_KEYS],
+        delete_tags("environment", "dept"),
+        Decision.IMPLICIT_DENY,
+        id="multivalued/ForAllValues-environment-dept-no-match",
+    ),
+    pytest.param(
+        [FOR_ALL_TAG_KEYS],
+        delete_tags(),
+        Decision.IMPLICIT_DENY,
+        id="multivalued/ForAllValues-no-TagKeys-Null-prevents-match",
+    ),
     # Single-valued vs. multivalued context keys: "ForAnyValue" example table
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags("environment"), Decision.ALLOWED, id="multivalued/ForAnyValue-environment-match"),
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags("cost-center"), Decision.ALLOWED, id="multivalued/ForAnyValue-cost-center-match"),
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags("environment", "cost-center"), Decision.ALLOWED, id="multivalued/ForAnyValue-both-match"),
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags("environment", "dept"), Decision.ALLOWED, id="multivalued/ForAnyValue-environment-dept-match"),
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags("dept"), Decision.IMPLICIT_DENY, id="multivalued/ForAnyValue-dept-no-match"),
-    pytest.param([FOR_ANY_TAG_KEYS], delete_tags(), Decision.IMPLICIT_DENY, id="multivalued/ForAnyValue-no-TagKeys-no-match"),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags("environment"),
+        Decision.ALLOWED,
+        id="multivalued/ForAnyValue-environment-match",
+    ),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags("cost-center"),
+        Decision.ALLOWED,
+        id="multivalued/ForAnyValue-cost-center-match",
+    ),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags("environment", "cost-center"),
+        Decision.ALLOWED,
+        id="multivalued/ForAnyValue-both-match",
+    ),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags("environment", "dept"),
+        Decision.ALLOWED,
+        id="multivalued/ForAnyValue-environment-dept-match",
+    ),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags("dept"),
+        Decision.IMPLICIT_DENY,
+        id="multivalued/ForAnyValue-dept-no-match",
+    ),
+    pytest.param(
+        [FOR_ANY_TAG_KEYS],
+        delete_tags(),
+        Decision.IMPLICIT_DENY,
+        id="multivalued/ForAnyValue-no-TagKeys-no-match",
+    ),
     # Condition operators: "...IfExists condition operators" (ec2:InstanceType)
-    pytest.param([RUN_INSTANCES_IF_EXISTS], Request("ec2:RunInstances", INSTANCE, {"ec2:InstanceType": ("t2.micro",)}), Decision.ALLOWED, id="condition-operators/IfExists-t2-allowed"),
-    pytest.param([RUN_INSTANCES_IF_EXISTS], Request("ec2:RunInstances", INSTANCE, {"ec2:InstanceType": ("m5.large",)}), Decision.IMPLICIT_DENY, id="condition-operators/IfExists-m5-no-match"),
-    pytest.param([RUN_INSTANCES_IF_EXISTS], Request("ec2:RunInstances", "arn:aws:ec2:us-east-1::image/ami-1", known_keys=frozenset({"ec2:InstanceType"})), Decision.ALLOWED, id="condition-operators/IfExists-key-absent-true"),
-    pytest.param([RUN_INSTANCES_NOT_WORKING], Request("ec2:RunInstances", "arn:aws:ec2:us-east-1::image/ami-1", known_keys=frozenset({"ec2:InstanceType"})), Decision.IMPLICIT_DENY, id="condition-operators/THISPOLICYDOESNOTWORK-key-absent-false"),
+    pytest.param(
+        [RUN_INSTANCES_IF_EXISTS],
+        Request("ec2:RunInstances", INSTANCE, {"ec2:InstanceType": ("t2.micro",)}),
+        Decision.ALLOWED,
+        id="condition-operators/IfExists-t2-allowed",
+    ),
+    pytest.param(
+        [RUN_INSTANCES_IF_EXISTS],
+        Request("ec2:RunInstances", INSTANCE, {"ec2:InstanceType": ("m5.large",)}),
+        Decision.IMPLICIT_DENY,
+        id="condition-operators/IfExists-m5-no-match",
+    ),
+    pytest.param(
+        [RUN_INSTANCES_IF_EXISTS],
+        Request("ec2:RunInstances", "arn:aws:ec2:us-east-1::image/ami-1", known_keys=frozenset({"ec2:InstanceType"})),
+        Decision.ALLOWED,
+        id="condition-operators/IfExists-key-absent-true",
+    ),
+    pytest.param(
+        [RUN_INSTANCES_NOT_WORKING],
+        Request("ec2:RunInstances", "arn:aws:ec2:us-east-1::image/ami-1", known_keys=frozenset({"ec2:InstanceType"})),
+        Decision.IMPLICIT_DENY,
+        id="condition-operators/THISPOLICYDOESNOTWORK-key-absent-false",
+    ),
     # Condition operators: "Condition operator to check existence of condition keys" (Null)
-    pytest.param([NO_TEMPORARY_CREDENTIALS], Request("ec2:DescribeInstances", "*", known_keys=frozenset({"aws:TokenIssueTime"})), Decision.ALLOWED, id="condition-operators/Null-true-long-term-credentials"),
-    pytest.param([NO_TEMPORARY_CREDENTIALS], Request("ec2:DescribeInstances", "*", {"aws:TokenIssueTime": ("2020-01-01T00:00:01Z",)}), Decision.IMPLICIT_DENY, id="condition-operators/Null-true-temporary-credentials"),
+    pytest.param(
+        [NO_TEMPORARY_CREDENTIALS],
+        Request("ec2:DescribeInstances", "*", known_keys=frozenset({"aws:TokenIssueTime"})),
+        Decision.ALLOWED,
+        id="condition-operators/Null-true-long-term-credentials",
+    ),
+    pytest.param(
+        [NO_TEMPORARY_CREDENTIALS],
+        Request("ec2:DescribeInstances", "*", {"aws:TokenIssueTime": ("2020-01-01T00:00:01Z",)}),
+        Decision.IMPLICIT_DENY,
+        id="condition-operators/Null-true-temporary-credentials",
+    ),
     # Condition operators: "Boolean condition operators" (aws:SecureTransport)
-    pytest.param([SECURE_TRANSPORT], Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ana", {"aws:SecureTransport": ("true",)}), Decision.ALLOWED, id="condition-operators/Bool-SecureTransport-true"),
-    pytest.param([SECURE_TRANSPORT], Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ana", {"aws:SecureTransport": ("false",)}), Decision.IMPLICIT_DENY, id="condition-operators/Bool-SecureTransport-false"),
+    pytest.param(
+        [SECURE_TRANSPORT],
+        Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ana", {"aws:SecureTransport": ("true",)}),
+        Decision.ALLOWED,
+        id="condition-operators/Bool-SecureTransport-true",
+    ),
+    pytest.param(
+        [SECURE_TRANSPORT],
+        Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ana", {"aws:SecureTransport": ("false",)}),
+        Decision.IMPLICIT_DENY,
+        id="condition-operators/Bool-SecureTransport-false",
+    ),
     # Condition operators: "Numeric condition operators" are not modelled
-    pytest.param([MAX_KEYS], Request("s3:ListBucket", "arn:aws:s3:::example_bucket", {"s3:max-keys": ("5",)}), Decision.UNKNOWN, id="condition-operators/NumericLessThanEquals-not-modelled"),
+    pytest.param(
+        [MAX_KEYS],
+        Request("s3:ListBucket", "arn:aws:s3:::example_bucket", {"s3:max-keys": ("5",)}),
+        Decision.UNKNOWN,
+        id="condition-operators/NumericLessThanEquals-not-modelled",
+    ),
     # Condition operators, "Important": a missing key makes a positive operator false, a negated one true
-    pytest.param([list_bucket({"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}})], Request("s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", known_keys=frozenset({"aws:SourceArn"})), Decision.ALLOWED, id="condition-operators/missing-key-negated-true"),
-    pytest.param([list_bucket({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}})], Request("s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", known_keys=frozenset({"aws:SourceArn"})), Decision.IMPLICIT_DENY, id="condition-operators/missing-key-positive-false"),
+    pytest.param(
+        [list_bucket({"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}})],
+        Request("s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", known_keys=frozenset({"aws:SourceArn"})),
+        Decision.ALLOWED,
+        id="condition-operators/missing-key-negated-true",
+    ),
+    pytest.param(
+        [list_bucket({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}})],
+        Request("s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", known_keys=frozenset({"aws:SourceArn"})),
+        Decision.IMPLICIT_DENY,
+        id="condition-operators/missing-key-positive-false",
+    ),
     # Variables and tags: "Introduction" (own access keys) and "Condition element" (s3:prefix)
-    pytest.param([OWN_ACCESS_KEYS], access_key("David", username="David"), Decision.ALLOWED, id="variables/own-access-key"),
-    pytest.param([OWN_ACCESS_KEYS], access_key("Adele", username="David"), Decision.IMPLICIT_DENY, id="variables/someone-elses-access-key"),
+    pytest.param(
+        [OWN_ACCESS_KEYS],
+        access_key("David", username="David"),
+        Decision.ALLOWED,
+        id="variables/own-access-key",
+    ),
+    pytest.param(
+        [OWN_ACCESS_KEYS],
+        access_key("Adele", username="David"),
+        Decision.IMPLICIT_DENY,
+        id="variables/someone-elses-access-key",
+    ),
     pytest.param([OWN_ACCESS_KEYS], access_key("David"), Decision.UNKNOWN, id="variables/username-unknown"),
-    pytest.param([HOME_PREFIX], req("s3:ListBucket", "arn:aws:s3:::mybucket", aws__username="David", s3__prefix="David/photos"), Decision.ALLOWED, id="variables/home-prefix-StringLike"),
-    pytest.param([HOME_PREFIX], req("s3:ListBucket", "arn:aws:s3:::mybucket", aws__username="David", s3__prefix="Adele/photos"), Decision.IMPLICIT_DENY, id="variables/other-prefix-StringLike"),
+    pytest.param(
+        [HOME_PREFIX],
+        req("s3:ListBucket", "arn:aws:s3:::mybucket", aws__username="David", s3__prefix="David/photos"),
+        Decision.ALLOWED,
+        id="variables/home-prefix-StringLike",
+    ),
+    pytest.param(
+        [HOME_PREFIX],
+        req("s3:ListBucket", "arn:aws:s3:::mybucket", aws__username="David", s3__prefix="Adele/photos"),
+        Decision.IMPLICIT_DENY,
+        id="variables/other-prefix-StringLike",
+    ),
     # Variables and tags: "Specifying default values" and "Special characters"
-    pytest.param([USERID_OR_ANONYMOUS], Request("s3:GetObject", "arn:aws:s3:::bucket/anonymous/x", known_keys=frozenset({"aws:userid"})), Decision.ALLOWED, id="variables/default-value-when-absent"),
-    pytest.param([USERID_OR_ANONYMOUS], req("s3:GetObject", "arn:aws:s3:::bucket/anonymous/x", aws__userid="AIDA1"), Decision.IMPLICIT_DENY, id="variables/default-value-unused-when-present"),
-    pytest.param([LITERAL_STAR], req("s3:GetObject", "arn:aws:s3:::bucket/*"), Decision.ALLOWED, id="variables/special-character-literal-star"),
-    pytest.param([LITERAL_STAR], req("s3:GetObject", "arn:aws:s3:::bucket/anything"), Decision.IMPLICIT_DENY, id="variables/special-character-not-a-wildcard"),
+    pytest.param(
+        [USERID_OR_ANONYMOUS],
+        Request("s3:GetObject", "arn:aws:s3:::bucket/anonymous/x", known_keys=frozenset({"aws:userid"})),
+        Decision.ALLOWED,
+        id="variables/default-value-when-absent",
+    ),
+    pytest.param(
+        [USERID_OR_ANONYMOUS],
+        req("s3:GetObject", "arn:aws:s3:::bucket/anonymous/x", aws__userid="AIDA1"),
+        Decision.IMPLICIT_DENY,
+        id="variables/default-value-unused-when-present",
+    ),
+    pytest.param(
+        [LITERAL_STAR],
+        req("s3:GetObject", "arn:aws:s3:::bucket/*"),
+        Decision.ALLOWED,
+        id="variables/special-character-literal-star",
+    ),
+    pytest.param(
+        [LITERAL_STAR],
+        req("s3:GetObject", "arn:aws:s3:::bucket/anything"),
+        Decision.IMPLICIT_DENY,
+        id="variables/special-character-not-a-wildcard",
+    ),
 ]
 
 
@@ -298,7 +622,8 @@ def test_reports_which_statements_apply() -> None:
 
 
 def test_unknown_names_the_operator() -> None:
-    result = evaluate(Request("s3:ListBucket", "arn:aws:s3:::example_bucket", {"s3:max-keys": ("5",)}), [policy(*MAX_KEYS)])
+    request = Request("s3:ListBucket", "arn:aws:s3:::example_bucket", {"s3:max-keys": ("5",)})
+    result = evaluate(request, [policy(*MAX_KEYS)])
     [(ref, reason)] = result.uncertain
     assert ref.index == 0 and "NumericLessThanEquals" in reason
 
@@ -310,22 +635,24 @@ def test_unknown_names_the_key() -> None:
 
 
 def test_known_keys_are_wildcards_and_case_insensitive() -> None:
-    statement = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": QUEUE, "Condition": {"Null": {"aws:RequestTag/team": "true"}}}
+    statement = allow("batch:SubmitJob", QUEUE, {"Null": {"aws:RequestTag/team": "true"}})
     request = Request("batch:SubmitJob", QUEUE, known_keys=frozenset({"AWS:requesttag/*"}))
     assert evaluate(request, [policy(statement)]).decision is Decision.ALLOWED
 
 
 def test_context_keys_are_case_insensitive_values_are_not() -> None:
-    statement = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": QUEUE, "Condition": {"StringEquals": {"aws:RequestTag/Team": "render"}}}
-    assert evaluate(Request("batch:SubmitJob", QUEUE, {"AWS:REQUESTTAG/TEAM": ("render",)}), [policy(statement)]).decision is Decision.ALLOWED
-    assert evaluate(Request("batch:SubmitJob", QUEUE, {"aws:RequestTag/Team": ("Render",)}), [policy(statement)]).decision is Decision.IMPLICIT_DENY
-    ignore_case = dict(statement, Condition={"StringEqualsIgnoreCase": {"aws:RequestTag/Team": "render"}})
-    assert evaluate(Request("batch:SubmitJob", QUEUE, {"aws:RequestTag/Team": ("Render",)}), [policy(ignore_case)]).decision is Decision.ALLOWED
+    def decision(operator: str, key: str, value: str) -> Decision:
+        statement = allow("batch:SubmitJob", QUEUE, {operator: {"aws:RequestTag/Team": "render"}})
+        return evaluate(Request("batch:SubmitJob", QUEUE, {key: (value,)}), [policy(statement)]).decision
+
+    assert decision("StringEquals", "AWS:REQUESTTAG/TEAM", "render") is Decision.ALLOWED
+    assert decision("StringEquals", "aws:RequestTag/Team", "Render") is Decision.IMPLICIT_DENY
+    assert decision("StringEqualsIgnoreCase", "aws:RequestTag/Team", "Render") is Decision.ALLOWED
 
 
 def test_single_valued_operator_on_several_values_is_unknown() -> None:
     """The documentation requires a set operator for a multivalued key and does not say what happens without one."""
-    statement = {"Effect": "Allow", "Action": "ec2:DeleteTags", "Resource": "*", "Condition": {"StringEquals": {"aws:TagKeys": "environment"}}}
+    statement = allow("ec2:DeleteTags", "*", {"StringEquals": {"aws:TagKeys": "environment"}})
     assert evaluate(delete_tags("environment", "dept"), [policy(statement)]).decision is Decision.UNKNOWN
     assert evaluate(delete_tags("environment"), [policy(statement)]).decision is Decision.ALLOWED
 
@@ -334,10 +661,30 @@ def test_single_valued_operator_on_several_values_is_unknown() -> None:
     ("operator", "tag_keys", "expected"),
     [
         # Each request value is tested on its own; a negated operator means "matches none of the policy values".
-        pytest.param("ForAllValues:StringNotEquals", ("dept", "owner"), Decision.ALLOWED, id="ForAllValues-negated-none-listed"),
-        pytest.param("ForAllValues:StringNotEquals", ("dept", "environment"), Decision.IMPLICIT_DENY, id="ForAllValues-negated-one-listed"),
-        pytest.param("ForAnyValue:StringNotEquals", ("dept", "environment"), Decision.ALLOWED, id="ForAnyValue-negated-one-unlisted"),
-        pytest.param("ForAnyValue:StringNotEquals", ("environment",), Decision.IMPLICIT_DENY, id="ForAnyValue-negated-all-listed"),
+        pytest.param(
+            "ForAllValues:StringNotEquals",
+            ("dept", "owner"),
+            Decision.ALLOWED,
+            id="ForAllValues-negated-none-listed",
+        ),
+        pytest.param(
+            "ForAllValues:StringNotEquals",
+            ("dept", "environment"),
+            Decision.IMPLICIT_DENY,
+            id="ForAllValues-negated-one-listed",
+        ),
+        pytest.param(
+            "ForAnyValue:StringNotEquals",
+            ("dept", "environment"),
+            Decision.ALLOWED,
+            id="ForAnyValue-negated-one-unlisted",
+        ),
+        pytest.param(
+            "ForAnyValue:StringNotEquals",
+            ("environment",),
+            Decision.IMPLICIT_DENY,
+            id="ForAnyValue-negated-all-listed",
+        ),
         pytest.param("ForAnyValue:StringLike", ("env-prod",), Decision.ALLOWED, id="ForAnyValue-like"),
         # "If the key values in the request resolve to an empty data set ... ForAllValues returns
         # true, and ... ForAnyValue returns false" (and the same for a missing key).
@@ -348,41 +695,43 @@ def test_single_valued_operator_on_several_values_is_unknown() -> None:
     ],
 )
 def test_set_operators(operator: str, tag_keys: tuple[str, ...] | None, expected: Decision) -> None:
-    statement = {"Effect": "Allow", "Action": "ec2:DeleteTags", "Resource": "*", "Condition": {operator: {"aws:TagKeys": ["environment", "env-*"]}}}
+    statement = allow("ec2:DeleteTags", "*", {operator: {"aws:TagKeys": ["environment", "env-*"]}})
     context = {} if tag_keys is None else {"aws:TagKeys": tag_keys}
     request = Request("ec2:DeleteTags", INSTANCE, context, frozenset({"aws:TagKeys"}))
     assert evaluate(request, [policy(statement)]).decision is expected
 
 
 def test_set_operator_with_if_exists_on_missing_key_is_unknown() -> None:
-    statement = {"Effect": "Allow", "Action": "ec2:DeleteTags", "Resource": "*", "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "a"}}}
+    statement = allow("ec2:DeleteTags", "*", {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "a"}})
     assert evaluate(delete_tags(), [policy(statement)]).decision is Decision.UNKNOWN
 
 
 def test_arn_operators_compare_component_by_component() -> None:
     """ArnLike: each of the six colon-delimited components is checked separately, so `*` stays inside one."""
     def decision(pattern: str, arn: str) -> Decision:
-        statement = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {"ArnLike": {"aws:SourceArn": pattern}}}
-        return evaluate(Request("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q", {"aws:SourceArn": (arn,)}), [policy(statement)]).decision
+        statement = allow("sqs:SendMessage", "*", {"ArnLike": {"aws:SourceArn": pattern}})
+        request = Request("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q", {"aws:SourceArn": (arn,)})
+        return evaluate(request, [policy(statement)]).decision
 
-    assert decision("arn:aws:sns:*:123456789012:*", "arn:aws:sns:us-east-1:123456789012:topic") is Decision.ALLOWED
-    assert decision("arn:aws:sns:*", "arn:aws:sns:us-east-1:123456789012:topic") is Decision.UNKNOWN  # not six components
-    assert decision("arn:aws:*:us-east-1:123456789012:topic", "arn:aws:sns:us-east-1:123456789012:topic") is Decision.ALLOWED
-    assert decision("arn:aws:sns:us-*-1:123456789012:topic", "arn:aws:sns:us:x-1:123456789012:topic") is Decision.IMPLICIT_DENY
+    topic = "arn:aws:sns:us-east-1:123456789012:topic"
+    assert decision("arn:aws:sns:*:123456789012:*", topic) is Decision.ALLOWED
+    assert decision("arn:aws:*:us-east-1:123456789012:topic", topic) is Decision.ALLOWED
+    assert decision("arn:aws:sns:*", topic) is Decision.UNKNOWN  # not six components
+    region_us_account_x = "arn:aws:sns:us:x-1:123456789012:topic"
+    assert decision("arn:aws:sns:us-*-1:123456789012:topic", region_us_account_x) is Decision.IMPLICIT_DENY
 
 
 def test_wildcards() -> None:
     """Action: case-insensitive, `*` and `?`, no character classes. Resource: case-sensitive, `*` spans `:` and `/`."""
-    def decision(action_pattern: str, resource_pattern: str, action: str = "batch:SubmitJob", resource: str = QUEUE) -> Decision:
-        statement = {"Effect": "Allow", "Action": action_pattern, "Resource": resource_pattern}
-        return evaluate(Request(action, resource), [policy(statement)]).decision
+    def decision(action_pattern: str, resource_pattern: str, action: str = "batch:SubmitJob") -> Decision:
+        return evaluate(Request(action, QUEUE), [policy(allow(action_pattern, resource_pattern))]).decision
 
     assert decision("BATCH:submit???", "*") is Decision.ALLOWED
     assert decision("batch:*", "arn:aws:batch:*") is Decision.ALLOWED
     assert decision("batch:[S]ubmitJob", "*") is Decision.IMPLICIT_DENY
     assert decision("batch:[S]ubmitJob", "*", action="batch:[S]ubmitJob") is Decision.ALLOWED
-    assert decision("batch:SubmitJob", "arn:aws:batch:us-east-1:123456789012:job-queue/RENDER") is Decision.IMPLICIT_DENY
-    assert decision("batch:SubmitJob", "arn:aws:batch:us-east-1:123456789012:job-queue/rend?r") is Decision.ALLOWED
+    assert decision("batch:SubmitJob", QUEUE.replace("render", "RENDER")) is Decision.IMPLICIT_DENY
+    assert decision("batch:SubmitJob", QUEUE.replace("render", "rend?r")) is Decision.ALLOWED
     assert decision("states:*", "*") is Decision.IMPLICIT_DENY
 
 
@@ -402,7 +751,8 @@ def test_actions_without_resource_level_permissions() -> None:
 def test_policy_variable_rules() -> None:
     def decision(resource_element: str, **context: tuple[str, ...]) -> Decision:
         statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource_element}
-        request = Request("s3:GetObject", "arn:aws:s3:::bucket/ana", {key.replace("__", ":"): value for key, value in context.items()})
+        context_keys = {key.replace("__", ":"): values for key, values in context.items()}
+        request = Request("s3:GetObject", "arn:aws:s3:::bucket/ana", context_keys)
         return evaluate(request, [policy(statement)]).decision
 
     assert decision("arn:aws:s3:::bucket/${AWS:UserName}", aws__username=("ana",)) is Decision.ALLOWED
@@ -412,20 +762,18 @@ def test_policy_variable_rules() -> None:
 
 
 def test_deny_that_might_apply_blocks_allowed_but_not_implicit_deny() -> None:
-    maybe_deny = {"Effect": "Deny", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/team": "x"}}}
-    allow = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}
+    maybe_deny = deny("batch:SubmitJob", "*", {"StringEquals": {"aws:RequestTag/team": "x"}})
     request = Request("batch:SubmitJob", QUEUE)
-    assert evaluate(request, [policy(maybe_deny, allow)]).decision is Decision.UNKNOWN
+    assert evaluate(request, [policy(maybe_deny, allow("batch:SubmitJob"))]).decision is Decision.UNKNOWN
     assert evaluate(request, [policy(maybe_deny)]).decision is Decision.IMPLICIT_DENY
 
 
 def test_false_beats_unknown_within_a_statement() -> None:
-    statement = {
-        "Effect": "Allow",
-        "Action": "batch:SubmitJob",
-        "Resource": "*",
-        "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}, "StringEquals": {"aws:RequestTag/team": "x"}},
+    unmodelled_and_false = {
+        "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+        "StringEquals": {"aws:RequestTag/team": "x"},
     }
+    statement = allow("batch:SubmitJob", "*", unmodelled_and_false)
     request = Request("batch:SubmitJob", QUEUE, {"aws:RequestTag/team": ("y",)})
     assert evaluate(request, [policy(statement)]).decision is Decision.IMPLICIT_DENY
 
@@ -462,7 +810,7 @@ def test_request_rejects_a_bare_string_value() -> None:
 ACTIONS = ("batch:SubmitJob", "batch:DescribeJobs", "batch:TagResource", "states:StartExecution")
 ACTION_PATTERNS = ACTIONS + ("*", "batch:*", "batch:Describe*", "BATCH:submitjob", "batch:Submit?ob", "states:*")
 RESOURCES = (QUEUE, "arn:aws:batch:us-east-1:123456789012:job-queue/other", "*")
-RESOURCE_PATTERNS = ("*", QUEUE, "arn:aws:batch:*:*:job-queue/*", "arn:aws:batch:us-east-1:123456789012:job-queue/r*", "arn:aws:states:*")
+RESOURCE_PATTERNS = ("*", QUEUE, "arn:aws:batch:*:*:job-queue/*", QUEUE.replace("render", "r*"), "arn:aws:states:*")
 CONDITIONS = (
     {},
     {"StringEquals": {"aws:RequestTag/team": "render"}},
@@ -486,10 +834,12 @@ CONTEXTS = (
 
 @st.composite
 def statements(draw: st.DrawFn, effect: str | None = None) -> dict:
+    action_element = draw(st.sampled_from(("Action", "NotAction")))
+    resource_element = draw(st.sampled_from(("Resource", "Resource", "NotResource")))
     statement = {
         "Effect": effect or draw(st.sampled_from(("Allow", "Deny"))),
-        draw(st.sampled_from(("Action", "NotAction"))): draw(st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=3)),
-        draw(st.sampled_from(("Resource", "Resource", "NotResource"))): draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=2)),
+        action_element: draw(st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=3)),
+        resource_element: draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=2)),
     }
     condition = draw(st.sampled_from(CONDITIONS))
     if condition:
@@ -504,7 +854,10 @@ def requests(draw: st.DrawFn) -> Request:
 
 
 statement_lists = st.lists(statements(), max_size=6)
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# conftest.py's autouse environment fixture is function-scoped; these tests do not touch the environment.
+PROPERTY_SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @PROPERTY_SETTINGS
@@ -538,7 +891,12 @@ def test_not_action_never_allows_what_it_lists(pattern: str, action: str, reques
 
 
 @PROPERTY_SETTINGS
-@given(st.lists(statements(), min_size=1, max_size=6).flatmap(lambda items: st.tuples(st.just(items), st.permutations(items))), requests())
+@given(
+    st.lists(statements(), min_size=1, max_size=6).flatmap(
+        lambda items: st.tuples(st.just(items), st.permutations(items))
+    ),
+    requests(),
+)
 def test_statement_order_does_not_matter(orders: tuple[list[dict], list[dict]], request_: Request) -> None:
     original, shuffled = orders
     first = evaluate(request_, [policy(*original)])
@@ -565,7 +923,7 @@ UNMODELLED_OPERATORS = (
 @PROPERTY_SETTINGS
 @given(st.sampled_from(UNMODELLED_OPERATORS), requests())
 def test_unmodelled_operator_on_a_matching_statement_is_unknown(operator: str, request_: Request) -> None:
-    statement = {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {operator: {"aws:RequestTag/team": "1"}}}
+    statement = allow("*", "*", {operator: {"aws:RequestTag/team": "1"}})
     result = evaluate(request_, [policy(statement)])
     assert result.decision is Decision.UNKNOWN
     assert operator in result.uncertain[0][1]
@@ -591,18 +949,42 @@ GOOD = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}
         pytest.param({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, "/Statement/0", id="no-Action"),
         pytest.param({"Statement": [dict(GOOD, NotAction="a:b")]}, "/Statement/0/NotAction", id="Action-and-NotAction"),
         pytest.param({"Statement": [dict(GOOD, Action=3)]}, "/Statement/0/Action", id="Action-a-number"),
-        pytest.param({"Statement": [dict(GOOD, Action=["a:b", None])]}, "/Statement/0/Action/1", id="Action-entry-null"),
+        pytest.param(
+            {"Statement": [dict(GOOD, Action=["a:b", None])]},
+            "/Statement/0/Action/1",
+            id="Action-entry-null",
+        ),
         pytest.param({"Statement": [dict(GOOD, Action=[])]}, "/Statement/0/Action", id="Action-empty"),
         pytest.param({"Statement": [{"Effect": "Allow", "Action": "a:b"}]}, "/Statement/0", id="no-Resource"),
-        pytest.param({"Statement": [dict(GOOD, NotResource="*")]}, "/Statement/0/NotResource", id="Resource-and-NotResource"),
-        pytest.param({"Statement": [GOOD, {"Effect": "Allow", "Action": "a:b", "NotResource": []}]}, "/Statement/1/NotResource", id="NotResource-empty"),
+        pytest.param(
+            {"Statement": [dict(GOOD, NotResource="*")]},
+            "/Statement/0/NotResource",
+            id="Resource-and-NotResource",
+        ),
+        pytest.param(
+            {"Statement": [GOOD, {"Effect": "Allow", "Action": "a:b", "NotResource": []}]},
+            "/Statement/1/NotResource",
+            id="NotResource-empty",
+        ),
         pytest.param({"Statement": [dict(GOOD, Principal={"AWS": "*"})]}, "/Statement/0/Principal", id="Principal"),
         pytest.param({"Statement": [dict(GOOD, NotPrincipal="*")]}, "/Statement/0/NotPrincipal", id="NotPrincipal"),
         pytest.param({"Statement": [dict(GOOD, Sid=1)]}, "/Statement/0/Sid", id="Sid-a-number"),
-        pytest.param({"Statement": [dict(GOOD, Actions="a:b")]}, "/Statement/0/Actions", id="unknown-statement-element"),
+        pytest.param(
+            {"Statement": [dict(GOOD, Actions="a:b")]},
+            "/Statement/0/Actions",
+            id="unknown-statement-element",
+        ),
         pytest.param({"Statement": [dict(GOOD, Condition=[])]}, "/Statement/0/Condition", id="Condition-a-list"),
-        pytest.param({"Statement": [dict(GOOD, Condition={"StringEquals": "x"})]}, "/Statement/0/Condition/StringEquals", id="operator-not-an-object"),
-        pytest.param({"Statement": [dict(GOOD, Condition={"StringEquals": {}})]}, "/Statement/0/Condition/StringEquals", id="operator-empty"),
+        pytest.param(
+            {"Statement": [dict(GOOD, Condition={"StringEquals": "x"})]},
+            "/Statement/0/Condition/StringEquals",
+            id="operator-not-an-object",
+        ),
+        pytest.param(
+            {"Statement": [dict(GOOD, Condition={"StringEquals": {}})]},
+            "/Statement/0/Condition/StringEquals",
+            id="operator-empty",
+        ),
         pytest.param(
             {"Statement": [dict(GOOD, Condition={"StringEquals": {"aws:RequestTag/team": {"a": 1}}})]},
             "/Statement/0/Condition/StringEquals/aws:RequestTag~1team",
@@ -614,7 +996,9 @@ GOOD = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}
             id="condition-value-null",
         ),
         pytest.param(
-            {"Statement": [dict(GOOD, Condition={"StringEquals": {"k": []}})]}, "/Statement/0/Condition/StringEquals/k", id="condition-values-empty"
+            {"Statement": [dict(GOOD, Condition={"StringEquals": {"k": []}})]},
+            "/Statement/0/Condition/StringEquals/k",
+            id="condition-values-empty",
         ),
         pytest.param({"Statement": dict(GOOD, Effect="Maybe")}, "/Statement/Effect", id="single-statement-object"),
     ],
@@ -625,23 +1009,33 @@ def test_malformed_policies(data: Any, pointer: str) -> None:
     assert raised.value.location == Location("role.json", pointer=pointer)
 
 
+IN_TEMPLATE = "/Resources/Role/Properties/PolicyDocument"
+
+
 def test_errors_and_statements_are_located_with_locate() -> None:
     def locate(pointer: str) -> Location:
-        return Location("template.yaml", line=10 + pointer.count("/"), pointer="/Resources/Role/Properties/Policy" + pointer)
+        return Location("template.yaml", line=10 + pointer.count("/"), pointer=f"{IN_TEMPLATE}{pointer}")
 
     parsed = parse_policy({"Statement": GOOD}, "template.yaml", locate)
-    assert parsed.statements[0].ref.location == Location("template.yaml", 11, None, "/Resources/Role/Properties/Policy/Statement")
+    assert parsed.statements[0].ref.location == Location("template.yaml", 11, None, f"{IN_TEMPLATE}/Statement")
     with pytest.raises(InputError) as raised:
         parse_policy({"Statement": [dict(GOOD, Effect="allow")]}, "template.yaml", locate)
-    assert raised.value.location == Location("template.yaml", 13, None, "/Resources/Role/Properties/Policy/Statement/0/Effect")
+    assert raised.value.location == Location("template.yaml", 13, None, f"{IN_TEMPLATE}/Statement/0/Effect")
 
 
 def test_parsed_model() -> None:
     parsed = policy(
-        {"Sid": "Tags", "Effect": "Deny", "NotAction": "iam:*", "NotResource": [QUEUE], "Condition": {"Bool": {"aws:SecureTransport": False}, "NumericEquals": {"n": 3}}}
+        {
+            "Sid": "Tags",
+            "Effect": "Deny",
+            "NotAction": "iam:*",
+            "NotResource": [QUEUE],
+            "Condition": {"Bool": {"aws:SecureTransport": False}, "NumericEquals": {"n": 3}},
+        }
     )
     [statement] = parsed.statements
-    assert (parsed.version, statement.effect, statement.actions_negated, statement.resources_negated) == ("2012-10-17", Effect.DENY, True, True)
+    assert parsed.version == "2012-10-17"
+    assert (statement.effect, statement.actions_negated, statement.resources_negated) == (Effect.DENY, True, True)
     assert [(test.operator, test.key, test.values) for test in statement.conditions] == [
         ("Bool", "aws:SecureTransport", ("false",)),
         ("NumericEquals", "n", ("3",)),
