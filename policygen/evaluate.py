@@ -281,14 +281,14 @@ class _Unknown:
     reasons: tuple[str, ...]
 
 
-Truth = bool | _Unknown
+_Truth = bool | _Unknown
 
 
 def _unknown(reason: str) -> _Unknown:
     return _Unknown((reason,))
 
 
-def _all_of(results: Iterable[Truth]) -> Truth:
+def _all_of(results: Iterable[_Truth]) -> _Truth:
     """AND: one False settles it, even beside unknowns; otherwise any unknown makes it unknown."""
     reasons: list[str] = []
     for result in results:
@@ -299,7 +299,7 @@ def _all_of(results: Iterable[Truth]) -> Truth:
     return _Unknown(tuple(reasons)) if reasons else True
 
 
-def _any_of(results: Iterable[Truth]) -> Truth:
+def _any_of(results: Iterable[_Truth]) -> _Truth:
     """OR: one True settles it, even beside unknowns; otherwise any unknown makes it unknown."""
     reasons: list[str] = []
     for result in results:
@@ -310,7 +310,7 @@ def _any_of(results: Iterable[Truth]) -> Truth:
     return _Unknown(tuple(reasons)) if reasons else False
 
 
-def _negate(result: Truth) -> Truth:
+def _negate(result: _Truth) -> _Truth:
     return result if isinstance(result, _Unknown) else not result
 
 
@@ -352,7 +352,7 @@ def _decide(allowed: bool, denied: bool, allow_uncertain: bool, deny_uncertain: 
     return Decision.ALLOWED
 
 
-def _statement_applies(statement: Statement, request: Request) -> Truth:
+def _statement_applies(statement: Statement, request: Request) -> _Truth:
     """Whether the statement's Action, Resource and Condition all match the request."""
     if not _action_element_matches(statement, request.action):
         return False
@@ -389,12 +389,12 @@ def _action_element_matches(statement: Statement, action: str) -> bool:
     return listed != statement.actions_negated
 
 
-def _resource_element_matches(statement: Statement, request: Request) -> Truth:
+def _resource_element_matches(statement: Statement, request: Request) -> _Truth:
     listed = _any_of(_resource_matches(pattern, statement, request) for pattern in statement.resources)
     return _negate(listed) if statement.resources_negated else listed
 
 
-def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
+def _resource_matches(pattern: str, statement: Statement, request: Request) -> _Truth:
     if request.resource == "*":
         return _covers_resourceless_action(pattern)
     if statement.variables_enabled and _has_variable_before_resource_part(pattern):
@@ -405,7 +405,7 @@ def _resource_matches(pattern: str, statement: Statement, request: Request) -> T
     return re.fullmatch(regex, request.resource, re.DOTALL) is not None
 
 
-def _covers_resourceless_action(pattern: str) -> Truth:
+def _covers_resourceless_action(pattern: str) -> _Truth:
     """Whether a Resource pattern covers an action without resource-level permissions.
 
     `*` does (Service Authorization Reference), and a pattern without wildcards cannot. For a
@@ -419,7 +419,8 @@ def _covers_resourceless_action(pattern: str) -> Truth:
 
 
 def _has_variable_before_resource_part(pattern: str) -> bool:
-    """Variables are allowed only after the fifth colon of a Resource ARN ("Variables and tags")."""
+    """Whether a `${...}` stands before the fifth colon of an ARN (in a Resource, IAM allows
+    variables only after it: "Variables and tags")."""
     return any(pattern.count(":", 0, match.start()) < 5 for match in _VARIABLE.finditer(pattern))
 
 
@@ -549,7 +550,7 @@ def _parse_operator(name: str) -> _Operator | None:
     return _Operator(set_prefix=set_prefix, kind=kind, negated=negated, if_exists=if_exists)
 
 
-def _condition_holds(test: ConditionTest, statement: Statement, request: Request) -> Truth:
+def _condition_holds(test: ConditionTest, statement: Statement, request: Request) -> _Truth:
     operator = _parse_operator(test.operator)
     if operator is None:
         return _unknown(f"condition operator {test.operator} is not modelled")
@@ -563,7 +564,7 @@ def _condition_holds(test: ConditionTest, statement: Statement, request: Request
     return _holds_when_present(operator, test, values, statement, request)
 
 
-def _holds_when_absent(operator: _Operator, test: ConditionTest) -> Truth:
+def _holds_when_absent(operator: _Operator, test: ConditionTest) -> _Truth:
     """The documented results for a key missing from the request context."""
     if operator.kind is _Kind.NULL:
         return _null_holds(test, present=False)
@@ -578,7 +579,7 @@ def _holds_when_absent(operator: _Operator, test: ConditionTest) -> Truth:
     return operator.if_exists or operator.negated
 
 
-def _null_holds(test: ConditionTest, present: bool) -> Truth:
+def _null_holds(test: ConditionTest, present: bool) -> _Truth:
     """Null: "true" holds when the key is absent, "false" when it is present."""
     return _any_of(
         (value == "true") != present
@@ -590,8 +591,8 @@ def _null_holds(test: ConditionTest, present: bool) -> Truth:
 
 def _holds_when_present(
     operator: _Operator, test: ConditionTest, values: tuple[str, ...], statement: Statement, request: Request
-) -> Truth:
-    def holds_for(value: str) -> Truth:
+) -> _Truth:
+    def holds_for(value: str) -> _Truth:
         return _value_holds(operator, test, value, statement, request)
 
     if operator.set_prefix == "ForAllValues":
@@ -605,13 +606,13 @@ def _holds_when_present(
     return holds_for(values[0])
 
 
-def _value_holds(operator: _Operator, test: ConditionTest, value: str, statement: Statement, request: Request) -> Truth:
+def _value_holds(operator: _Operator, test: ConditionTest, value: str, statement: Statement, request: Request) -> _Truth:
     """One request value against the policy values: any matches (OR), or none for a negated operator (NOR)."""
     matches = _any_of(_matches(operator.kind, wanted, value, statement, request) for wanted in test.values)
     return _negate(matches) if operator.negated else matches
 
 
-def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request: Request) -> Truth:
+def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request: Request) -> _Truth:
     if kind is _Kind.BOOL:
         return _bool_matches(wanted, value)
     if kind is _Kind.ARN:
@@ -625,7 +626,7 @@ def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request
     return re.fullmatch(regex, value, flags) is not None
 
 
-def _bool_matches(wanted: str, value: str) -> Truth:
+def _bool_matches(wanted: str, value: str) -> _Truth:
     # Only the documented spellings: how IAM reads "True" or "1" is not documented.
     for text in (wanted, value):
         if text not in ("true", "false"):
@@ -633,9 +634,12 @@ def _bool_matches(wanted: str, value: str) -> Truth:
     return wanted == value
 
 
-def _arn_matches(wanted: str, value: str, statement: Statement, request: Request) -> Truth:
+def _arn_matches(wanted: str, value: str, statement: Statement, request: Request) -> _Truth:
     """ArnLike: "Each of the six colon-delimited components of the ARN is checked separately and
     each can include a multi-character match wildcard (*) or a single-character match wildcard (?)"."""
+    if statement.variables_enabled and _has_variable_before_resource_part(wanted):
+        # A substituted value may hold colons: which component would it fill?
+        return _unknown(f"ARN comparison with {wanted!r}: a policy variable before the resource part")
     wanted_parts, value_parts = _arn_components(wanted), _arn_components(value)
     if wanted_parts is None or value_parts is None:
         return _unknown(f"ARN comparison of {wanted!r} with {value!r}: not both ARNs")
@@ -645,7 +649,7 @@ def _arn_matches(wanted: str, value: str, statement: Statement, request: Request
     )
 
 
-def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> Truth:
+def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> _Truth:
     regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
     if isinstance(regex, _Unknown):
         return regex

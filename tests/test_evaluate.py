@@ -719,6 +719,7 @@ def test_arn_operators_compare_component_by_component() -> None:
     assert decision("arn:aws:sns:*", topic) is Decision.UNKNOWN  # not six components
     region_us_account_x = "arn:aws:sns:us:x-1:123456789012:topic"
     assert decision("arn:aws:sns:us-*-1:123456789012:topic", region_us_account_x) is Decision.IMPLICIT_DENY
+    assert decision("arn:aws:sns:${aws:RequestedRegion}:123456789012:topic", topic) is Decision.UNKNOWN
 
 
 def test_wildcards() -> None:
