@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from policygen.errors import Location, Notice
 from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
-from policygen.scan import BatchTask, FieldValue, ValueKind
+from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 
 # (operator, condition key, values): e.g. ("StringEquals", "aws:RequestTag/team", ("genomics",))
 Condition = tuple[str, str, tuple[str, ...]]
@@ -83,8 +83,9 @@ def needs_of_all(tasks: tuple[BatchTask, ...], options: Options) -> Needs:
 
 def missing_required_tags(task: BatchTask, required: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """The --tag pairs a SubmitJob state does not send as static tags: IAM would deny its SubmitJob
-    under an aws:RequestTag condition (REFERENCE.md §4)."""
-    if task.action != "batch:SubmitJob":
+    under an aws:RequestTag condition (REFERENCE.md §4). An aws-sdk:batch:submitJob state is not
+    checked: its grant is the documented one in both modes, with no tag condition to deny it."""
+    if task.action != "batch:SubmitJob" or task.pattern is Pattern.SDK:
         return []
     sent = {tag.key: tag.value.text for tag in task.tags if tag.value.kind is ValueKind.STATIC}
     return [(key, value) for key, value in required if sent.get(key) != value]
