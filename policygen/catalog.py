@@ -6,7 +6,6 @@ services policygen judges. Services outside the catalogue are unknown, never gue
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from dataclasses import dataclass
@@ -78,6 +77,12 @@ def _lower_names(service_name: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4096)
+def iam_wildcard(pattern: str) -> re.Pattern[str]:
+    """IAM wildcards: `*` any run of characters, `?` one; everything else (`[` included) is literal."""
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z")
+
+
+@lru_cache(maxsize=4096)
 def expand_action_pattern(pattern: str) -> frozenset[str] | None:
     """The catalogued actions an IAM action pattern matches (`*` and `?`, case-insensitive).
 
@@ -94,12 +99,12 @@ def expand_action_pattern(pattern: str) -> frozenset[str] | None:
             return frozenset()  # not an action at all: matches nothing
         prefix = prefix.lower()
         if any(char in prefix for char in "*?"):
-            services = tuple(s for s in JUDGED_SERVICES if fnmatch.fnmatchcase(s, prefix))
+            services = tuple(s for s in JUDGED_SERVICES if iam_wildcard(prefix).fullmatch(s))
         elif prefix in JUDGED_SERVICES:
             services = (prefix,)
         else:
             return None
-    matcher = re.compile(fnmatch.translate(name_pattern.lower()))
+    matcher = iam_wildcard(name_pattern.lower())
     return frozenset(
         f"{service_name}:{name}"
         for service_name in services
@@ -129,5 +134,5 @@ def resource_patterns(action: str) -> tuple[str, ...]:
         for type_name in types
     }
     # job-definition/*:* is inside job-definition/*: keep only patterns no other one covers.
-    kept = [p for p in patterns if not any(o != p and fnmatch.fnmatchcase(p, o) for o in patterns)]
+    kept = [p for p in patterns if not any(o != p and iam_wildcard(o).match(p) for o in patterns)]
     return tuple(sorted(kept))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
+from policygen.catalog import iam_wildcard
 from policygen.errors import UsageError
 from policygen.requirements import Condition, Need
 from policygen.target import Target
@@ -92,7 +92,7 @@ def _without_covered(resources: set[str]) -> tuple[str, ...]:
     kept = [
         resource
         for resource in resources
-        if not any(other != resource and "*" in other and fnmatch.fnmatchcase(resource, other) for other in resources)
+        if not any(other != resource and "*" in other and iam_wildcard(other).match(resource) for other in resources)
     ]
     return tuple(sorted(kept))
 
