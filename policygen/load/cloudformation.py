@@ -24,6 +24,7 @@ from policygen.load.template import (
     TemplateParameter,
     TemplateResource,
     locating_enclosing_value,
+    render,
 )
 
 STEP_FUNCTIONS_STATE_MACHINE = "AWS::StepFunctions::StateMachine"
@@ -166,12 +167,22 @@ class _MachineReader:
         if source == "DefinitionString":
             return self.definition_string(value, pointer, substitutions)
         if source == "DefinitionS3Location":
-            self.unreadable(f"its definition is in S3 ({_describe_s3(value)})", pointer)
+            self.unreadable(f"its definition is in S3 ({self.describe_s3(value, pointer)})", pointer)
             return None
         return self.definition_uri(value, pointer, substitutions)
 
     def unreadable(self, why: str, pointer: str) -> None:
         self.warn(f"{why}, which policygen cannot read offline: skipped (scan the definition file itself)", pointer)
+
+    def describe_s3(self, value: Any, pointer: str) -> str:
+        """An S3 location as s3://bucket/key, in Fn::Sub syntax where it has references."""
+        if isinstance(value, str):
+            return value
+        fields = _s3_fields(value)
+        if fields is None:
+            return render(self.resolver.segments(value, pointer))
+        bucket, key = (render(self.resolver.segments(item, f"{pointer}/{name}")) for item, name in zip(fields, ("Bucket", "Key")))
+        return f"s3://{bucket}/{key}"
 
     def substitutions(self, value: Any) -> dict[str, Segments]:
         pointer = f"{self.pointer}/DefinitionSubstitutions"
@@ -208,7 +219,7 @@ class _MachineReader:
 
     def definition_uri(self, value: Any, pointer: str, substitutions: Mapping[str, Segments]) -> StateMachine | None:
         if not isinstance(value, str) or value.startswith("s3://"):
-            self.unreadable(f"its DefinitionUri is in S3 ({_describe_s3(value)})", pointer)
+            self.unreadable(f"its DefinitionUri is in S3 ({self.describe_s3(value, pointer)})", pointer)
             return None
         from policygen.load import load_document
 
@@ -232,11 +243,8 @@ class _MachineReader:
         return self.machine(literal_definition(asl.data, substitutions), asl, "")
 
 
-def _describe_s3(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and intrinsic_name(value) is None:
-        bucket, key = value.get("Bucket"), value.get("Key")
-        if isinstance(bucket, str) and isinstance(key, str):
-            return f"s3://{bucket}/{key}"
-    return "an S3 location"
+def _s3_fields(value: Any) -> tuple[Any, Any] | None:
+    """(Bucket, Key) of an S3 location object, None for anything else."""
+    if isinstance(value, dict) and intrinsic_name(value) is None and "Bucket" in value and "Key" in value:
+        return value["Bucket"], value["Key"]
+    return None

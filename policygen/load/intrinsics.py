@@ -245,9 +245,12 @@ class Resolver:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
+            lines = text.splitlines()
+            line = lines[error.lineno - 1].strip() if error.lineno <= len(lines) else ""
             raise self.error(
                 f"the definition is not valid JSON once its values are substituted: {error.msg} "
-                f"(line {error.lineno}, column {error.colno} of the substituted text)",
+                f"(line {error.lineno}, column {error.colno} of the substituted text"
+                + (f": {line[:80]!r})" if line else ")"),
                 pointer,
             ) from None
         except RecursionError:

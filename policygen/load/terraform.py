@@ -39,7 +39,7 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
         )
     root = data["planned_values"].get("root_module")
     if not isinstance(root, dict):
-        raise InputError("\"planned_values.root_module\" must be an object", document.location("/planned_values/root_module"))
+        raise _shape_error("\"planned_values.root_module\" must be an object", document.location("/planned_values/root_module"))
     resources = list(_resources(document, root, "/planned_values/root_module"))
     context = TemplateContext(
         kind=TERRAFORM_PLAN,
@@ -98,23 +98,27 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
     return machines, warnings
 
 
+def _shape_error(message: str, location) -> InputError:
+    return InputError(f"not the JSON of `terraform show -json PLANFILE`: {message}", location)
+
+
 def _resources(document: Document, module: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
     """(resource, pointer) of a module and its child modules, depth first in plan order."""
     resources = module.get("resources", [])
     if not isinstance(resources, list):
-        raise InputError("\"resources\" of a module must be a list", document.location(f"{pointer}/resources"))
+        raise _shape_error("\"resources\" of a module must be a list", document.location(f"{pointer}/resources"))
     for index, resource in enumerate(resources):
         resource_pointer = f"{pointer}/resources/{index}"
         if not isinstance(resource, dict) or not isinstance(resource.get("address"), str):
-            raise InputError("a planned resource must be an object with an \"address\"", document.location(resource_pointer))
+            raise _shape_error("a planned resource must be an object with an \"address\"", document.location(resource_pointer))
         yield resource, resource_pointer
     children = module.get("child_modules", [])
     if not isinstance(children, list):
-        raise InputError("\"child_modules\" must be a list of modules", document.location(f"{pointer}/child_modules"))
+        raise _shape_error("\"child_modules\" must be a list of modules", document.location(f"{pointer}/child_modules"))
     for index, child in enumerate(children):
         child_pointer = f"{pointer}/child_modules/{index}"
         if not isinstance(child, dict):
-            raise InputError("a child module must be an object", document.location(child_pointer))
+            raise _shape_error("a child module must be an object", document.location(child_pointer))
         yield from _resources(document, child, child_pointer)
 
 
@@ -123,7 +127,7 @@ def _unknown_definitions(document: Document, changes: Any) -> set[str]:
     if changes is None:
         return set()
     if not isinstance(changes, list):
-        raise InputError("\"resource_changes\" must be a list", document.location("/resource_changes"))
+        raise _shape_error("\"resource_changes\" must be a list", document.location("/resource_changes"))
     unknown = set()
     for change in changes:
         if not isinstance(change, dict) or change.get("type") != STATE_MACHINE_TYPE:
