@@ -164,9 +164,9 @@ def generate(
         raise UsageError("no state machine in the input: no policy file to write", hint=f"-o {output}")
     files = file_names([machine.name for machine in machines], ".json")
     results = [(machine, policy_for([machine], [f"state machine {machine.name!r}"])) for machine in machines]
-    for machine, generated in results:
+    for index, (machine, generated) in enumerate(results):
         _warn(generated.warnings)
-        _explain(generated, explain, header=f"# {machine.name}\n")
+        _explain(generated, explain, header=("\n" if index else "") + f"# {machine.name}\n")
     directory = output_directory(output)
     for machine, generated in results:
         write_output(render_policy_json(generated.policy), str(directory / files[machine.name]))
@@ -227,3 +227,99 @@ def main() -> None:
         )
         sys.exit(EXIT_INTERNAL_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# --- policygen lint ------------------------------------------------------------------------------
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    suggestion = "suggestion"
+
+
+@app.command()
+def lint(
+    paths: List[str] = PATHS,
+    policies: List[str] = typer.Option([], "--policy", help="FILE (repeatable): an IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
+    trust_policy: Optional[str] = typer.Option(None, "--trust-policy", help="FILE: the role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
+    region: Optional[str] = typer.Option(None, "--region", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
+    account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
+    partition: Optional[str] = typer.Option(None, "--partition", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
+    ignore: List[str] = typer.Option([], "--ignore", help="RULE (repeatable): do not report this rule, e.g. --ignore PG301."),
+    config: Optional[str] = typer.Option(None, "--config", help="FILE: the configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
+    fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the documented one merged with the statements no rule flagged) to stdout or -o; the report goes to stderr."),
+    input_type: Optional[InputType] = INPUT_TYPE,
+    state_machines: List[str] = typer.Option([], "--state-machine", help="NAME (repeatable): only this state machine; by default each one."),
+) -> None:
+    """Check an execution role against what the definitions' Batch states need."""
+    from policygen import api
+    from policygen.config import check_rule_id, load_config
+    from policygen.errors import UsageError
+    from policygen.lint_inputs import load_role_files, run_lint
+    from policygen.lint_rules import Severity, all_rules
+    from policygen.output import write_output
+
+    known = frozenset(all_rules())
+    ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
+    settings = load_config(config, known)
+    if trust_policy is not None and not policies:
+        raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
+    loaded = api.load_state_machines(paths, _input_type(input_type))
+    _warn(loaded.warnings)
+    machines = api.select_state_machines(loaded.machines, state_machines)
+    tasks = api.scan_state_machines(machines)
+    role = load_role_files(policies, trust_policy) if policies else None
+    report = run_lint(machines, tasks, role, region, account, partition, os.environ)
+    _warn(report.notices)
+    findings = [
+        finding
+        for finding in report.findings
+        if finding.rule.id not in ignored
+        and not settings.ignores(
+            finding.rule.id,
+            [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
+        )
+    ]
+    rendered = _render_lint(findings, output_format)
+    if fix:
+        import json
+
+        from policygen.lint_fix import fixed_policy
+
+        if len(report.units) != 1:
+            raise UsageError(
+                f"--fix writes one policy, and the input has {len(report.units)} roles to lint: pass --state-machine NAME"
+            )
+        policy, notes = fixed_policy(report.units[0], findings)
+        _warn(notes)
+        typer.echo(rendered, err=output is None, nl=False)
+        write_output(json.dumps(policy, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        write_output(rendered, output)
+    threshold = Severity((fail_on.value if fail_on is not None else None) or settings.fail_on or "error")
+    if any(finding.severity.rank >= threshold.rank for finding in findings):
+        raise typer.Exit(1)
+
+
+def _render_lint(findings, output_format: "LintFormat") -> str:
+    if output_format is LintFormat.json:
+        from policygen.render.lint_json import render_lint_json
+
+        return render_lint_json(findings)
+    if output_format is LintFormat.sarif:
+        from policygen.render.lint_sarif import render_lint_sarif
+
+        return render_lint_sarif(findings)
+    from policygen.render.lint_text import render_lint_text
+
+    return render_lint_text(findings)

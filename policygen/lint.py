@@ -1,0 +1,636 @@
+"""Requirements + evaluation + rules -> findings: does a role give the Batch states what they need,
+and no more?
+
+The requests come from `requirements.requests_of` (the one permission table); whether the role
+allows each of them comes from `evaluate.py`, never from comparing strings. The rules (ids,
+severities, message templates) are data in rules/lint/ (`lint_rules.py`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from policygen import catalog
+from policygen.errors import Location
+from policygen.evaluate import (
+    Decision,
+    Effect,
+    Evaluation,
+    PolicyDocument,
+    Request,
+    Statement,
+    StatementRef,
+    evaluate,
+    parse_policy,
+    statement_allows_action,
+)
+from policygen.lint_rules import Rule, Severity, rule
+from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
+from policygen.scan import BatchTask, Pattern, ValueKind
+from policygen.target import Target
+
+# REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
+MANAGED_RULE = "StepFunctionsGetEventsForBatchJobsRule"
+STATES_PRINCIPAL = "states.amazonaws.com"
+# Older trust policies name the regional form, states.<region>.amazonaws.com.
+_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.[a-z0-9-]+\.amazonaws\.com$")
+_CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # REFERENCE.md §5
+
+Locate = Callable[[str], Location]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """One policy document of the role, and how to find a JSON pointer inside it."""
+
+    document: PolicyDocument
+    locate: Locate = field(compare=False)
+    data: Any = field(default=None, compare=False, repr=False)  # as loaded, for --fix
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """The role's trust policy as loaded (Principal and all: evaluate.py models identity policies)."""
+
+    data: Any
+    source: str
+    locate: Locate = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Role:
+    """The execution role: its permission policies, its trust policy when known, and the attached
+    policies policygen cannot read (an AWS managed policy named by ARN)."""
+
+    name: str
+    policies: tuple[PolicySource, ...]
+    trust: TrustPolicy | None = None
+    unreadable: tuple[str, ...] = ()
+    location: Location | None = None
+
+
+def policy_source(data: Any, source: str, locate: Locate) -> PolicySource:
+    """A loaded policy document as a PolicySource (InputError when it is malformed)."""
+    return PolicySource(parse_policy(data, source, locate), locate, data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings
+
+
+@dataclass(frozen=True)
+class StatementFix:
+    """What --fix does with a flagged statement: drop it, or only some of its actions."""
+
+    statement: StatementRef
+    actions: tuple[str, ...] | None = None  # None: the whole statement
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    message: str
+    location: Location | None
+    task: BatchTask | None = field(default=None, compare=False)  # the state the finding is about
+    refs: tuple[StatementRef, ...] = ()  # the policy statements it is about
+    related: tuple[Location, ...] = ()
+    fixes: tuple[StatementFix, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    def sort_key(self) -> tuple:
+        location = self.location or Location("")
+        return (location.file, location.line or 0, location.column or 0, location.pointer or "", self.rule.id, self.message)
+
+
+def make_finding(rule_id: str, location: Location | None, fields: dict[str, Any] | None = None, **attributes: Any) -> Finding:
+    """A finding of `rule_id` whose message is the rule's template filled with `fields`; the
+    template's {statements} names the finding's `refs` unless given."""
+    the_rule = rule(rule_id)
+    fields = dict(fields or {})
+    if "statements" in the_rule.fields and "statements" not in fields:
+        fields["statements"] = _describe_statements(attributes.get("refs", ()))
+    return Finding(the_rule, the_rule.format(**fields), location, **attributes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linting one role against the Batch states that use it
+
+
+def lint_role(
+    tasks: Sequence[BatchTask],
+    role: Role,
+    target: Target,
+    locate_task: Callable[[BatchTask], Location],
+    machine_arns: Sequence[str] = (),
+) -> list[Finding]:
+    """Every finding for `role`, used by the state machine(s) `tasks` come from, in a stable order.
+
+    `machine_arns`: the state machines' ARNs where known, for the trust policy's aws:SourceArn."""
+    checker = _Checker(tuple(tasks), role, target, locate_task)
+    findings = [
+        *checker.unknown_actions(),
+        *checker.requests(),
+        *checker.broad_and_unneeded(),
+        *checker.trust(machine_arns),
+    ]
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _open_policy(document: PolicyDocument, parts: frozenset[str]) -> PolicyDocument:
+    """The policy with the region and/or account of every Resource ARN left open (`*`): how the
+    linter matches requests whose region or account it was not told."""
+    if not parts:
+        return document
+
+    def open_arn(pattern: str) -> str:
+        pieces = pattern.split(":", 5)
+        if len(pieces) != 6 or pieces[0] != "arn":
+            return pattern
+        if "region" in parts:
+            pieces[3] = "*"
+        if "account" in parts:
+            pieces[4] = "*"
+        return ":".join(pieces)
+
+    statements = tuple(replace(s, resources=tuple(open_arn(p) for p in s.resources)) for s in document.statements)
+    return replace(document, statements=statements)
+
+
+def _describe_statements(refs: Iterable[StatementRef]) -> str:
+    names = []
+    for ref in refs:
+        name = f'statement "{ref.sid}"' if ref.sid else f"statement {ref.index}"
+        names.append(f"{name} of {ref.source}")
+    unique = list(dict.fromkeys(names))
+    return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
+
+
+def _shown(pattern: str) -> str:
+    """A resource pattern as messages show it: unknown region/account as <region>/<account>."""
+    return pattern.replace(UNKNOWN_REGION, "<region>").replace(UNKNOWN_ACCOUNT, "<account>")
+
+
+def _unchecked(parts: Iterable[str]) -> str:
+    parts = sorted(set(parts))
+    if not parts:
+        return ""
+    flags = " and ".join(f"--{part}" for part in parts)
+    return f" (the {' and '.join(parts)} {'was' if len(parts) == 1 else 'were'} not checked: pass {flags})"
+
+
+_CONSEQUENCES = {
+    "events": 'the execution fails at run time ("not authorized to create managed-rule")',
+    "batch:TerminateJob": "stopping the execution cannot stop its job, which keeps running",
+    "batch:TagResource": "submitting the tagged job fails at run time (tag on create needs it beside batch:SubmitJob)",
+}
+
+
+def _consequence(action: str) -> str:
+    return _CONSEQUENCES.get(action, _CONSEQUENCES.get(action.partition(":")[0], "the execution fails at run time"))
+
+
+@dataclass
+class _Outcome:
+    """How the role answers one access, and what classifying it found (misplaced statements, a reason)."""
+
+    access: Access
+    decision: Decision
+    evaluations: tuple[Evaluation, ...]
+    detail: dict | None = None
+
+
+class _Checker:
+    def __init__(self, tasks: tuple[BatchTask, ...], role: Role, target: Target, locate_task: Callable[[BatchTask], Location]):
+        self.tasks = tasks
+        self.role = role
+        self.target = target
+        self.locate_task = locate_task
+        self.documents = tuple(source.document for source in role.policies)
+        self.locators = {source.document.source: source.locate for source in role.policies}
+        self.open_parts = frozenset(name for name in ("region", "account") if getattr(target, name) is None)
+        self.opened = tuple(_open_policy(document, self.open_parts) for document in self.documents)
+        self.accesses = [access for task in tasks for access in requests_of(task, target)]
+        self.broad: set[StatementRef] = set()
+
+    # --- helpers
+
+    def arn(self, service: str, resource: str) -> str:
+        region = self.target.region or UNKNOWN_REGION
+        account = self.target.account or UNKNOWN_ACCOUNT
+        return f"arn:{self.target.partition}:{service}:{region}:{account}:{resource}"
+
+    def opened_statements(self) -> Iterable[tuple[Statement, Statement]]:
+        """(statement as written, statement with the unknown region/account left open)."""
+        for document, opened in zip(self.documents, self.opened):
+            yield from zip(document.statements, opened.statements)
+
+    def statement_location(self, ref: StatementRef, suffix: str = "") -> Location:
+        locate = self.locators.get(ref.source)
+        return locate(ref.pointer + suffix) if locate and suffix else ref.location
+
+    # --- PG104: actions that do not exist
+
+    def unknown_actions(self) -> Iterable[Finding]:
+        for document in self.documents:
+            for statement in document.statements:
+                element = "NotAction" if statement.actions_negated else "Action"
+                for index, pattern in enumerate(statement.actions):
+                    prefix = pattern.partition(":")[0].lower()
+                    if pattern == "*" or prefix not in catalog.JUDGED_SERVICES:
+                        continue
+                    if catalog.expand_action_pattern(pattern):
+                        continue
+                    suffix = f"/{element}" + (f"/{index}" if len(statement.actions) > 1 or not self._single_string(statement) else "")
+                    yield make_finding(
+                        "PG104",
+                        self.statement_location(statement.ref, suffix),
+                        {"action": pattern, "service": prefix, "suggestion": _closest_action(pattern)},
+                        refs=(statement.ref,),
+                        fixes=(StatementFix(statement.ref, (pattern,)),),
+                    )
+
+    @staticmethod
+    def _single_string(statement: Statement) -> bool:
+        return len(statement.actions) == 1  # a one-entry list and a string both point at the element
+
+    # --- PG101/PG102/PG103/PG203: what the states request
+
+    def outcome(self, access: Access) -> _Outcome:
+        policies = self.opened if access.open_parts else self.documents
+        context = dict(access.context)
+        evaluations = tuple(
+            evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
+        )
+        decisions = {evaluation.decision for evaluation in evaluations}
+        for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
+            if decision in decisions:
+                return _Outcome(access, decision, evaluations)
+        raise AssertionError("an access has at least one resource")
+
+    def requests(self) -> Iterable[Finding]:
+        grouped: dict[tuple[int, str, str], list[_Outcome]] = {}
+        order: list[tuple[int, str, str]] = []
+        task_index = {id(task): index for index, task in enumerate(self.tasks)}
+        for access in self.accesses:
+            outcome = self.outcome(access)
+            if outcome.decision is Decision.ALLOWED:
+                continue
+            rule_id, outcome.detail = self.classify(outcome)
+            # One finding per state and action; the managed rule's actions go together in PG103.
+            key = (task_index[id(access.task)], "events" if rule_id == "PG103" else access.action, rule_id)
+            if key not in grouped:
+                order.append(key)
+            grouped.setdefault(key, []).append(outcome)
+        for key in order:
+            yield self.request_finding(key[2], grouped[key])
+
+    def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
+        access = outcome.access
+        if outcome.decision is Decision.EXPLICIT_DENY:
+            return "PG102", None
+        if outcome.decision is Decision.UNKNOWN:
+            reasons = [reason for evaluation in outcome.evaluations for _, reason in evaluation.uncertain]
+            return "PG203", {"reason": "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide"}
+        if self.role.unreadable:
+            return "PG203", {
+                "reason": f"the role also has {', '.join(self.role.unreadable)}, which policygen cannot read offline"
+            }
+        if access.action.startswith("events:"):
+            misplaced = self.misplaced_rule_grants(access)
+            if misplaced:
+                return "PG103", misplaced
+        if not access.exact and any(
+            statement_allows_action(statement, access.action) for document in self.documents for statement in document.statements
+        ):
+            return "PG203", {"reason": _unnamed_reason(access)}
+        return "PG101", None
+
+    def misplaced_rule_grants(self, access: Access) -> dict | None:
+        """The Allow statements that give this EventBridge action on another rule ARN, and how it differs."""
+        wanted = access.resources[0].split(":", 5)
+        statements: list[StatementRef] = []
+        granted: list[str] = []
+        differences: list[str] = []
+        for statement in (s for d in self.documents for s in d.statements):
+            if statement.resources_negated or not statement_allows_action(statement, access.action):
+                continue
+            for pattern in statement.resources:
+                parts = pattern.split(":", 5)
+                if len(parts) != 6 or parts[0] != "arn" or not _wildcard_match(parts[2], "events"):
+                    continue
+                found = _arn_differences(parts, wanted, self.open_parts)
+                if found:
+                    statements.append(statement.ref)
+                    granted.append(pattern)
+                    differences.extend(found)
+        if not statements:
+            return None
+        return {
+            "statements": tuple(dict.fromkeys(statements)),
+            "granted": ", ".join(dict.fromkeys(granted)),
+            "difference": ", ".join(dict.fromkeys(differences)),
+        }
+
+    def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
+        access = outcomes[0].access
+        task = access.task
+        resources = ", ".join(dict.fromkeys(_shown(p) for outcome in outcomes for p in outcome.access.patterns))
+        parts = {part for outcome in outcomes for part in outcome.access.open_parts}
+        fields: dict[str, Any] = {
+            "state": task.path,
+            "pattern": task.pattern.value,
+            "action": ", ".join(dict.fromkeys(outcome.access.action for outcome in outcomes)),
+            "resources": resources,
+            "unchecked": _unchecked(parts),
+        }
+        statements: tuple[StatementRef, ...] = ()
+        fixes: tuple[StatementFix, ...] = ()
+        if rule_id == "PG101":
+            fields["consequence"] = _consequence(access.action)
+        elif rule_id == "PG102":
+            statements = tuple(
+                dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)
+            )
+            fields["statements"] = _describe_statements(statements)
+            fixes = tuple(StatementFix(ref) for ref in statements)
+        else:
+            detail = outcomes[0].detail or {}
+            if rule_id == "PG103":
+                statements = detail["statements"]
+                fields.update(detail, statements=_describe_statements(statements))
+                fixes = tuple(StatementFix(ref, tuple(a for a in _event_actions(ref, self.documents))) for ref in statements)
+            else:
+                fields["reason"] = "; ".join(dict.fromkeys((outcome.detail or {})["reason"] for outcome in outcomes))
+        related = tuple(dict.fromkeys(ref.location for ref in statements))
+        if not related and self.role.location is not None:
+            related = (self.role.location,)
+        return make_finding(
+            rule_id, self.locate_task(task), fields, task=task, refs=statements, related=related, fixes=fixes
+        )
+
+    # --- PG201/PG202/PG301: what the role grants beyond the needs
+
+    def broad_and_unneeded(self) -> Iterable[Finding]:
+        needed = {access.action.lower() for access in self.accesses}
+        any_rule = self.arn("events", "rule/policygen-any-rule")
+        managed_rule = self.arn("events", f"rule/{MANAGED_RULE}")
+        for statement, opened in self.opened_statements():
+            if statement.effect is not Effect.ALLOW:
+                continue
+            grant = self.over_broad(statement, opened, any_rule)
+            if grant is not None:
+                self.broad.add(statement.ref)
+                yield make_finding(
+                    "PG201",
+                    statement.ref.location,
+                    {"grant": grant, "unchecked": _unchecked(self.open_parts) if "PutRule" in grant else ""},
+                    refs=(statement.ref,),
+                    fixes=(StatementFix(statement.ref),),
+                )
+                continue
+            unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
+            if unneeded:
+                yield make_finding(
+                    "PG202",
+                    statement.ref.location,
+                    {"actions": ", ".join(unneeded), "reason": self.unneeded_reason(unneeded)},
+                    refs=(statement.ref,),
+                    fixes=(StatementFix(statement.ref, tuple(unneeded)),),
+                )
+        yield from self.prefer_fine_grained()
+
+    def over_broad(self, statement: Statement, opened: Statement, any_rule: str) -> str | None:
+        if statement.actions_negated:
+            return f"allows every action but {', '.join(statement.actions)} (NotAction)"
+        for pattern in statement.actions:
+            expanded = catalog.expand_action_pattern(pattern)
+            if pattern.strip() == "*" or (pattern.partition(":")[0] in ("*", "*:*")):
+                return f'allows "{pattern}" (every action of every service)'
+            if expanded is None:
+                continue
+            for service, label in (("batch", "Batch"), ("events", "EventBridge")):
+                every = {f"{service}:{name}" for name in catalog.action_names(service)}
+                if every <= expanded:
+                    return f"allows {pattern} (every {label} action)"
+        if statement_allows_action(statement, "events:PutRule") and _allow_applies(
+            opened, Request("events:PutRule", any_rule)
+        ) is True:
+            return "allows events:PutRule on any EventBridge rule, not only on " + MANAGED_RULE
+        return None
+
+    def unneeded_patterns(self, opened: Statement, needed: set[str], managed_rule: str, any_rule: str) -> list[str]:
+        unneeded = []
+        for pattern in opened.actions:
+            service = pattern.partition(":")[0].lower()
+            if service not in ("batch", "events"):
+                continue  # permissions for other services are not judged
+            expanded = catalog.expand_action_pattern(pattern)
+            if not expanded or {action.lower() for action in expanded} & needed:
+                continue
+            if service == "events":
+                # Only statements about the Batch managed rule: other integrations (ECS .sync, ...)
+                # have managed rules of their own, and EventBridge tasks need events:PutEvents.
+                probe = sorted(expanded)[0]
+                on_batch_rule = _allow_applies(opened, Request(probe, managed_rule)) is True
+                on_other_rules = _allow_applies(opened, Request(probe, any_rule)) is not False
+                if not on_batch_rule or on_other_rules:
+                    continue
+            unneeded.append(pattern)
+        return unneeded
+
+    def unneeded_reason(self, unneeded: list[str]) -> str:
+        run_job = any(task.pattern is Pattern.RUN_JOB for task in self.tasks)
+        sync_only = {"batch:describejobs", "batch:terminatejob"}
+        if not run_job and any(p.lower() in sync_only or p.lower().startswith("events:") for p in unneeded):
+            return " (no state uses the .sync integration, which is what needs them)"
+        return ""
+
+    def prefer_fine_grained(self) -> Iterable[Finding]:
+        submitting = [task for task in self.tasks if task.action == "batch:SubmitJob" and task.pattern is not Pattern.SDK]
+        if not submitting or not all(_named_statically(task) for task in submitting):
+            return
+        other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
+        queues = sorted({task.job_queue.text for task in submitting if task.job_queue is not None})
+        for statement, opened in self.opened_statements():
+            if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
+                continue
+            if _allow_applies(opened, Request("batch:SubmitJob", other_queue)) is True:
+                yield make_finding(
+                    "PG301",
+                    statement.ref.location,
+                    {"queues": "the job queue(s) " + ", ".join(queues) + " and their job definitions"},
+                    refs=(statement.ref,),
+                )
+
+    # --- PG105/PG302: the trust policy
+
+    def trust(self, machine_arns: Sequence[str]) -> Iterable[Finding]:
+        trust = self.role.trust
+        if trust is None:
+            return
+        statements = _states_trust_statements(trust)
+        allowing = [s for s in statements if s.effect is Effect.ALLOW]
+        if not allowing:
+            yield make_finding(
+                "PG105",
+                trust.locate(""),
+                {"reason": f"no Allow statement for sts:AssumeRole names the service principal {STATES_PRINCIPAL}"},
+            )
+            return
+        context: dict[str, tuple[str, ...]] = {}
+        if self.target.account is not None:
+            context["aws:SourceAccount"] = (self.target.account,)
+        if len(machine_arns) == 1:
+            context["aws:SourceArn"] = (machine_arns[0],)
+        document = PolicyDocument(source=trust.source, version=None, statements=tuple(statements))
+        result = evaluate(Request("sts:AssumeRole", "*", context), [document])
+        if result.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
+            why = (
+                f"{_describe_statements(result.denied_by)} denies it"
+                if result.denied_by
+                else "the conditions of " + _describe_statements(s.ref for s in allowing) + " do not hold for "
+                + ", ".join(f"{key} = {values[0]}" for key, values in sorted(context.items()))
+            )
+            yield make_finding("PG105", trust.locate(""), {"reason": why}, refs=tuple(result.denied_by))
+        for statement in allowing:
+            keys = {test.key.lower() for test in statement.conditions}
+            if not keys & set(_CONFUSED_DEPUTY_KEYS):
+                yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
+
+
+def _allow_applies(statement: Statement, request: Request) -> bool | None:
+    """Whether an Allow statement allows `request` on its own: True, False, or None (unknown)."""
+    decision = evaluate(request, [PolicyDocument(statement.ref.source, None, (statement,))]).decision
+    return {Decision.ALLOWED: True, Decision.IMPLICIT_DENY: False}.get(decision)
+
+
+def _wildcard_match(pattern: str, text: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(text, pattern.replace("[", "[[]"))
+
+
+def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:
+    """How an ARN pattern's components fail to match the wanted ARN ([] when they all match)."""
+    differences = []
+    checks = [(1, "partition"), (3, "region"), (4, "account"), (5, "rule")]
+    for index, name in checks:
+        if name in open_parts:
+            continue
+        if not _wildcard_match(pattern[index], wanted[index]):
+            value = pattern[index]
+            if name == "rule":
+                differences.append(f"rule {value.removeprefix('rule/')!r}, not {MANAGED_RULE!r}")
+            else:
+                differences.append(f"{name} {value or '(empty)'!r}, not {wanted[index]!r}")
+    return differences
+
+
+def _event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> Iterable[str]:
+    for document in documents:
+        for statement in document.statements:
+            if statement.ref == ref:
+                return [p for p in statement.actions if p.partition(":")[0].lower() == "events"]
+    return []
+
+
+def _named_statically(task: BatchTask) -> bool:
+    return all(value is not None and value.kind is ValueKind.STATIC for value in (task.job_queue, task.job_definition))
+
+
+def _unnamed_reason(access: Access) -> str:
+    task = access.task
+    if task.pattern is Pattern.SDK:
+        return (
+            f"which resource an aws-sdk:batch call acts on depends on its arguments, and the role allows "
+            f"{access.action} only on some resources"
+        )
+    for pattern in access.patterns:
+        kind = pattern.split(":", 5)[-1].partition("/")[0]
+        value = {"job-queue": task.job_queue, "job-definition": task.job_definition}.get(kind)
+        field_name = {"job-queue": "JobQueue", "job-definition": "JobDefinition"}.get(kind, kind)
+        if value is None and kind in ("job-queue", "job-definition"):
+            return f"the state sets no {field_name}, and the role allows {access.action} only on named {kind}s"
+        if value is not None and value.kind is not ValueKind.STATIC:
+            when = "deploy" if value.kind is ValueKind.DEPLOY_TIME else "run"
+            return (
+                f"the state takes its {field_name} from {value.text} (known at {when} time), and the role "
+                f"allows {access.action} only on named {kind}s: check that every value it can take is among them"
+            )
+    return f"the state does not name the resource, and the role allows {access.action} only on named ones"
+
+
+def _closest_action(pattern: str) -> str:
+    prefix, _, name = pattern.partition(":")
+    try:
+        names = sorted(catalog.action_names(prefix.lower()))
+    except KeyError:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close:
+        lowered = {n.lower(): n for n in names}
+        close = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)]
+    return f"; did you mean {prefix.lower()}:{close[0]}?" if close else ""
+
+
+def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
+    """The trust policy's statements that name Step Functions as principal, as identity-policy
+    statements (Principal removed, Resource "*") so that evaluate.py can judge their Action and
+    Condition. A malformed trust policy is an InputError."""
+    from policygen.errors import InputError
+
+    data = trust.data
+    if not isinstance(data, dict) or "Statement" not in data:
+        raise InputError("a trust policy must be an object with a Statement", trust.locate(""))
+    items = data["Statement"]
+    pointers = [("/Statement", items)] if isinstance(items, dict) else [(f"/Statement/{i}", s) for i, s in enumerate(items)] if isinstance(items, list) else None
+    if pointers is None:
+        raise InputError("Statement must be an object or a list of objects", trust.locate("/Statement"))
+    kept: list[tuple[str, dict]] = []
+    for pointer, item in pointers:
+        if not isinstance(item, dict):
+            raise InputError("a statement must be an object", trust.locate(pointer))
+        # NotPrincipal is not judged: trust policies for a service rarely use it.
+        if "NotPrincipal" not in item and _names_states(item.get("Principal")):
+            statement = {key: value for key, value in item.items() if key != "Principal"}
+            statement.setdefault("Resource", "*")
+            kept.append((pointer, statement))
+    if not kept:
+        return []
+    parsed = parse_policy(
+        {"Version": data.get("Version", "2012-10-17"), "Statement": [statement for _, statement in kept]},
+        trust.source,
+        lambda pointer: trust.locate(_map_pointer(pointer, kept)),
+    )
+    return list(parsed.statements)
+
+
+def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
+    match = re.match(r"^/Statement/(\d+)(.*)$", pointer)
+    if not match:
+        return pointer
+    return kept[int(match[1])][0] + match[2]
+
+
+def _names_states(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    services = principal.get("Service", [])
+    services = [services] if isinstance(services, str) else services
+    aws = principal.get("AWS", [])
+    return any(
+        isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services
+    ) or aws == "*"

@@ -1,0 +1,55 @@
+"""Lint findings as JSON, in the stable schema documented in docs/lint-output.md (version 1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from policygen import __version__
+from policygen.errors import Location
+from policygen.lint import Finding
+from policygen.render.lint_text import summary_counts
+
+SCHEMA_VERSION = 1
+
+
+def location_json(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"file": location.file, "line": location.line, "column": location.column, "pointer": location.pointer}
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    state = finding.task
+    return {
+        "ruleId": finding.rule.id,
+        "rule": finding.rule.name,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "location": location_json(finding.location),
+        "state": None
+        if state is None
+        else {"file": state.file, "stateMachine": state.machine, "path": state.path, "pointer": state.pointer},
+        "statements": [
+            {
+                "file": ref.source,
+                "index": ref.index,
+                "sid": ref.sid,
+                "pointer": ref.pointer,
+                "line": ref.location.line,
+            }
+            for ref in finding.refs
+        ],
+        "related": [location_json(location) for location in finding.related],
+    }
+
+
+def render_lint_json(findings: Sequence[Finding]) -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "policygen", "version": __version__},
+        "findings": [finding_json(finding) for finding in findings],
+        "summary": summary_counts(findings),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

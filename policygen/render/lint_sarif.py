@@ -1,0 +1,113 @@
+"""Lint findings as SARIF 2.1.0, the format GitHub code scanning uploads (github/codeql-action/upload-sarif).
+
+Every rule is described in tool.driver.rules (id, name, short and full description, help, default
+level); every result has its ruleId, level, message and a physical location (the file as a
+relative URI, the start line and column where known). Suggestions are SARIF's "note" level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from policygen import __version__
+from policygen.errors import Location
+from policygen.lint import Finding
+from policygen.lint_rules import Rule, Severity, all_rules
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/policygen/"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def rule_json(rule: Rule) -> dict[str, Any]:
+    doc = rule.doc
+    markdown = (
+        f"**{rule.id} {rule.name}** ({rule.severity.value})\n\n{doc.what}\n\n**Why is this bad?** {doc.why}\n\n"
+        f"**Example**\n\n```\n{doc.bad}\n```\n\n**Use instead**\n\n```\n{doc.good}\n```\n\n**Fix:** {doc.fix}\n\n"
+        f"Source: {rule.source}"
+    )
+    return {
+        "id": rule.id,
+        "name": _camel(rule.name),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": doc.what},
+        "help": {"text": f"{doc.what}\n\nWhy: {doc.why}\n\nFix: {doc.fix}", "markdown": markdown},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": {"tags": ["security", "iam", "step-functions", "aws-batch"], "precision": "high"},
+    }
+
+
+def artifact_uri(file: str) -> str:
+    """A file name as a SARIF artifact URI: relative paths stay relative (GitHub resolves them
+    from the repository root), with forward slashes and percent-encoding."""
+    path = file.replace("\\", "/")
+    if path.startswith("/"):
+        return "file://" + quote(path)
+    return quote(str(PurePosixPath(path)).removeprefix("./"))
+
+
+def location_json(location: Location) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file)}}
+    if location.line is not None:
+        region: dict[str, Any] = {"startLine": location.line}
+        if location.column is not None:
+            region["startColumn"] = location.column
+        physical["region"] = region
+    result: dict[str, Any] = {"physicalLocation": physical}
+    if location.pointer is not None:
+        result["logicalLocations"] = [{"fullyQualifiedName": location.pointer or "/", "kind": "member"}]
+    return result
+
+
+def result_json(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": _LEVELS[finding.severity],
+        "message": {"text": finding.message},
+    }
+    if finding.location is not None:
+        result["locations"] = [location_json(finding.location)]
+    related = [location for location in finding.related if location != finding.location]
+    if related:
+        result["relatedLocations"] = [
+            dict(location_json(location), id=index, message={"text": "the role's policy"})
+            for index, location in enumerate(related)
+        ]
+    location = finding.location or Location("")
+    identity = "\0".join((finding.rule.id, location.file, location.pointer or "", finding.message))
+    result["partialFingerprints"] = {"policygenFinding/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+    return result
+
+
+def render_lint_sarif(findings: Sequence[Finding]) -> str:
+    rules = list(all_rules().values())
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "policygen",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_json(rule) for rule in rules],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": [result_json(finding, index[finding.rule.id]) for finding in findings],
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
