@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from policygen.errors import InputError
@@ -36,6 +37,7 @@ _SERVERLESS_PSEUDO = {"aws:region": "AWS::Region", "aws:accountId": "AWS::Accoun
 _OPAQUE_MARK = "\ue000"  # a private-use character marks opaque parts in a DefinitionString text
 
 
+@lru_cache(maxsize=1)
 def cloudformation_functions() -> frozenset[str]:
     """Every intrinsic function name CloudFormation knows, in the long form (`Fn::Sub`, `Ref`)."""
     from policygen.load.yaml_source import CLOUDFORMATION_TAGS

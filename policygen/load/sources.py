@@ -19,13 +19,13 @@ Loader = Callable[[Document, bool], "tuple[list[StateMachine], list[Notice]]"]
 
 def detect_input_type(document: Document) -> str:
     """The kind of source a parsed file is, from its content."""
+    data = document.data
+    if isinstance(data, dict) and "States" in data and "StartAt" in data:
+        return ASL
     from policygen.load.cloudformation import looks_like_template
     from policygen.load.serverless import looks_like_serverless
     from policygen.load.terraform import looks_like_plan
 
-    data = document.data
-    if isinstance(data, dict) and "States" in data and "StartAt" in data:
-        return ASL
     if looks_like_template(data):
         return CLOUDFORMATION
     if looks_like_plan(data):
