@@ -137,7 +137,7 @@ class _MachineReader:
         self.document = document
         self.logical_id = logical_id
         self.pointer = f"/Resources/{escape_pointer_token(logical_id)}/Properties"
-        self.resolver = Resolver(context, document, logical_id, known_name)
+        self.resolver = Resolver(document, logical_id, known_name)
         self.warnings: list[Notice] = []
 
     def error(self, message: str, pointer: str) -> InputError:

@@ -23,7 +23,6 @@ from policygen.load.template import (
     Ref,
     Segment,
     Segments,
-    TemplateContext,
     describe_intrinsic,
     join_segments,
     parse_sub,
@@ -34,6 +33,8 @@ from policygen.load.template import (
 # `${source:...}` or `${file(...)}`: a Serverless Framework variable (not `${AWS::Region}`).
 _SERVERLESS_VARIABLE = re.compile(r"^(?:[A-Za-z][\w-]*:(?!:)|[A-Za-z]\w*\()")
 _SERVERLESS_PSEUDO = {"aws:region": "AWS::Region", "aws:accountId": "AWS::AccountId"}
+# Pseudo parameters that are no string: no property at all, a list.
+_NOT_A_STRING = ("AWS::NoValue", "AWS::NotificationARNs")
 _OPAQUE_MARK = "\ue000"  # a private-use character marks opaque parts in a DefinitionString text
 
 
@@ -61,7 +62,6 @@ class Resolver:
     `known_name` says whether a `Ref`/`GetAtt`/`${Name}` target exists in the template; a name it
     rejects is an InputError. `serverless` makes `${source:...}` strings Serverless variables."""
 
-    context: TemplateContext
     document: Document
     machine: str
     known_name: Callable[[str], bool]
@@ -94,6 +94,8 @@ class Resolver:
 
     def intrinsic(self, name: str, argument: Any, whole: Any, pointer: str) -> Segments:
         if name == "Ref":
+            if argument in _NOT_A_STRING:
+                return (Opaque(describe_intrinsic(whole), f"Ref {argument}"),)
             return (self.reference(argument, pointer, "Ref"),)
         if name == "Fn::GetAtt":
             return self.get_att(argument, whole, pointer)
@@ -198,7 +200,7 @@ class Resolver:
                     result.append(Ref(_SERVERLESS_PSEUDO[inner]))
                 else:
                     opaque = True
-                    result.append(Opaque(text[start : end + 1], "${" + inner.split(":", 1)[0].split("(", 1)[0] + ":...}"))
+                    result.append(Opaque(text[start : end + 1], _serverless_source(inner)))
                 literal_start = end + 1
             position = end + 1
         result.append(text[literal_start:])
@@ -279,6 +281,12 @@ def _plain_key(key: Any, substitutions: Mapping[str, Segments]) -> Any:
         return key
     literal = {name: value for name, value in substitutions.items() if all(isinstance(s, str) for s in value)}
     return "".join(str(segment) for segment in substitute((key,), literal))
+
+
+def _serverless_source(inner: str) -> str:
+    """`self:custom.x` -> `${self:...}`, `file(./a.json):b` -> `${file(...)}`: the variable's source."""
+    name = re.match(r"[\w-]*", inner).group(0)
+    return "${" + name + ("(...)}" if inner[len(name) :].startswith("(") else ":...}")
 
 
 def _matching_brace(text: str, position: int) -> int:

@@ -59,7 +59,7 @@ def state_machines_from_serverless(document: Document, required: bool) -> tuple[
             )
             continue
         # Serverless and the plugin add resources of their own (functions, roles): any name may exist.
-        resolver = Resolver(context, document, name, known_name=lambda _: True, serverless=True)
+        resolver = Resolver(document, name, known_name=lambda _: True, serverless=True)
         machines.append(
             StateMachine(
                 name=name,
