@@ -411,22 +411,27 @@ class _Checker:
         yield from self.prefer_fine_grained()
 
     def over_broad(self, statement: Statement, opened: Statement, any_rule: str) -> str | None:
+        """What makes an Allow statement over-broad, or None."""
         if statement.actions_negated:
             return f"allows every action but {', '.join(statement.actions)} (NotAction)"
+        grants: list[str] = []
         for pattern in statement.actions:
+            if pattern.partition(":")[0] in ("*", ""):
+                grants.append(f'"{pattern}" (every action of every service)')
+                continue
             expanded = catalog.expand_action_pattern(pattern)
-            if pattern.strip() == "*" or (pattern.partition(":")[0] in ("*", "*:*")):
-                return f'allows "{pattern}" (every action of every service)'
-            if expanded is None:
+            if not expanded:
                 continue
             for service, label in (("batch", "Batch"), ("events", "EventBridge")):
-                every = {f"{service}:{name}" for name in catalog.action_names(service)}
-                if every <= expanded:
-                    return f"allows {pattern} (every {label} action)"
+                if {f"{service}:{name}" for name in catalog.action_names(service)} <= expanded:
+                    grants.append(f"{pattern} (every {label} action)")
+                    break
+        if grants:
+            return "allows " + ", ".join(grants)
         if statement_allows_action(statement, "events:PutRule") and _allow_applies(
             opened, Request("events:PutRule", any_rule)
         ) is True:
-            return "allows events:PutRule on any EventBridge rule, not only on " + MANAGED_RULE
+            return f"allows events:PutRule on any EventBridge rule, not only on {MANAGED_RULE}"
         return None
 
     def unneeded_patterns(self, opened: Statement, needed: set[str], managed_rule: str, any_rule: str) -> list[str]:
