@@ -177,8 +177,22 @@ def _describe_statements(refs: Iterable[StatementRef]) -> str:
 
 
 def _shown(pattern: str) -> str:
-    """A resource pattern as messages show it: unknown region/account as <region>/<account>."""
-    return pattern.replace(UNKNOWN_REGION, "<region>").replace(UNKNOWN_ACCOUNT, "<account>")
+    """A resource pattern as messages show it: unknown region/account as <region>/<account>, a
+    template's deploy-time reference as <Ref Name>."""
+    shown = pattern.replace(UNKNOWN_REGION, "<region>").replace(UNKNOWN_ACCOUNT, "<account>")
+    return re.sub(r"policygen-ref-([\w.:]+?)(?=$|:policygen-revision)", r"<Ref \1>", shown).replace(":policygen-revision", "")
+
+
+def _open_parts(access: Access) -> frozenset[str]:
+    """The ARN parts of the access left open: from the target, or from a template value that
+    referred to ${AWS::Region}/${AWS::AccountId} while they were unknown."""
+    parts = set(access.open_parts)
+    for resource in access.resources:
+        if UNKNOWN_REGION in resource:
+            parts.add("region")
+        if UNKNOWN_ACCOUNT in resource:
+            parts.add("account")
+    return frozenset(parts)
 
 
 def _unchecked(parts: Iterable[str]) -> str:
@@ -267,7 +281,7 @@ class _Checker:
     # --- PG101/PG102/PG103/PG203: what the states request
 
     def outcome(self, access: Access) -> _Outcome:
-        policies = self.opened if access.open_parts else self.documents
+        policies = self.opened if _open_parts(access) else self.documents
         context = dict(access.context)
         evaluations = tuple(
             evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
@@ -346,7 +360,7 @@ class _Checker:
         access = outcomes[0].access
         task = access.task
         resources = ", ".join(dict.fromkeys(_shown(p) for outcome in outcomes for p in outcome.access.patterns))
-        parts = {part for outcome in outcomes for part in outcome.access.open_parts}
+        parts = {part for outcome in outcomes for part in _open_parts(outcome.access)}
         fields: dict[str, Any] = {
             "state": task.path,
             "pattern": task.pattern.value,
