@@ -96,17 +96,21 @@ def generate_policy(
     options: Options = Options(),
     allow_untagged: bool = False,
     partition: str | None = None,
+    target: Target | None = None,
 ) -> Generated:
     """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
 
     In fine-grained mode with required tags, a SubmitJob state that does not send them would be
-    denied at run time (REFERENCE.md §4): a UsageError, or a warning with `allow_untagged`."""
+    denied at run time (REFERENCE.md §4): a UsageError, or a warning with `allow_untagged`.
+    `target`, when given, replaces the region/account/partition resolution (CloudFormation and
+    Terraform output write pseudo parameters and data sources there)."""
     tasks = tuple(tasks)
     warnings: list[Notice] = []
     if not tasks:
         names = ", ".join(source_names) or "the input"
         warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
-    target = resolve_target(tasks, region, account, environment or {}, partition)
+    if target is None:
+        target = resolve_target(tasks, region, account, environment or {}, partition)
     warnings.extend(_untagged_states(tasks, options, allow_untagged))
     for task in tasks:
         if task.dynamic_tags is not None and task.action == "batch:SubmitJob":

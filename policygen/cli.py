@@ -49,6 +49,9 @@ class InputType(str, Enum):
 
 class PolicyFormat(str, Enum):
     json = "json"
+    cloudformation = "cloudformation"
+    cloudformation_json = "cloudformation-json"
+    terraform = "terraform"
 
 
 def _version(value: bool) -> None:
@@ -114,7 +117,7 @@ def generate(
     paths: List[str] = PATHS,
     region: Optional[str] = typer.Option(None, "--region", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
     account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs)."),
-    output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document."),
+    output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
     tags: List[str] = typer.Option([], "--tag", help="KEY=VALUE (repeatable, fine-grained mode): SubmitJob requires this request tag, TerminateJob this resource tag."),
@@ -124,52 +127,44 @@ def generate(
     partition: Optional[str] = typer.Option(None, "--partition", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     state_machines: List[str] = typer.Option([], "--state-machine", help="NAME (repeatable): only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
+    attach_to: Optional[str] = typer.Option(None, "--attach-to", help="ROLE_LOGICAL_ID (CloudFormation): an AWS::IAM::Policy attached to this existing role instead of a new role."),
+    managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import api
     from policygen.output import write_output
-    from policygen.render.policy_json import render_policy_json
+    from policygen.outputs import Settings, generate_outputs
     from policygen.requirements import Options
 
-    options = Options(mode=mode.value, required_tags=_parse_tags(tags, mode))
+    settings = Settings(
+        output_format=output_format.value,
+        options=Options(mode=mode.value, required_tags=_parse_tags(tags, mode)),
+        region=region,
+        account=account,
+        partition=partition,
+        allow_untagged=allow_untagged,
+        merge=merge,
+        attach_to=attach_to,
+        managed=managed,
+        environment=os.environ,
+    )
     loaded = api.load_state_machines(paths, _input_type(input_type))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
-
-    def policy_for(selected, names) -> "api.Generated":
-        return api.generate_policy(
-            api.scan_state_machines(selected), region, account, os.environ, source_names=names,
-            options=options, allow_untagged=allow_untagged, partition=partition,
-        )
-
-    per_machine = not merge and output is not None and (len(machines) > 1 or os.path.isdir(output))
-    if len(machines) > 1 and not merge and output is None:
-        from policygen.errors import UsageError
-
-        raise UsageError(
-            f"{len(machines)} state machines ({', '.join(machine.name for machine in machines)}): pass -o DIR "
-            "for a policy file per machine, --merge for one policy covering all, or --state-machine NAME"
-        )
-    if not per_machine:
-        generated = policy_for(machines, paths)
-        _warn(generated.warnings)
-        _explain(generated, explain)
-        write_output(render_policy_json(generated.policy), output)
+    per_machine_files = output is not None and (len(machines) > 1 or os.path.isdir(output))
+    outputs = generate_outputs(machines, paths, settings, per_machine_files)
+    for index, unit in enumerate(outputs.units):
+        _warn(unit.generated.warnings)
+        header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
+        _explain(unit.generated, explain, header)
+    if outputs.text is not None:
+        write_output(outputs.text, output)
         return
-    from policygen.output_files import file_names, output_directory
+    from policygen.output_files import output_directory
 
-    if not machines:
-        from policygen.errors import UsageError
-
-        raise UsageError("no state machine in the input: no policy file to write", hint=f"-o {output}")
-    files = file_names([machine.name for machine in machines], ".json")
-    results = [(machine, policy_for([machine], [f"state machine {machine.name!r}"])) for machine in machines]
-    for index, (machine, generated) in enumerate(results):
-        _warn(generated.warnings)
-        _explain(generated, explain, header=("\n" if index else "") + f"# {machine.name}\n")
     directory = output_directory(output)
-    for machine, generated in results:
-        write_output(render_policy_json(generated.policy), str(directory / files[machine.name]))
+    for file_name, text in outputs.files:
+        write_output(text, str(directory / file_name))
 
 
 def _explain(generated, explain: bool, header: str = "") -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from policygen.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
 from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
@@ -45,6 +46,8 @@ class Options:
 
     mode: str = DOCUMENTED
     required_tags: tuple[tuple[str, str], ...] = ()  # --tag KEY=VALUE, fine-grained mode only
+    # How template references (a queue's !Ref) are written; None: they are unknown (wildcards).
+    deploy_time: "DeployTimeValues | None" = None
 
 
 @dataclass
@@ -148,26 +151,40 @@ class _FineGrained:
 
     def named(self, resource_type: str, value: FieldValue | None, field_name: str) -> list[str]:
         """A queue or consumable resource: a name becomes its ARN, an ARN is kept."""
-        if value is None or value.kind is not ValueKind.STATIC:
+        known = self.known(resource_type, value)
+        if known is None:
             return [self.unknown(resource_type, value, field_name)]
-        if value.text.startswith("arn:"):
-            return [value.text]
-        return [self.arn(f"{resource_type}/{value.text}")]
+        text, is_arn, _ = known
+        return [text if is_arn else self.arn(f"{resource_type}/{text}")]
 
     def job_definitions(self) -> list[str]:
         value = self.task.job_definition
-        if value is None or value.kind is not ValueKind.STATIC:
+        known = self.known("job-definition", value)
+        if known is None:
             return [self.unknown("job-definition", value, "JobDefinition")]
-        text = value.text
-        if text.startswith("arn:"):
-            base, _, name_part = text.partition(":job-definition/")
-            if ":" in name_part:
-                return [text]  # a pinned revision
+        text, is_arn, pinned = known
+        if is_arn:
+            _, _, name_part = text.partition(":job-definition/")
+            if pinned or ":" in name_part:
+                return [text]  # one revision (or, for a deploy-time ARN, `:*`)
             return [text, f"{text}:*"]
         if ":" in text:
             return [self.arn(f"job-definition/{text}")]
         # REFERENCE.md §3: a name without revision asks for the latest active revision; match both forms.
         return [self.arn(f"job-definition/{text}"), self.arn(f"job-definition/{text}:*")]
+
+    def known(self, resource_type: str, value: FieldValue | None) -> tuple[str, bool, bool] | None:
+        """(text, is an ARN, names its revision) for a value the policy can name, else None."""
+        if value is None:
+            return None
+        if value.kind is ValueKind.STATIC:
+            return value.text, value.text.startswith("arn:"), False
+        deploy_time = self.options.deploy_time
+        if value.kind is ValueKind.DEPLOY_TIME and deploy_time is not None:
+            resolved = deploy_time.resolve(self.task.file, self.task.machine, value.text, resource_type)
+            if resolved is not None:
+                return resolved.text, resolved.is_arn, resolved.pinned
+        return None
 
     def consumable_resources(self) -> list[str]:
         values = self.task.consumable_resources
@@ -190,8 +207,13 @@ class _FineGrained:
             reason = f"sets no {field_name}"
             location = Location(task.file, pointer=task.pointer)
         else:
-            when = "run" if value.kind is ValueKind.DYNAMIC else "deploy"
-            reason = f"takes {value.field} from an expression known only at {when} time ({value.text})"
+            if value.kind is ValueKind.DEPLOY_TIME:
+                reason = (
+                    f"takes {value.field} from the template ({value.text}), which does not say its name "
+                    "before deploy (--format cloudformation keeps the reference)"
+                )
+            else:
+                reason = f"takes {value.field} from an expression known only at run time ({value.text})"
             location = Location(task.file, pointer=value.pointer)
         self.notices.append(
             Notice(

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from policygen.generate import Policy, Statement, condition_json
 from policygen.render.templating import environment, hcl_string, header_lines
 
-PARTITION = "${data.aws_partition.current.partition}"
-REGION = "${data.aws_region.current.name}"
-ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+PSEUDO_PARTITION = "${data.aws_partition.current.partition}"
+PSEUDO_REGION = "${data.aws_region.current.name}"
+PSEUDO_ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 _DATA_SOURCES = {
-    PARTITION: 'data "aws_partition" "current" {}',
-    REGION: 'data "aws_region" "current" {}',
-    ACCOUNT: 'data "aws_caller_identity" "current" {}',
+    PSEUDO_PARTITION: 'data "aws_partition" "current" {}',
+    PSEUDO_REGION: 'data "aws_region" "current" {}',
+    PSEUDO_ACCOUNT: 'data "aws_caller_identity" "current" {}',
 }
 _OURS = re.compile("|".join(re.escape(text) for text in _DATA_SOURCES))
 

@@ -1,0 +1,130 @@
+"""Deploy-time values (a queue `!Ref`'d from the template, a parameter) -> the ARN fine-grained mode
+writes for them.
+
+CloudFormation output keeps the template's references (a JobQueue's Ref is its ARN, a
+JobDefinition's Ref is its ARN with revision), so the policy follows the stack. JSON and Terraform
+output need text: a reference is resolved where the template says enough (a parameter's Default, a
+queue's JobQueueName), and the pseudo parameters become the {partition}/{region}/{account} the
+generator fills in from --partition/--region/--account (or says which flag is missing). Anything
+else is unknown and the caller falls back to the wildcard with a warning: never a guessed name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from policygen.load.template import Ref, TemplateContext, TemplateResource, has_references, parse_sub
+
+_PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
+
+# What a Ref (or GetAtt) of a Batch resource gives, per resource type the state names
+# (AWS CloudFormation User Guide, AWS::Batch::JobQueue / JobDefinition / ConsumableResource "Return values").
+_ARN_REFERENCES = {
+    "job-queue": {("AWS::Batch::JobQueue", ""), ("AWS::Batch::JobQueue", "JobQueueArn")},
+    "job-definition": {("AWS::Batch::JobDefinition", "")},
+    "consumable-resource": {("AWS::Batch::ConsumableResource", "ConsumableResourceArn")},
+}
+_NAME_PROPERTIES = {
+    "AWS::Batch::JobQueue": "JobQueueName",
+    "AWS::Batch::JobDefinition": "JobDefinitionName",
+    "AWS::Batch::ConsumableResource": "ConsumableResourceName",
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A deploy-time value as policy text: a name, or an ARN (`is_arn`). `pinned` says the ARN
+    already names one job-definition revision (a JobDefinition's Ref), or all of them (`:*`)."""
+
+    text: str
+    is_arn: bool
+    pinned: bool = False
+
+
+class DeployTimeValues:
+    """Resolves the deploy-time values of the state machines' templates for one kind of output."""
+
+    def __init__(self, templates: Mapping[tuple[str, str], TemplateContext], keep_references: bool):
+        self.templates = templates  # (file, state machine name) -> its template
+        self.keep_references = keep_references
+
+    def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
+        template = self.templates.get((file, machine))
+        if template is None or not has_references(text):
+            return None
+        if self.keep_references:
+            return self._as_reference(template, text, resource_type)
+        return self._as_text(template, text, resource_type)
+
+    def _as_reference(self, template: TemplateContext, text: str, resource_type: str) -> Resolved | None:
+        """CloudFormation output: the value as written, if it is an ARN or a name."""
+        segments = parse_sub(text)
+        if len(segments) == 1 and isinstance(segments[0], Ref):
+            kind = self._reference_kind(template, segments[0].name, resource_type)
+            if kind == "arn":
+                return Resolved(text, is_arn=True, pinned=resource_type == "job-definition")
+            if kind == "name":
+                return Resolved(text, is_arn=False)
+            return None
+        if not all(isinstance(s, str) or self._is_text_reference(template, s.name) for s in segments):
+            return None
+        return Resolved(text, is_arn=text.startswith("arn:"))
+
+    def _reference_kind(self, template: TemplateContext, name: str, resource_type: str) -> str | None:
+        """"arn", "name", or None (unknown) for a whole value that is one reference."""
+        logical_id, _, attribute = name.partition(".")
+        resource = template.resources.get(logical_id)
+        if resource is not None:
+            return "arn" if (resource.type, attribute) in _ARN_REFERENCES.get(resource_type, ()) else None
+        parameter = template.parameters.get(name)
+        if parameter is None or not isinstance(parameter.default, str):
+            return None  # a parameter without a default: name or ARN is the deployer's choice
+        return "arn" if parameter.default.startswith("arn:") else "name"
+
+    def _is_text_reference(self, template: TemplateContext, name: str) -> bool:
+        """A reference that is plain text inside a longer value: a pseudo parameter or a String parameter."""
+        if name.startswith("AWS::"):
+            return name in _PSEUDO_PLACEHOLDERS
+        parameter = template.parameters.get(name)
+        return parameter is not None and parameter.type == "String"
+
+    def _as_text(self, template: TemplateContext, text: str, resource_type: str) -> Resolved | None:
+        """JSON/Terraform output: every reference replaced by what the template says it is."""
+        segments = parse_sub(text)
+        if len(segments) == 1 and isinstance(segments[0], Ref):
+            logical_id, _, attribute = segments[0].name.partition(".")
+            resource = template.resources.get(logical_id)
+            if resource is not None:
+                return self._resource_arn(resource, attribute, resource_type)
+        pieces: list[str] = []
+        for segment in segments:
+            if isinstance(segment, str):
+                pieces.append(segment)
+                continue
+            value = self._text_of(template, segment.name)
+            if value is None:
+                return None
+            pieces.append(value)
+        resolved = "".join(pieces)
+        return Resolved(resolved, is_arn=resolved.startswith("arn:"))
+
+    def _text_of(self, template: TemplateContext, name: str) -> str | None:
+        if name in _PSEUDO_PLACEHOLDERS:
+            return _PSEUDO_PLACEHOLDERS[name]
+        parameter = template.parameters.get(name)
+        if parameter is not None and isinstance(parameter.default, str) and not has_references(parameter.default):
+            return parameter.default
+        return None
+
+    def _resource_arn(self, resource: TemplateResource, attribute: str, resource_type: str) -> Resolved | None:
+        if (resource.type, attribute) not in _ARN_REFERENCES.get(resource_type, ()):
+            return None
+        name = resource.properties.get(_NAME_PROPERTIES[resource.type])
+        if not isinstance(name, str) or has_references(name):
+            return None  # CloudFormation makes up the name: the ARN is unknown before deploy
+        arn = f"arn:{{partition}}:batch:{{region}}:{{account}}:{resource_type}/{name}"
+        if resource_type == "job-definition":
+            # A JobDefinition's Ref is its ARN with the revision, which only deploy time knows.
+            return Resolved(f"{arn}:*", is_arn=True, pinned=True)
+        return Resolved(arn, is_arn=True)

@@ -1,0 +1,160 @@
+"""`policygen generate` end to end: state machines -> policies -> the text of each output file.
+
+Everything is built before anything is written, so a failure leaves no file half-done. The CLI
+prints the warnings and explanations and writes the files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from policygen import __version__, api
+from policygen.deploy_time import DeployTimeValues
+from policygen.errors import Notice, UsageError
+from policygen.load.asl import StateMachine
+from policygen.requirements import Options
+from policygen.target import Target, validate_account, validate_partition, validate_region
+
+JSON = "json"
+CLOUDFORMATION = "cloudformation"
+CLOUDFORMATION_JSON = "cloudformation-json"
+TERRAFORM = "terraform"
+FORMATS = (JSON, CLOUDFORMATION, CLOUDFORMATION_JSON, TERRAFORM)
+
+
+@dataclass(frozen=True)
+class Settings:
+    output_format: str = JSON
+    options: Options = Options()
+    region: str | None = None
+    account: str | None = None
+    partition: str | None = None
+    allow_untagged: bool = False
+    merge: bool = False
+    attach_to: str | None = None  # CloudFormation: a policy attached to this role instead of a new role
+    managed: bool = False
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One policy: for one state machine, or (merged) for several."""
+
+    name: str
+    sources: tuple[str, ...]
+    generated: api.Generated
+
+
+@dataclass(frozen=True)
+class Outputs:
+    units: tuple[Unit, ...]
+    text: str | None  # the single output (json for one unit, CloudFormation, Terraform)
+    files: tuple[tuple[str, str], ...] = ()  # (file name, text) per state machine, for -o DIR with json
+
+    @property
+    def warnings(self) -> tuple[Notice, ...]:
+        return tuple(notice for unit in self.units for notice in unit.generated.warnings)
+
+
+def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[str], settings: Settings, per_machine_files: bool) -> Outputs:
+    """The policies for `machines` in the requested format. JSON is one document per file: one
+    unit, or a file per machine with `per_machine_files`; CloudFormation and Terraform hold every
+    machine's role or policy document in one snippet."""
+    if settings.output_format not in FORMATS:
+        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
+    if settings.attach_to is not None or settings.managed:
+        _check_attach(settings)
+    several = len(machines) > 1
+    if settings.output_format == JSON and several and not settings.merge and not per_machine_files:
+        raise UsageError(
+            f"{len(machines)} state machines ({', '.join(m.name for m in machines)}): pass -o DIR "
+            "for a policy file per machine, --merge for one policy covering all, or --state-machine NAME"
+        )
+    groups = [list(machines)] if settings.merge or not several else [[m] for m in machines]
+    target = _fixed_target(settings)
+    options = _with_deploy_time(settings, machines)
+    units = []
+    for group in groups:
+        names = [m.name for m in group]
+        generated = api.generate_policy(
+            api.scan_state_machines(group),
+            settings.region,
+            settings.account,
+            settings.environment,
+            source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
+            options=options,
+            allow_untagged=settings.allow_untagged,
+            partition=settings.partition,
+            target=target,
+        )
+        unit_name = names[0] if len(names) == 1 else "merged"
+        sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
+        units.append(Unit(unit_name, sources, generated))
+    return _render(tuple(units), settings, per_machine_files and not settings.merge and settings.output_format == JSON)
+
+
+def _check_attach(settings: Settings) -> None:
+    if settings.output_format not in (CLOUDFORMATION, CLOUDFORMATION_JSON):
+        raise UsageError("--attach-to and --managed need --format cloudformation or cloudformation-json")
+    if settings.attach_to is None:
+        raise UsageError("--managed needs --attach-to ROLE_LOGICAL_ID")
+    if not settings.attach_to.isalnum():
+        raise UsageError(f"--attach-to {settings.attach_to!r}: a CloudFormation logical id is alphanumeric")
+
+
+def _fixed_target(settings: Settings) -> Target | None:
+    """CloudFormation and Terraform name the partition, region and account of wherever they are
+    deployed (pseudo parameters, data sources) unless the flags fix them; JSON resolves them."""
+    if settings.output_format == JSON:
+        return None
+    if settings.output_format == TERRAFORM:
+        from policygen.render import terraform as pseudo
+    else:
+        from policygen.render import cloudformation as pseudo
+    return Target(
+        partition=validate_partition(settings.partition) if settings.partition else pseudo.PSEUDO_PARTITION,
+        region=validate_region(settings.region) if settings.region else pseudo.PSEUDO_REGION,
+        account=validate_account(settings.account) if settings.account else pseudo.PSEUDO_ACCOUNT,
+        region_source="--region" if settings.region else settings.output_format,
+        account_source="--account" if settings.account else settings.output_format,
+    )
+
+
+def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> Options:
+    templates = {(m.file, m.name): m.template for m in machines if m.template is not None}
+    if not templates:
+        return settings.options
+    keep = settings.output_format in (CLOUDFORMATION, CLOUDFORMATION_JSON)
+    from dataclasses import replace
+
+    return replace(settings.options, deploy_time=DeployTimeValues(templates, keep_references=keep))
+
+
+def _render(units: tuple[Unit, ...], settings: Settings, per_machine_files: bool) -> Outputs:
+    fmt = settings.output_format
+    if fmt == JSON:
+        from policygen.render.policy_json import render_policy_json
+
+        if per_machine_files:
+            from policygen.output_files import file_names
+
+            names = file_names([unit.name for unit in units], ".json")
+            files = tuple((names[unit.name], render_policy_json(unit.generated.policy)) for unit in units)
+            return Outputs(units, None, files)
+        return Outputs(units, render_policy_json(units[0].generated.policy))
+    if fmt == TERRAFORM:
+        from policygen.render.terraform import PolicyBlock, render_terraform
+
+        blocks = [PolicyBlock(unit.name, ", ".join(unit.sources), unit.generated.policy) for unit in units]
+        return Outputs(units, render_terraform(blocks, __version__))
+    from policygen.render.cloudformation import RoleSnippet, logical_id, render_cloudformation
+
+    suffix = "ExecutionRole" if settings.attach_to is None else "BatchPolicy"
+    snippets = [
+        RoleSnippet(unit.name, ", ".join(unit.sources), logical_id(unit.name, suffix), unit.generated.policy)
+        for unit in units
+    ]
+    text = render_cloudformation(
+        snippets, __version__, as_json=fmt == CLOUDFORMATION_JSON, attach_to=settings.attach_to, managed=settings.managed
+    )
+    return Outputs(units, text)
