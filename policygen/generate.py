@@ -98,16 +98,22 @@ def _without_covered(resources: set[str]) -> tuple[str, ...]:
 
 
 def _resolve(resource: str, need: Need, target: Target) -> str:
-    for name in sorted(need.placeholders):
+    missing = []
+    for name in ("partition", "region", "account"):
+        if f"{{{name}}}" not in resource:
+            continue
         value = getattr(target, name)
         if value is None:
-            task = need.task
-            raise UsageError(
-                f"the {name} is unknown, and state {task.path!r} in {task.file} needs it for "
-                f"{', '.join(need.actions)} on {resource}",
-                hint=f"pass {_FLAGS[name]}",
-            )
-        resource = resource.replace(f"{{{name}}}", value)
+            missing.append(name)
+        else:
+            resource = resource.replace(f"{{{name}}}", value)
+    if missing:
+        task = need.task
+        raise UsageError(
+            f"the {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} unknown, and state {task.path!r} "
+            f"in {task.file} needs {'it' if len(missing) == 1 else 'them'} for {', '.join(need.actions)} on {resource}",
+            hint="pass " + " and ".join(_FLAGS[name] for name in missing),
+        )
     return resource
 
 

@@ -31,9 +31,9 @@ class Target:
     partition_source: str = ""
 
 
-def validate_region(region: str) -> str:
+def validate_region(region: str, source: str = "--region") -> str:
     if not _REGION.match(region):
-        raise UsageError(f"--region {region!r} is not an AWS region name (e.g. us-east-1)")
+        raise UsageError(f"{source} {region!r} is not an AWS region name (e.g. us-east-1)")
     return region
 
 
@@ -70,8 +70,12 @@ def resolve_target(
     tasks = list(tasks)
     partitions = sorted({task.partition for task in tasks if task.partition is not None})
     if len(partitions) > 1:
+        examples = {}
+        for task in tasks:
+            if task.partition is not None:
+                examples.setdefault(task.partition, f"{task.partition} in {task.file}: {task.path!r}")
         raise UsageError(
-            f"the Batch states use several partitions ({', '.join(partitions)}); "
+            f"the Batch states use several partitions ({'; '.join(examples[p] for p in partitions)}); "
             "one role lives in one partition: generate for each separately"
         )
     if partition is not None:
@@ -83,9 +87,9 @@ def resolve_target(
     if region is not None:
         region, region_source = validate_region(region), "--region"
     elif environment.get("AWS_REGION"):
-        region, region_source = validate_region(environment["AWS_REGION"]), "AWS_REGION"
+        region, region_source = validate_region(environment["AWS_REGION"], "AWS_REGION"), "AWS_REGION"
     elif environment.get("AWS_DEFAULT_REGION"):
-        region, region_source = validate_region(environment["AWS_DEFAULT_REGION"]), "AWS_DEFAULT_REGION"
+        region, region_source = validate_region(environment["AWS_DEFAULT_REGION"], "AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"
     elif len(arn_regions) == 1:
         region, region_source = next(iter(arn_regions)), "the definition's Batch ARNs"
     if account is not None:
@@ -100,6 +104,13 @@ def resolve_target(
         partition, partition_source = partition_of_region(region), f"the region ({region_source})"
     else:
         partition, partition_source = "aws", "the default"
+    if region is not None and partition_of_region(region) != partition:
+        # e.g. AWS_REGION=us-east-1 left over in a shell, for a GovCloud definition.
+        raise UsageError(
+            f"the region {region} (from {region_source}) is not in the partition {partition} "
+            f"(from {partition_source})",
+            hint="pass --region with a region of that partition",
+        )
     return Target(partition, region, account, region_source, account_source, partition_source)
 
 
