@@ -499,7 +499,7 @@ class _Checker:
         if trust is None:
             return
         statements = _states_trust_statements(trust)
-        allowing = [s for s in statements if s.effect is Effect.ALLOW]
+        allowing = [s for s in statements if statement_allows_action(s, "sts:AssumeRole")]
         if not allowing:
             yield make_finding(
                 "PG105",
