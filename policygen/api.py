@@ -148,7 +148,9 @@ def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untag
 
 
 def _size_warnings(policy: Policy) -> list[Notice]:
-    size = sum(1 for char in json.dumps(policy.to_json()) if not char.isspace())
+    # Compact JSON escapes every whitespace character in strings except the space.
+    compact = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
+    size = len(compact) - compact.count(" ")
     if size <= MANAGED_POLICY_LIMIT:
         return []
     return [

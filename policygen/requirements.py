@@ -68,6 +68,10 @@ def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice
     grants = _grants(options.mode, task.pattern.value, task.action, "{partition}", tags_on_create)
     found = []
     for sid, actions, resources, conditions, why, source in grants:
+        if conditions == ("{sent-tags}",) and not _has_resource_tokens(resources):
+            # The common case (every tagged state, in both modes): no per-state resources.
+            found.append(Need(sid, actions, resources, why, source, task, _sent_tag_conditions(_sent_tags(task))))
+            continue
         if _has_fine_grained_tokens(resources, conditions):
             expander = _FineGrained(task, options, notices if notices is not None else [])
             resources = expander.resources(resources)
@@ -120,8 +124,30 @@ def _grant(template: GrantTemplate, action: str, partition: str):
 _RESOURCE_TOKENS = ("{job-queues}", "{job-definitions}", "{consumable-resources}")
 
 
+def _has_resource_tokens(resources: tuple[str, ...]) -> bool:
+    return any(resource in _RESOURCE_TOKENS for resource in resources)
+
+
 def _has_fine_grained_tokens(resources: tuple[str, ...], conditions: tuple[str, ...]) -> bool:
-    return bool(conditions) or any(resource in _RESOURCE_TOKENS for resource in resources)
+    return bool(conditions) or _has_resource_tokens(resources)
+
+
+def _sent_tags(task: BatchTask) -> tuple[tuple[str, str | None], ...] | None:
+    """The tags a state sends as (key, static value or None), or None when the whole Tags is dynamic."""
+    if task.dynamic_tags is not None:
+        return None
+    return tuple((tag.key, tag.value.text if tag.value.kind is ValueKind.STATIC else None) for tag in task.tags)
+
+
+@lru_cache(maxsize=1024)
+def _sent_tag_conditions(tags: tuple[tuple[str, str | None], ...] | None) -> tuple[Condition, ...]:
+    """aws:RequestTag for each static tag value and aws:TagKeys for the keys, when the keys are
+    known; nothing when the state's Tags as a whole come from an expression (REFERENCE.md §3)."""
+    if not tags:
+        return ()
+    found: list[Condition] = [("StringEquals", f"aws:RequestTag/{key}", (value,)) for key, value in tags if value is not None]
+    found.append(("ForAllValues:StringEquals", "aws:TagKeys", tuple(sorted(key for key, _ in tags))))
+    return tuple(sorted(set(found)))
 
 
 class _FineGrained:
@@ -236,23 +262,9 @@ class _FineGrained:
                 if share is not None and share.kind is ValueKind.STATIC:
                     found.append(("StringEquals", "batch:ShareIdentifier", (share.text,)))
             elif token == "{sent-tags}":
-                found.extend(self.sent_tag_conditions())
+                found.extend(_sent_tag_conditions(_sent_tags(self.task)))
             else:
                 raise ValueError(f"unknown condition token {token!r} in the integration table")
-        return found
-
-    def sent_tag_conditions(self) -> list[Condition]:
-        """aws:RequestTag for each static tag value and aws:TagKeys for the keys, when the keys are
-        known; nothing when the state's Tags as a whole come from an expression."""
-        task = self.task
-        if task.dynamic_tags is not None or not task.tags:
-            return []
-        found: list[Condition] = [
-            ("StringEquals", f"aws:RequestTag/{tag.key}", (tag.value.text,))
-            for tag in task.tags
-            if tag.value.kind is ValueKind.STATIC
-        ]
-        found.append(("ForAllValues:StringEquals", "aws:TagKeys", tuple(sorted(tag.key for tag in task.tags))))
         return found
 
     def why(self, why: str) -> str:

@@ -56,7 +56,10 @@ def read_text(path: str) -> str:
 
 def escape_pointer_token(token: str | int) -> str:
     """One JSON pointer reference token (RFC 6901)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    token = str(token)
+    if "~" not in token and "/" not in token:
+        return token  # nearly every state name: skip two string copies
+    return token.replace("~", "~0").replace("/", "~1")
 
 
 def split_pointer(pointer: str) -> list[str]:
