@@ -87,10 +87,14 @@ class _TemplateReader:
     # --- which role
 
     def role_of(self, machine: str) -> Role | Finding:
-        resource = self.context.resources[machine]
         pointer = f"/Resources/{escape_pointer_token(machine)}/Properties"
-        if self.context.kind not in (CLOUDFORMATION, SAM):
-            return self.not_found(machine, f"finding the role in a {self.context.kind} source is not supported", pointer)
+        resource = self.context.resources.get(machine)
+        if self.context.kind not in (CLOUDFORMATION, SAM) or resource is None:
+            return make_finding(
+                "PG204",
+                Location(self.context.file),
+                {"machine": machine, "reason": f"policygen finds roles in CloudFormation and SAM templates, not in a {self.context.kind} source"},
+            )
         key = "RoleArn" if resource.type == _STEP_FUNCTIONS else "Role"
         value = resource.properties.get(key)
         if value is None and resource.type != _STEP_FUNCTIONS:

@@ -161,3 +161,24 @@ def test_fix_with_several_roles_is_a_usage_error(run_cli, tmp_path):
     template.write_text(text + second)
     result = run_cli("lint", str(template), "--fix")
     assert result.code == 2 and "--state-machine" in result.err
+
+
+def test_template_policies_attached_as_resources(run_cli):
+    """AWS::IAM::Policy (Roles) and AWS::IAM::ManagedPolicy (ManagedPolicyArns: !Ref) are the
+    role's policies; !GetAtt Queue.JobQueueArn is the same queue in the state and the policy."""
+    result = run_cli("lint", str(CASES / "templates" / "attached.yaml"), "--format", "json")
+    findings = json.loads(result.out)["findings"]
+    assert [(f["ruleId"], "batch:TerminateJob" in f["message"]) for f in findings] == [("PG101", True)]
+
+
+def test_sam_policies_templates_and_unreadable_managed_policies(run_cli):
+    """SAM Policies: documents are read, policy templates grant no Batch permission, and an AWS
+    managed policy policygen cannot read makes a missing permission PG203, not PG101."""
+    result = run_cli("lint", str(CASES / "templates" / "sam.yaml"), "--format", "json")
+    found = [(f["ruleId"], f["state"]["stateMachine"] if f["state"] else None) for f in json.loads(result.out)["findings"]]
+    assert found == [("PG101", "Flow"), ("PG104", None), ("PG203", "Flow2")]
+
+
+def test_terraform_roles_are_not_looked_up(run_cli):
+    result = run_cli("lint", str(ROOT / "fixtures" / "inputs" / "terraform" / "plan.json"), "--format", "json")
+    assert result.code == 0 and set(rule_ids(result.out)) == {"PG204"}
