@@ -33,7 +33,8 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         else {"file": state.file, "stateMachine": state.machine, "path": state.path, "pointer": state.pointer},
         "statements": [
             {
-                "file": ref.source,
+                "file": ref.location.file,
+                "policy": ref.source,
                 "index": ref.index,
                 "sid": ref.sid,
                 "pointer": ref.pointer,
