@@ -147,9 +147,9 @@ def lint_role(
     return sorted(set(findings), key=Finding.sort_key)
 
 
-def _open_policy(document: PolicyDocument, parts: frozenset[str]) -> PolicyDocument:
-    """The policy with the region and/or account of every Resource ARN left open (`*`): how the
-    linter matches requests whose region or account it was not told."""
+def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: frozenset[Effect]) -> PolicyDocument:
+    """The policy with the region and/or account of the Resource ARNs of its `effects` statements
+    left open (`*`): how the linter matches requests whose region or account it was not told."""
     if not parts:
         return document
 
@@ -163,7 +163,10 @@ def _open_policy(document: PolicyDocument, parts: frozenset[str]) -> PolicyDocum
             pieces[4] = "*"
         return ":".join(pieces)
 
-    statements = tuple(replace(s, resources=tuple(open_arn(p) for p in s.resources)) for s in document.statements)
+    statements = tuple(
+        replace(s, resources=tuple(open_arn(p) for p in s.resources)) if s.effect in effects else s
+        for s in document.statements
+    )
     return replace(document, statements=statements)
 
 
@@ -233,7 +236,10 @@ class _Checker:
         self.documents = tuple(source.document for source in role.policies)
         self.locators = {source.document.source: source.locate for source in role.policies}
         self.open_parts = frozenset(name for name in ("region", "account") if getattr(target, name) is None)
-        self.opened = tuple(_open_policy(document, self.open_parts) for document in self.documents)
+        # Allows are matched with the unknown parts open; a Deny that applies only once they are
+        # open may or may not apply: "cannot verify" (PG203), never a certain PG102.
+        self.opened = tuple(_open_policy(d, self.open_parts, frozenset({Effect.ALLOW})) for d in self.documents)
+        self.opened_denies = tuple(_open_policy(d, self.open_parts, frozenset(Effect)) for d in self.documents)
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
 
@@ -246,7 +252,7 @@ class _Checker:
 
     def opened_statements(self) -> Iterable[tuple[Statement, Statement]]:
         """(statement as written, statement with the unknown region/account left open)."""
-        for document, opened in zip(self.documents, self.opened):
+        for document, opened in zip(self.documents, self.opened_denies):
             yield from zip(document.statements, opened.statements)
 
     def statement_location(self, ref: StatementRef, suffix: str = "") -> Location:
@@ -281,7 +287,17 @@ class _Checker:
     # --- PG101/PG102/PG103/PG203: what the states request
 
     def outcome(self, access: Access) -> _Outcome:
-        policies = self.opened if _open_parts(access) else self.documents
+        parts = _open_parts(access)
+        outcome = self.decide(access, self.opened if parts else self.documents)
+        if parts and outcome.decision is not Decision.EXPLICIT_DENY:
+            widened = self.decide(access, self.opened_denies)
+            if widened.decision is Decision.EXPLICIT_DENY:
+                denials = {ref for evaluation in widened.evaluations for ref in evaluation.denied_by}
+                reason = f"{_describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
+                return _Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
+        return outcome
+
+    def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> _Outcome:
         context = dict(access.context)
         evaluations = tuple(
             evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
@@ -311,6 +327,8 @@ class _Checker:
 
     def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
         access = outcome.access
+        if outcome.detail is not None:
+            return "PG203", outcome.detail
         if outcome.decision is Decision.EXPLICIT_DENY:
             return "PG102", None
         if outcome.decision is Decision.UNKNOWN:

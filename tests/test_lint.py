@@ -171,3 +171,12 @@ def test_trust_policy(statements, expected):
     """REFERENCE.md §5: trust states.amazonaws.com, with aws:SourceAccount / aws:SourceArn."""
     findings = lint([BATCH_RUN, events_on(RULE)], trust={"Version": "2012-10-17", "Statement": statements})
     assert ids(findings) == expected
+
+
+def test_deny_in_a_region_is_not_certain_while_the_region_is_unknown():
+    deny = {"Effect": "Deny", "Action": "batch:TerminateJob", "Resource": "arn:aws:batch:eu-west-1:*:job/*"}
+    statements = [BATCH_RUN, events_on(RULE), deny]
+    assert ids(lint(statements)) == []  # us-east-1: the Deny is elsewhere
+    findings = lint(statements, target=Target("aws", None, "123456789012"))
+    assert ids(findings) == ["PG203"] and "denies it in some regions" in findings[0].message
+    assert "PG102" in ids(lint(statements, target=Target("aws", "eu-west-1", "123456789012")))
