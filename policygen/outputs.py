@@ -20,6 +20,11 @@ CLOUDFORMATION = "cloudformation"
 CLOUDFORMATION_JSON = "cloudformation-json"
 TERRAFORM = "terraform"
 FORMATS = (JSON, CLOUDFORMATION, CLOUDFORMATION_JSON, TERRAFORM)
+# AWS CloudFormation User Guide, "Pseudo parameters reference".
+_ALL_PSEUDO_PARAMETERS = (
+    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
+    "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     target = _fixed_target(settings)
     options = _with_deploy_time(settings, machines)
     units = []
+    references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
         names = [m.name for m in group]
         generated = api.generate_policy(
@@ -90,7 +96,9 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
         unit_name = names[0] if len(names) == 1 else "merged"
         sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
         units.append(Unit(unit_name, sources, generated))
-    return _render(tuple(units), settings, per_machine_files and not settings.merge and settings.output_format == JSON)
+        references.append(_template_names(group))
+    per_machine = per_machine_files and not settings.merge and settings.output_format == JSON
+    return _render(tuple(units), settings, per_machine, target, tuple(references))
 
 
 def _check_attach(settings: Settings) -> None:
@@ -120,6 +128,21 @@ def _fixed_target(settings: Settings) -> Target | None:
     )
 
 
+def _template_names(machines: Sequence[StateMachine]) -> frozenset[str]:
+    """What a `${...}` in these machines' policy may refer to in CloudFormation: the pseudo
+    parameters, and the parameters and resources of the templates they came from. Anything else
+    (a placeholder in a plain ASL file, a template's escaped `${!Literal}`) is literal text."""
+    from policygen.render.cloudformation import PSEUDO_REFERENCES
+
+    names = set(PSEUDO_REFERENCES)
+    for machine in machines:
+        if machine.template is not None:
+            names.update(machine.template.parameters)
+            names.update(machine.template.resources)
+            names.update(_ALL_PSEUDO_PARAMETERS)
+    return frozenset(names)
+
+
 def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> Options:
     templates = {(m.file, m.name): m.template for m in machines if m.template is not None}
     if not templates:
@@ -130,7 +153,13 @@ def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> O
     return replace(settings.options, deploy_time=DeployTimeValues(templates, keep_references=keep))
 
 
-def _render(units: tuple[Unit, ...], settings: Settings, per_machine_files: bool) -> Outputs:
+def _render(
+    units: tuple[Unit, ...],
+    settings: Settings,
+    per_machine_files: bool,
+    target: Target | None = None,
+    references: Sequence[frozenset[str]] | None = None,
+) -> Outputs:
     fmt = settings.output_format
     if fmt == JSON:
         from policygen.render.policy_json import render_policy_json
@@ -150,9 +179,17 @@ def _render(units: tuple[Unit, ...], settings: Settings, per_machine_files: bool
     from policygen.render.cloudformation import RoleSnippet, logical_id, render_cloudformation
 
     suffix = "ExecutionRole" if settings.attach_to is None else "BatchPolicy"
+    where = {} if target is None else {"partition": target.partition, "region": target.region, "account": target.account}
     snippets = [
-        RoleSnippet(unit.name, ", ".join(unit.sources), logical_id(unit.name, suffix), unit.generated.policy)
-        for unit in units
+        RoleSnippet(
+            unit.name,
+            ", ".join(unit.sources),
+            logical_id(unit.name, suffix),
+            unit.generated.policy,
+            references=None if references is None else references[index],
+            **where,
+        )
+        for index, unit in enumerate(units)
     ]
     text = render_cloudformation(
         snippets, __version__, as_json=fmt == CLOUDFORMATION_JSON, attach_to=settings.attach_to, managed=settings.managed

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import AbstractSet, Any
 
 from policygen.generate import Policy, Statement, condition_json
 from policygen.render.templating import environment, header_lines
@@ -17,7 +17,11 @@ PSEUDO_PARTITION = "${AWS::Partition}"
 PSEUDO_REGION = "${AWS::Region}"
 PSEUDO_ACCOUNT = "${AWS::AccountId}"
 
+# The pseudo parameters policygen itself writes: always references, whatever the source.
+PSEUDO_REFERENCES = frozenset({"AWS::Partition", "AWS::Region", "AWS::AccountId"})
+
 _REF = re.compile(r"^\$\{([A-Za-z0-9]+|AWS::[A-Za-z]+)\}$")
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _GET_ATT = re.compile(r"^\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}$")
 _DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (REFERENCE.md §3)"
 
@@ -39,11 +43,33 @@ class Intrinsic:
         return {self.function: self.argument}
 
 
-def cfn_value(text: str) -> str | Intrinsic:
+def cfn_value(text: str, references: AbstractSet[str] | None = None) -> str | Intrinsic:
     """A string as CloudFormation writes it: plain, or !Ref / !GetAtt / !Sub when it refers to the
-    template (Fn::Sub syntax, `${Name}`, `${Name.Attr}`, `${AWS::Region}`)."""
+    template (Fn::Sub syntax, `${Name}`, `${Name.Attr}`, `${AWS::Region}`).
+
+    With `references` (the names the source can refer to: its template's parameters and resources,
+    and the pseudo parameters), any other `${...}` is literal text, e.g. a placeholder in a plain
+    ASL file or a `${!Literal}` the template escaped: it is escaped as `${!...}` inside !Sub, so
+    CloudFormation neither resolves nor rejects it."""
     if "${" not in text:
         return text
+    if references is not None:
+        literal_only = True
+
+        def escape(match: re.Match[str]) -> str:
+            nonlocal literal_only
+            name = match[1]
+            if name.startswith("!"):
+                return match[0]
+            if name in references or name.split(".", 1)[0] in references:
+                literal_only = False
+                return match[0]
+            return "${!" + name + "}"
+
+        escaped = _SUB_VARIABLE.sub(escape, text)
+        if literal_only:
+            return text  # no reference left: a plain string is literal as it stands
+        text = escaped
     if match := _REF.match(text):
         return Intrinsic("Ref", match[1])
     if match := _GET_ATT.match(text):
@@ -58,6 +84,12 @@ class RoleSnippet:
     logical_id: str
     policy: Policy
     state_machine_name: str | None = None  # for aws:SourceArn when the name is known
+    # The names a `${...}` in the policy may refer to (None: every `${...}` is a reference).
+    references: AbstractSet[str] | None = None
+    # Where the state machine runs, for the trust policy: pseudo parameters unless the flags fix them.
+    partition: str = PSEUDO_PARTITION
+    region: str = PSEUDO_REGION
+    account: str = PSEUDO_ACCOUNT
 
 
 def logical_id(name: str, suffix: str) -> str:
@@ -69,16 +101,19 @@ def logical_id(name: str, suffix: str) -> str:
     return base + suffix
 
 
-def statement_body(statement: Statement) -> dict[str, Any]:
+def statement_body(statement: Statement, references: AbstractSet[str] | None = None) -> dict[str, Any]:
+    def value(text: str) -> str | Intrinsic:
+        return cfn_value(text, references)
+
     body: dict[str, Any] = {
         "Sid": statement.sid,
         "Effect": "Allow",
         "Action": list(statement.actions),
-        "Resource": cfn_value("*") if statement.resources == ("*",) else [cfn_value(r) for r in statement.resources],
+        "Resource": value("*") if statement.resources == ("*",) else [value(r) for r in statement.resources],
     }
     if statement.conditions:
         body["Condition"] = {
-            operator: {key: (cfn_value(v) if isinstance(v, str) else [cfn_value(x) for x in v]) for key, v in keys.items()}
+            operator: {key: (value(v) if isinstance(v, str) else [value(x) for x in v]) for key, v in keys.items()}
             for operator, keys in condition_json(statement.conditions).items()
         }
     return body
@@ -88,9 +123,17 @@ def statement_comment(statement: Statement) -> str:
     return _DESCRIBE_ONLY_STAR if "batch:DescribeJobs" in statement.actions and statement.resources == ("*",) else ""
 
 
-def trust_policy(state_machine_name: str | None) -> dict[str, Any]:
-    """states.amazonaws.com with the confused-deputy conditions (REFERENCE.md §5). The state
-    machine's own ARN would make a circular dependency with its role, so it is built, not !Ref'd."""
+def trust_policy(
+    state_machine_name: str | None,
+    partition: str = PSEUDO_PARTITION,
+    region: str = PSEUDO_REGION,
+    account: str = PSEUDO_ACCOUNT,
+) -> dict[str, Any]:
+    """states.amazonaws.com with the confused-deputy conditions (REFERENCE.md §5), in the same
+    partition, region and account as the policy: pseudo parameters, or what --region/--account
+    fixed (the role is global, the state machine may run in another region than the stack). The
+    state machine's own ARN would make a circular dependency with its role, so it is built, not
+    !Ref'd."""
     name = state_machine_name or "*"
     return {
         "Version": "2012-10-17",
@@ -100,10 +143,10 @@ def trust_policy(state_machine_name: str | None) -> dict[str, Any]:
                 "Principal": {"Service": "states.amazonaws.com"},
                 "Action": "sts:AssumeRole",
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": Intrinsic("Ref", "AWS::AccountId")},
+                    "StringEquals": {"aws:SourceAccount": cfn_value(account, PSEUDO_REFERENCES)},
                     "ArnLike": {
-                        "aws:SourceArn": Intrinsic(
-                            "Fn::Sub", f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
+                        "aws:SourceArn": cfn_value(
+                            f"arn:{partition}:states:{region}:{account}:stateMachine:{name}", PSEUDO_REFERENCES
                         )
                     },
                 },
@@ -125,7 +168,8 @@ def render_cloudformation(
         document = {
             "Version": "2012-10-17",
             "Statement": [
-                {"body": statement_body(s), "comment": statement_comment(s)} for s in snippet.policy.statements
+                {"body": statement_body(s, snippet.references), "comment": statement_comment(s)}
+                for s in snippet.policy.statements
             ],
         }
         resources.append(
@@ -133,7 +177,7 @@ def render_cloudformation(
                 "logical_id": snippet.logical_id,
                 "policy_name": f"{snippet.logical_id.removesuffix('ExecutionRole').removesuffix('BatchPolicy')}BatchAccess",
                 "document": document,
-                "trust": trust_policy(snippet.state_machine_name),
+                "trust": trust_policy(snippet.state_machine_name, snippet.partition, snippet.region, snippet.account),
                 "machine": snippet.machine,
                 "source": snippet.source,
             }
