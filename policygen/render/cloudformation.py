@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any
 
 from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, header_lines
+from policygen.render.templating import environment, header_lines, unique_names
 
 # Used as the Target when rendering CloudFormation: the generator fills the placeholders with these.
 PSEUDO_PARTITION = "${AWS::Partition}"
@@ -164,7 +164,12 @@ def render_cloudformation(
 ) -> str:
     """One snippet with a Resources section holding a role (or policy) per state machine."""
     resources = []
-    for snippet in snippets:
+    logical_ids = unique_names([snippet.logical_id for snippet in snippets])
+    # An inline policy's name is unique per role: several attached to one role must differ too.
+    policy_names = unique_names(
+        [f"{s.logical_id.removesuffix('ExecutionRole').removesuffix('BatchPolicy')}BatchAccess" for s in snippets]
+    )
+    for snippet, resource_id, policy_name in zip(snippets, logical_ids, policy_names):
         document = {
             "Version": "2012-10-17",
             "Statement": [
@@ -174,8 +179,8 @@ def render_cloudformation(
         }
         resources.append(
             {
-                "logical_id": snippet.logical_id,
-                "policy_name": f"{snippet.logical_id.removesuffix('ExecutionRole').removesuffix('BatchPolicy')}BatchAccess",
+                "logical_id": resource_id,
+                "policy_name": policy_name,
                 "document": document,
                 "trust": trust_policy(snippet.state_machine_name, snippet.partition, snippet.region, snippet.account),
                 "machine": snippet.machine,

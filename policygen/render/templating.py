@@ -34,6 +34,21 @@ def header_lines(version: str, sources: list[str], machines: list[str]) -> list[
     return lines
 
 
+def unique_names(names: list[str], separator: str = "") -> list[str]:
+    """The names in order, a later repeat numbered 2, 3, ... (two machines named `ingest` from two
+    files would otherwise be one logical id or one Terraform block, and one would be lost)."""
+    taken: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{name}{separator}{number}"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
 def yaml_scalar(value: Any) -> str:
     """A YAML scalar: JSON's double-quoted strings are valid YAML and need no further escaping."""
     if hasattr(value, "yaml"):

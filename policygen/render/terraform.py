@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, hcl_string, header_lines
+from policygen.render.templating import environment, hcl_string, header_lines, unique_names
 
 PSEUDO_PARTITION = "${data.aws_partition.current.partition}"
 PSEUDO_REGION = "${data.aws_region.current.name}"
@@ -77,8 +77,8 @@ def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
         header=header_lines(version, sorted({b.source for b in blocks}), [b.machine for b in blocks]),
         data_sources=[declaration for text, declaration in _DATA_SOURCES.items() if text in used],
         blocks=[
-            {"name": block_name(b.machine), "machine": b.machine, "source": b.source,
+            {"name": name, "machine": b.machine, "source": b.source,
              "statements": [_statement(s) for s in b.policy.statements]}
-            for b in blocks
+            for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"))
         ],
     )
