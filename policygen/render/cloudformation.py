@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any
 
 from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, header_lines, unique_names
+from policygen.render.templating import environment, header_lines, unique_names, yaml_quoted
 
 # Used as the Target when rendering CloudFormation: the generator fills the placeholders with these.
 PSEUDO_PARTITION = "${AWS::Partition}"
@@ -35,7 +35,7 @@ class Intrinsic:
 
     def yaml(self) -> str:
         short = {"Ref": "!Ref", "Fn::GetAtt": "!GetAtt", "Fn::Sub": "!Sub"}[self.function]
-        return f"{short} {json.dumps(self.argument) if self.function == 'Fn::Sub' else self.argument}"
+        return f"{short} {yaml_quoted(self.argument) if self.function == 'Fn::Sub' else self.argument}"
 
     def json(self) -> dict[str, Any]:
         if self.function == "Fn::GetAtt":

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
+
+# Characters a YAML reader folds (NEL, U+2028/9 are line breaks in YAML 1.1) or refuses (C1 controls,
+# DEL, non-characters) even inside a double-quoted scalar: written as \uXXXX escapes instead.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+# Control characters in an HCL quoted string: a newline ends it ("Invalid multi-line string").
+_HCL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_HCL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 @lru_cache(maxsize=1)
@@ -50,10 +58,16 @@ def unique_names(names: list[str], separator: str = "") -> list[str]:
 
 
 def yaml_scalar(value: Any) -> str:
-    """A YAML scalar: JSON's double-quoted strings are valid YAML and need no further escaping."""
+    """A YAML scalar: JSON's double-quoted strings are valid YAML, with the characters YAML reads
+    differently escaped; non-ASCII text is written as it is (JSON's surrogate-pair escapes for
+    characters beyond U+FFFF are not valid YAML)."""
     if hasattr(value, "yaml"):
         return value.yaml()
-    return json.dumps(value, ensure_ascii=False)
+    return yaml_quoted(value)
+
+
+def yaml_quoted(value: Any) -> str:
+    return _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def yaml_block(value: Any, indent: int) -> str:
@@ -86,14 +100,15 @@ def _yaml_lines(value: Any, indent: int) -> list[str]:
 
 
 def _key(key: str) -> str:
-    plain = key.replace("-", "").replace("_", "").isalnum()
-    return key if plain else json.dumps(key)
+    bare = key.replace("-", "").replace("_", "")
+    return key if bare.isascii() and bare.isalnum() else yaml_quoted(key)
 
 
 def hcl_string(text: str) -> str:
     """A Terraform string literal. `${`/`%{` start interpolations in HCL: literal ones are doubled;
     interpolations policygen itself writes are passed through by the caller (hcl_interpolated)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
+    escaped = _HCL_UNSAFE.sub(lambda match: _HCL_ESCAPES.get(match[0], f"\\u{ord(match[0]):04x}"), escaped)
     return f'"{escaped}"'
 
 
