@@ -150,6 +150,11 @@ def _sent_tag_conditions(tags: tuple[tuple[str, str | None], ...] | None) -> tup
     return tuple(sorted(set(found)))
 
 
+def _is_arn(text: str) -> bool:
+    """An ARN has six colon-separated parts: `arn:1` is revision 1 of a job definition named `arn`."""
+    return text.startswith("arn:") and text.count(":") >= 5
+
+
 class _FineGrained:
     """Fills a row's per-state tokens from what the state sends (REFERENCE.md §3-§4)."""
 
@@ -204,7 +209,7 @@ class _FineGrained:
         if value is None:
             return None
         if value.kind is ValueKind.STATIC:
-            return value.text, value.text.startswith("arn:"), False
+            return value.text, _is_arn(value.text), False
         deploy_time = self.options.deploy_time
         if value.kind is ValueKind.DEPLOY_TIME and deploy_time is not None:
             resolved = deploy_time.resolve(self.task.file, self.task.machine, value.text, resource_type)

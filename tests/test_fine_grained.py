@@ -301,3 +301,26 @@ def test_fine_grained_golden_allows_nothing_the_documented_policy_does_not(stem,
                 for context in contexts:
                     if _decide(fine, action, concrete, context, KNOWN) is ALLOWED:
                         assert _decide(documented, action, concrete, context, KNOWN) is ALLOWED, (action, concrete)
+
+
+def test_a_job_definition_named_arn_is_a_name(tmp_path, run_cli):
+    # Regression: `arn:1` (revision 1 of a job definition named "arn") was kept as if it were an ARN,
+    # so the policy named the resource "arn:1" and the state's SubmitJob would have been denied.
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::batch:submitJob",
+                "Parameters": {"JobName": "j", "JobQueue": "arn", "JobDefinition": "arn:1"},
+                "End": True,
+            }
+        },
+    }
+    path = tmp_path / "named-arn.asl.json"
+    path.write_text(json.dumps(definition))
+    result = run_cli("generate", str(path), *TARGET, "--mode", "fine-grained")
+    assert result.code == 0, result.err
+    (statement,) = json.loads(result.out)["Statement"]
+    assert ARN + "job-definition/arn:1" in statement["Resource"] and "arn:1" not in statement["Resource"]
+    assert _decide(json.loads(result.out), "batch:SubmitJob", ARN + "job-definition/arn:1") is ALLOWED
