@@ -83,8 +83,37 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
                 conditions=conditions,
             )
         )
+    statements = _without_redundant(statements)
     statements.sort(key=lambda s: (s.sid, s.resources, s.actions, s.conditions))
     return Policy(tuple(_unique_sids(statements)))
+
+
+def _without_redundant(statements: list[Statement]) -> list[Statement]:
+    """Drops a statement another one already grants: the other has all its actions, covers each of
+    its resources, and asks for a subset of its conditions (so it applies whenever this one does).
+    E.g. TagResource on job/* with tag conditions beside TagResource on job/* with none (a state
+    with dynamic Tags). The dropped statement's needs move to the one that covers it, for --explain."""
+    ordered = sorted(statements, key=lambda s: (len(s.conditions), -len(s.actions), s.sid, s.resources))
+    kept: list[Statement] = []
+    for statement in ordered:
+        cover = next((other for other in kept if _covers(other, statement)), None)
+        if cover is None:
+            kept.append(statement)
+        else:
+            merged = replace(cover, needs=tuple(sorted(cover.needs + statement.needs, key=_need_order)))
+            kept[kept.index(cover)] = merged
+    return kept
+
+
+def _covers(wider: Statement, narrower: Statement) -> bool:
+    return (
+        set(narrower.actions) <= set(wider.actions)
+        and set(wider.conditions) <= set(narrower.conditions)
+        and all(
+            resource in wider.resources or any("*" in w and iam_wildcard(w).match(resource) for w in wider.resources)
+            for resource in narrower.resources
+        )
+    )
 
 
 def _without_covered(resources: set[str]) -> tuple[str, ...]:
