@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any
 
 from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, header_lines, unique_names, yaml_quoted
+from policygen.render.templating import environment, escape_unsafe, header_lines, unique_names, yaml_quoted
 
 # Used as the Target when rendering CloudFormation: the generator fills the placeholders with these.
 PSEUDO_PARTITION = "${AWS::Partition}"
@@ -219,7 +219,7 @@ def _render_json(resources: list[dict[str, Any]], kind: str, attach_to: str | No
                 properties = {"PolicyName": resource["policy_name"], **properties}
             resource_type = "AWS::IAM::ManagedPolicy" if kind == "managed" else "AWS::IAM::Policy"
             out[resource["logical_id"]] = {"Type": resource_type, "Properties": properties}
-    return json.dumps({"Resources": out}, indent=2, ensure_ascii=False) + "\n"
+    return escape_unsafe(json.dumps({"Resources": out}, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _to_json(value: Any) -> Any:

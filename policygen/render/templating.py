@@ -67,7 +67,13 @@ def yaml_scalar(value: Any) -> str:
 
 
 def yaml_quoted(value: Any) -> str:
-    return _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", json.dumps(value, ensure_ascii=False))
+    return escape_unsafe(json.dumps(value, ensure_ascii=False))
+
+
+def escape_unsafe(json_text: str) -> str:
+    """JSON text with the characters YAML readers refuse or fold \\u-escaped (they only occur
+    inside strings). cfn-lint reads a JSON template with a YAML reader too."""
+    return _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", json_text)
 
 
 def yaml_block(value: Any, indent: int) -> str:
