@@ -8,11 +8,12 @@ from typing import Iterable, Iterator, Mapping
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate import Policy, generate_policy_document
+from policygen.integrations import FINE_GRAINED
 from policygen.load import load_document
 from policygen.load.asl import StateMachine
 from policygen.load.sources import state_machines_from
 from policygen.requirements import Options, missing_required_tags, needs_of_all
-from policygen.scan import BatchTask, scan
+from policygen.scan import BatchTask, Pattern, scan
 from policygen.target import Target, resolve_target
 
 # REFERENCE.md §6: IAM counts a policy's characters without whitespace.
@@ -122,11 +123,30 @@ def generate_policy(
                     Location(task.file, pointer=task.dynamic_tags.pointer),
                 )
             )
+    warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
     policy = generate_policy_document(found.needs, target)
     warnings.extend(_size_warnings(policy))
     return Generated(policy, target, tasks, tuple(warnings))
+
+
+def _sdk_submit_jobs(tasks: tuple[BatchTask, ...], options: Options) -> list[Notice]:
+    """Fine-grained mode narrows the optimized integration only: an aws-sdk:batch:submitJob keeps
+    the documented SubmitJob on every resource type, which also lets the other states' SubmitJob
+    past their queue, job-definition and tag restrictions. Say so rather than let it pass quietly."""
+    if options.mode != FINE_GRAINED:
+        return []
+    return [
+        Notice(
+            f"state {task.path!r} calls SubmitJob through the AWS SDK integration ({task.resource}), which "
+            "fine-grained mode grants as documented (any queue and job definition, no tag condition): that "
+            "grant also covers the other states' SubmitJob; use arn:aws:states:::batch:submitJob to narrow it",
+            Location(task.file, pointer=task.pointer),
+        )
+        for task in tasks
+        if task.pattern is Pattern.SDK and task.action == "batch:SubmitJob"
+    ]
 
 
 def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untagged: bool) -> list[Notice]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from policygen.arns import is_arn
 from policygen.load.template import Ref, TemplateContext, TemplateResource, has_references, parse_sub
 
 _PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
@@ -69,7 +70,7 @@ class DeployTimeValues:
             return None
         if not all(isinstance(s, str) or self._is_text_reference(template, s.name) for s in segments):
             return None
-        return Resolved(text, is_arn=text.startswith("arn:"))
+        return Resolved(text, is_arn=is_arn(text))
 
     def _reference_kind(self, template: TemplateContext, name: str, resource_type: str) -> str | None:
         """"arn", "name", or None (unknown) for a whole value that is one reference."""
@@ -80,7 +81,7 @@ class DeployTimeValues:
         parameter = template.parameters.get(name)
         if parameter is None or not isinstance(parameter.default, str):
             return None  # a parameter without a default: name or ARN is the deployer's choice
-        return "arn" if parameter.default.startswith("arn:") else "name"
+        return "arn" if is_arn(parameter.default) else "name"
 
     def _is_text_reference(self, template: TemplateContext, name: str) -> bool:
         """A reference that is plain text inside a longer value: a pseudo parameter or a String parameter."""
@@ -107,7 +108,7 @@ class DeployTimeValues:
                 return None
             pieces.append(value)
         resolved = "".join(pieces)
-        return Resolved(resolved, is_arn=resolved.startswith("arn:"))
+        return Resolved(resolved, is_arn=is_arn(resolved))
 
     def _text_of(self, template: TemplateContext, name: str) -> str | None:
         if name in _PSEUDO_PLACEHOLDERS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from policygen.arns import is_arn
 from policygen.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
 from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
@@ -150,11 +151,6 @@ def _sent_tag_conditions(tags: tuple[tuple[str, str | None], ...] | None) -> tup
     return tuple(sorted(set(found)))
 
 
-def _is_arn(text: str) -> bool:
-    """An ARN has six colon-separated parts: `arn:1` is revision 1 of a job definition named `arn`."""
-    return text.startswith("arn:") and text.count(":") >= 5
-
-
 class _FineGrained:
     """Fills a row's per-state tokens from what the state sends (REFERENCE.md §3-§4)."""
 
@@ -185,16 +181,16 @@ class _FineGrained:
         known = self.known(resource_type, value)
         if known is None:
             return [self.unknown(resource_type, value, field_name)]
-        text, is_arn, _ = known
-        return [text if is_arn else self.arn(f"{resource_type}/{text}")]
+        text, an_arn, _ = known
+        return [text if an_arn else self.arn(f"{resource_type}/{text}")]
 
     def job_definitions(self) -> list[str]:
         value = self.task.job_definition
         known = self.known("job-definition", value)
         if known is None:
             return [self.unknown("job-definition", value, "JobDefinition")]
-        text, is_arn, pinned = known
-        if is_arn:
+        text, an_arn, pinned = known
+        if an_arn:
             _, _, name_part = text.partition(":job-definition/")
             if pinned or ":" in name_part:
                 return [text]  # one revision (or, for a deploy-time ARN, `:*`)
@@ -209,7 +205,7 @@ class _FineGrained:
         if value is None:
             return None
         if value.kind is ValueKind.STATIC:
-            return value.text, _is_arn(value.text), False
+            return value.text, is_arn(value.text), False
         deploy_time = self.options.deploy_time
         if value.kind is ValueKind.DEPLOY_TIME and deploy_time is not None:
             resolved = deploy_time.resolve(self.task.file, self.task.machine, value.text, resource_type)

@@ -1,0 +1,38 @@
+"""Warnings generate gives where the policy is correct but a reviewer should know why it is wider."""
+
+from __future__ import annotations
+
+import json
+
+SDK_SUBMIT = {
+    "StartAt": "P",
+    "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Sdk", "States": {"Sdk": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:batch:submitJob",
+            "Parameters": {"JobName": "a", "JobQueue": "q", "JobDefinition": "d"}, "End": True}}},
+        {"StartAt": "Optimized", "States": {"Optimized": {
+            "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+            "Parameters": {"JobName": "b", "JobQueue": "render", "JobDefinition": "blender:2"}, "End": True}}},
+    ]}},
+}
+
+
+def _write(tmp_path, data) -> str:
+    path = tmp_path / "sm.asl.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_fine_grained_warns_that_an_sdk_submit_job_keeps_the_documented_grant(run_cli, tmp_path):
+    result = run_cli("generate", _write(tmp_path, SDK_SUBMIT), "--mode", "fine-grained",
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0
+    assert "state 'P/branch[0]/Sdk' calls SubmitJob through the AWS SDK integration" in result.err
+    assert "'P/branch[1]/Optimized'" not in result.err  # the optimized integration is narrowed, no warning
+    resources = [s["Resource"] for s in json.loads(result.out)["Statement"] if "batch:SubmitJob" in s["Action"]]
+    assert ["arn:aws:batch:us-east-1:123456789012:job-queue/*" in r for r in resources].count(True) == 1
+
+
+def test_documented_mode_does_not_warn_about_sdk_submit_job(run_cli, tmp_path):
+    result = run_cli("generate", _write(tmp_path, SDK_SUBMIT), "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0 and result.err == ""
