@@ -161,9 +161,17 @@ def test_dynamic_values_are_never_guessed(generate):
 
 
 def test_static_values_do_not_warn(generate):
-    for stem in ("queue-forms", "job-definition-forms", "consumable-static", "share-identifier", "run-job", "sdk"):
+    for stem in ("queue-forms", "job-definition-forms", "consumable-static", "share-identifier", "run-job"):
         result = generate(stem)
         assert result.code == 0 and result.err == "", (stem, result.err)
+
+
+def test_an_sdk_submit_job_warns_that_it_keeps_the_documented_grant(generate):
+    # Its SubmitJob on job-queue/* etc. also covers the other states' SubmitJob: said, not silent.
+    result = generate("sdk")
+    assert result.code == 0
+    warnings = [line for line in result.err.splitlines() if line.startswith("policygen: warning: ")]
+    assert len(warnings) == 1 and "through the AWS SDK integration" in warnings[0]
 
 
 def test_missing_required_tag_is_an_error_naming_the_state(generate):
