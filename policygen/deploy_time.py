@@ -50,6 +50,9 @@ class DeployTimeValues:
         self.templates = templates  # (file, state machine name) -> its template
         self.keep_references = keep_references
 
+    def has_template(self, file: str, machine: str) -> bool:
+        return (file, machine) in self.templates
+
     def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
         template = self.templates.get((file, machine))
         if template is None or not has_references(text):

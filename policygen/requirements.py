@@ -235,9 +235,12 @@ class _FineGrained:
             location = Location(task.file, pointer=task.pointer)
         else:
             if value.kind is ValueKind.DEPLOY_TIME:
-                reason = (
-                    f"takes {value.field} from the template ({value.text}), which does not say its name "
-                    "before deploy (--format cloudformation keeps the reference)"
+                deploy_time = self.options.deploy_time
+                from_template = deploy_time is not None and deploy_time.has_template(task.file, task.machine)
+                reason = f"takes {value.field} from a deploy-time value ({value.text}) " + (
+                    "that the template does not resolve before deploy (--format cloudformation keeps the reference)"
+                    if from_template
+                    else "that only the template deploying this file fills in (scan that template instead)"
                 )
             else:
                 reason = f"takes {value.field} from an expression known only at run time ({value.text})"

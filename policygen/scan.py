@@ -289,7 +289,10 @@ class _Arguments:
         if self.language == JSONATA and _JSONATA_EXPRESSION.match(raw):
             return ValueKind.DYNAMIC, raw
         if self.walker.machine.template is None:
-            return ValueKind.STATIC, raw
+            # A loose ASL file deployed through a template holds DefinitionSubstitutions
+            # placeholders (`${QueueArn}`): filled in at deploy time, never literal text. In a
+            # policy, `${...}` would read as an IAM policy variable.
+            return (ValueKind.DEPLOY_TIME if "${" in raw else ValueKind.STATIC), raw
         if isinstance(raw, OpaqueValue):
             return ValueKind.DYNAMIC, str(raw)
         if has_references(raw):

@@ -36,3 +36,18 @@ def test_fine_grained_warns_that_an_sdk_submit_job_keeps_the_documented_grant(ru
 def test_documented_mode_does_not_warn_about_sdk_submit_job(run_cli, tmp_path):
     result = run_cli("generate", _write(tmp_path, SDK_SUBMIT), "--region", "us-east-1", "--account", "123456789012")
     assert result.code == 0 and result.err == ""
+
+
+def test_a_placeholder_in_a_loose_asl_file_is_never_written_as_text(run_cli, tmp_path):
+    # `${QueueArn}` is a DefinitionSubstitutions placeholder; in a policy it would read as an IAM
+    # policy variable. Fine-grained falls back to job-queue/* and says which input would know it.
+    definition = {"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+        "Parameters": {"JobName": "a", "JobQueue": "${QueueArn}", "JobDefinition": "d", "Tags": {"Stage": "${Stage}"}},
+        "End": True}}}
+    result = run_cli("generate", _write(tmp_path, definition), "--mode", "fine-grained",
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0
+    assert "${" not in result.out
+    assert "job-queue/*" in result.out
+    assert "only the template deploying this file fills in" in result.err

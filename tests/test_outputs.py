@@ -39,8 +39,9 @@ regenerates them. What was checked:
 - --attach-to ExistingRole: an AWS::IAM::Policy (PolicyName <Machine>BatchAccess) with
   `Roles: [!Ref ExistingRole]` and no role; --managed: AWS::IAM::ManagedPolicy, no PolicyName.
 - alignment-placeholders (a SAM definition file on its own, without its template): its
-  `${AlignmentQueueArn}`-style placeholders are literal text there, so CloudFormation writes them
-  as `${!AlignmentQueueArn}` inside !Sub, or as a plain string when nothing else needs !Sub.
+  `${AlignmentQueueArn}`-style placeholders are DefinitionSubstitutions filled in at deploy time,
+  never literal text: fine-grained falls back to job-queue/* / job-definition/* with a warning, and
+  the `${Stage}` tag value gets no aws:RequestTag condition (aws:TagKeys still lists Stage).
 """
 
 from __future__ import annotations
@@ -552,16 +553,19 @@ def test_yaml_and_json_snippets_are_the_same_template():
             assert decode_cfn(_golden_text(case, YAML)) == decode_cfn(_golden_text(case, CFN_JSON)), _id(case)
 
 
-def test_placeholders_of_a_plain_asl_file_stay_literal():
+def test_placeholders_of_a_plain_asl_file_are_deploy_time_values_not_literal_text():
+    # In a policy `${Stage}` would read as an IAM policy variable: a DefinitionSubstitutions
+    # placeholder is only known once the template deploys the file, so it is never written as text.
     documented = next(c for c in CASES if c.name == "alignment-placeholders" and c.mode == "documented")
     (statements,) = _statements(_golden_text(documented, YAML)).values()
     tag = next(s for s in statements if s["Sid"] == "BatchTagJobOnCreate")
-    assert tag["Condition"]["StringEquals"]["aws:RequestTag/Stage"] == "${Stage}"  # a plain string: no !Sub
+    assert "aws:RequestTag/Stage" not in tag["Condition"]["StringEquals"]
+    assert tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == ["Stage", "Team"]
     fine = next(c for c in CASES if c.name == "alignment-placeholders" and c.mode == "fine-grained")
     (statements,) = _statements(_golden_text(fine, YAML)).values()
     submit = next(s for s in statements if s["Sid"] == "BatchSubmitJob")
-    assert {"Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/${!AlignmentQueueArn}"} in submit["Resource"]
-    assert "$${AlignmentQueueArn}" in _golden_text(fine, TERRAFORM)
+    assert {"Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/*"} in submit["Resource"]
+    assert "AlignmentQueueArn" not in _golden_text(fine, YAML) + _golden_text(fine, TERRAFORM)
 
 
 # --- cfn-lint --------------------------------------------------------------------------------
@@ -761,7 +765,7 @@ def test_machines_with_one_name_get_distinct_ids(run_cli, tmp_path):
 
 def test_text_that_yaml_and_hcl_would_misread(run_cli, tmp_path):
     """Tag values and names beyond what Batch accepts still come back as written."""
-    value = 'a\u2028b\u0085c\u00a0d\ne\tf"g\\h\U0001d49c\x7f${x}%{y}#z: w'
+    value = 'a\u2028b\u0085c\u00a0d\ne\tf"g\\h\U0001d49c\x7f$x}%{y}#z: w'
     definition = {
         "StartAt": "A",
         "States": {
