@@ -98,6 +98,13 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
         units.append(Unit(unit_name, sources, generated))
         references.append(_template_names(group))
     per_machine = per_machine_files and not settings.merge and settings.output_format == JSON
+    if settings.attach_to is not None:
+        empty = [unit.name for unit in units if not unit.generated.policy.statements]
+        if empty:
+            # IAM refuses a policy without statements: there is nothing to attach.
+            raise UsageError(
+                f"no AWS Batch Task state in {', '.join(empty)}: no policy to attach to {settings.attach_to}"
+            )
     return _render(tuple(units), settings, per_machine, target, tuple(references))
 
 

@@ -292,7 +292,9 @@ def policy_documents(template: dict) -> dict[str, dict]:
     for resource_id, resource in template["Resources"].items():
         properties = resource["Properties"]
         if resource["Type"] == "AWS::IAM::Role":
-            (policy,) = properties["Policies"]
+            # A role for a machine with no Batch state has no inline policy (IAM refuses an empty one).
+            policies = properties.get("Policies", [{"PolicyDocument": {"Version": "2012-10-17", "Statement": []}}])
+            (policy,) = policies
             documents[resource_id] = policy["PolicyDocument"]
         else:
             documents[resource_id] = properties["PolicyDocument"]
@@ -827,3 +829,13 @@ def test_bad_usage_is_one_line_and_exit_2(flags, fragment, run_cli, monkeypatch)
     assert len(lines) == 1, result.err
     assert lines[0].startswith("policygen: error: ")
     assert fragment in lines[0]
+
+
+def test_no_batch_state_gives_a_role_without_an_inline_policy_and_nothing_to_attach(run_cli):
+    # IAM refuses a policy document without statements, so neither output may contain one.
+    source = str(ROOT / ASL / "no-batch.asl.json")
+    result = run_cli("generate", source, "--format", YAML)
+    assert result.code == 0 and "Policies" not in result.out and "Statement: []" not in result.out
+    result = run_cli("generate", source, "--format", YAML, "--attach-to", "ExistingRole")
+    assert result.code == 2 and result.out == ""
+    assert "no policy to attach to ExistingRole" in result.err

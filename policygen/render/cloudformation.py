@@ -208,10 +208,9 @@ def _render_json(resources: list[dict[str, Any]], kind: str, attach_to: str | No
             "Statement": [_to_json(s["body"]) for s in resource["document"]["Statement"]],
         }
         if kind == "role":
-            properties = {
-                "AssumeRolePolicyDocument": _to_json(resource["trust"]),
-                "Policies": [{"PolicyName": resource["policy_name"], "PolicyDocument": document}],
-            }
+            properties = {"AssumeRolePolicyDocument": _to_json(resource["trust"])}
+            if document["Statement"]:  # IAM refuses a policy without statements
+                properties["Policies"] = [{"PolicyName": resource["policy_name"], "PolicyDocument": document}]
             out[resource["logical_id"]] = {"Type": "AWS::IAM::Role", "Properties": properties}
         else:
             properties = {"PolicyDocument": document, "Roles": [{"Ref": attach_to}]}
