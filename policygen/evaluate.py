@@ -361,6 +361,16 @@ def _statement_applies(statement: Statement, request: Request) -> _Truth:
     return _all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
 
 
+def allows_only_under_conditions(statement: Statement, request: Request) -> bool:
+    """An Allow statement whose Action and Resource certainly cover the request but whose
+    Condition does not certainly hold: the request is refused by its conditions alone."""
+    if statement.effect is not Effect.ALLOW or not statement.conditions:
+        return False
+    if not _action_element_matches(statement, request.action):
+        return False
+    return _resource_element_matches(statement, request) is True and _statement_applies(statement, request) is not True
+
+
 def statement_allows_action(statement: Statement, action: str) -> bool:
     """Whether an Allow statement's Action/NotAction covers `action` (resources and conditions aside)."""
     return statement.effect is Effect.ALLOW and _action_element_matches(statement, action)

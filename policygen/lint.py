@@ -24,6 +24,7 @@ from policygen.evaluate import (
     Request,
     Statement,
     StatementRef,
+    allows_only_under_conditions,
     evaluate,
     parse_policy,
     statement_allows_action,
@@ -374,6 +375,26 @@ class _Checker:
             "difference": ", ".join(dict.fromkeys(differences)),
         }
 
+    def refused_by_conditions(self, outcomes: list[_Outcome]) -> str:
+        """Why a state's own queue, definition or tags are refused when a statement seems to grant
+        them: a tag or share-identifier condition the request does not meet (issue 4's lint side)."""
+        refs: list[StatementRef] = []
+        keys: list[str] = []
+        for outcome in outcomes:
+            access = outcome.access
+            for resource in access.resources:
+                request = Request(access.action, resource, dict(access.context), access.known_keys)
+                for statement in (s for document in self.documents for s in document.statements):
+                    if allows_only_under_conditions(statement, request):
+                        refs.append(statement.ref)
+                        keys.extend(test.key for test in statement.conditions)
+        if not refs:
+            return ""
+        return (
+            f" ({_describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
+            f"{', '.join(dict.fromkeys(keys))}, which the state's request does not meet)"
+        )
+
     def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
         access = outcomes[0].access
         task = access.task
@@ -390,6 +411,7 @@ class _Checker:
         fixes: tuple[StatementFix, ...] = ()
         if rule_id == "PG101":
             fields["consequence"] = _consequence(access.action)
+            fields["detail"] = self.refused_by_conditions(outcomes)
         elif rule_id == "PG102":
             statements = tuple(
                 dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)

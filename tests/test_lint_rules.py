@@ -3,6 +3,8 @@ files themselves, and docs/rules.md against the generator."""
 
 from __future__ import annotations
 
+import json
+
 import shlex
 from pathlib import Path
 
@@ -78,3 +80,25 @@ def test_docs_rules_md_is_up_to_date():
     expected = render_rules_markdown()
     actual = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert actual == expected, "docs/rules.md is stale: python -m policygen.render.lint_docs > docs/rules.md"
+
+
+
+def test_pg101_says_when_a_tag_condition_is_what_refuses_the_states_own_queue(run_cli, tmp_path):
+    # Issue 4, lint side: a tag condition the state does not satisfy is a PG1xx error, and says so.
+    definition = {"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+        "Parameters": {"JobName": "a", "JobQueue": "render", "JobDefinition": "blender:2", "Tags": {"team": "ops"}},
+        "End": True}}}
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "batch:SubmitJob",
+        "Resource": ["arn:aws:batch:us-east-1:123456789012:job-queue/render",
+                     "arn:aws:batch:us-east-1:123456789012:job-definition/blender:2",
+                     "arn:aws:batch:us-east-1:123456789012:job/*"],
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "vfx"}}}]}
+    (tmp_path / "sm.asl.json").write_text(json.dumps(definition))
+    (tmp_path / "role.json").write_text(json.dumps(policy))
+    result = run_cli("lint", str(tmp_path / "sm.asl.json"), "--policy", str(tmp_path / "role.json"),
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 1
+    submit = next(line for line in result.out.splitlines() if "PG101" in line and "batch:SubmitJob" in line)
+    assert "would allow it but for its conditions on aws:RequestTag/team" in submit
