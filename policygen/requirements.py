@@ -2,7 +2,8 @@
 
 Two modes read the same table (rules/integrations/batch.yaml): `documented` writes AWS's documented
 policy; `fine-grained` names the queues, job definitions and consumable resources each state uses
-and adds tag conditions. Resources may still hold {region}/{account}: the generator fills them in.
+and adds tag conditions. Resources keep {partition}/{region}/{account}: the generator fills them in
+from the target (the states' own partition, or ${AWS::Partition} in CloudFormation output).
 """
 
 from __future__ import annotations
@@ -64,9 +65,7 @@ def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice
     appended to `notices` when given."""
     # Tag-on-create: only SubmitJob creates the job the tags go on (REFERENCE.md §3).
     tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
-    # The partition stays a placeholder, like region and account: the generator fills it in from the
-    # target (the tasks' own partition, or ${AWS::Partition} in CloudFormation output).
-    grants = _grants(options.mode, task.pattern.value, task.action, "{partition}", tags_on_create)
+    grants = _grants(options.mode, task.pattern.value, task.action, tags_on_create)
     found = []
     for sid, actions, resources, conditions, why, source in grants:
         if conditions == ("{sent-tags}",) and not _has_resource_tokens(resources):
@@ -100,15 +99,15 @@ def missing_required_tags(task: BatchTask, required: tuple[tuple[str, str], ...]
 
 
 @lru_cache(maxsize=1024)
-def _grants(mode: str, pattern: str, action: str, partition: str, tags_on_create: bool):
-    """The table rows for one kind of call with {action} and {partition} filled in; cached because a
-    large definition repeats a handful of kinds thousands of times."""
+def _grants(mode: str, pattern: str, action: str, tags_on_create: bool):
+    """The table rows for one kind of call with {action} filled in; cached because a large
+    definition repeats a handful of kinds thousands of times."""
     table = batch_table()
     templates = table.modes[mode][pattern] + (table.tags_sent if tags_on_create else ())
-    return tuple(_grant(template, action, partition) for template in templates)
+    return tuple(_grant(template, action) for template in templates)
 
 
-def _grant(template: GrantTemplate, action: str, partition: str):
+def _grant(template: GrantTemplate, action: str):
     actions = tuple(name.replace("{action}", action) for name in template.actions)
     resources: list[str] = []
     for resource in template.resources:
@@ -118,8 +117,7 @@ def _grant(template: GrantTemplate, action: str, partition: str):
             resources.extend(catalog.resource_patterns(action))
         else:
             resources.append(resource)
-    filled = tuple(resource.replace("{partition}", partition) for resource in resources)
-    return template.sid, actions, filled, template.conditions, template.why, template.source
+    return template.sid, actions, tuple(resources), template.conditions, template.why, template.source
 
 
 _RESOURCE_TOKENS = ("{job-queues}", "{job-definitions}", "{consumable-resources}")
