@@ -16,6 +16,7 @@ from policygen.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
 from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
+from policygen.target import Target
 
 # (operator, condition key, values): e.g. ("StringEquals", "aws:RequestTag/team", ("genomics",))
 Condition = tuple[str, str, tuple[str, ...]]
@@ -275,8 +276,6 @@ class _FineGrained:
 
 # --- Requests: the authorization checks a state's calls cause (for the linter) -----------------
 
-from policygen.target import Target  # noqa: E402  (kept with the code that uses it)
-
 # Stands for a name the request carries but the policy need not know (a job id, a revision, or a
 # name the state only learns at run time). It has no `*`, so a policy allowing `job-queue/*`
 # matches it while one allowing only `job-queue/other` does not.
@@ -313,7 +312,6 @@ class Access:
 def requests_of(task: BatchTask, target: Target) -> list[Access]:
     """The concrete requests `task` makes, derived from its fine-grained needs (the one table)."""
     from policygen import catalog
-    from policygen.scan import Pattern  # imported here too: the module-level import is recent
 
     accesses: list[Access] = []
     open_parts = frozenset(name for name in ("region", "account") if getattr(target, name) is None)
