@@ -1,7 +1,8 @@
 """The role a CloudFormation/SAM state machine uses, read from its own template, for `policygen lint TEMPLATE`.
 
 - AWS::StepFunctions::StateMachine `RoleArn` (and SAM `Role`): `!GetAtt Role.Arn`,
-  `!Sub "${Role.Arn}"` or `!Ref Role` name an AWS::IAM::Role of the template, whose inline
+  `!Sub "${Role.Arn}"`, `!Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Role}"` or
+  `!Ref Role` name an AWS::IAM::Role of the template, whose inline
   `Policies`, `ManagedPolicyArns` that are AWS::IAM::ManagedPolicy resources of the template, and
   AWS::IAM::Policy / ManagedPolicy / RolePolicy resources attached to it (`Roles`, `RoleName`) are
   its policies, and `AssumeRolePolicyDocument` its trust policy.
@@ -119,7 +120,11 @@ class _TemplateReader:
                 if isinstance(parts, list) and len(parts) == 2 and parts[1] == "Arn":
                     name = parts[0]
             elif function == "Fn::Sub" and isinstance(argument, str):
-                match = re.fullmatch(r"\$\{([^}.]+)\.Arn\}", argument)
+                # "${Role.Arn}", or the ARN spelled out around the role's name (Ref of a role):
+                # "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Role}".
+                match = re.fullmatch(r"\$\{([^}.]+)\.Arn\}", argument) or re.fullmatch(
+                    r"arn:\S*:iam::\S*:role/\$\{([^}.!:]+)\}", argument
+                )
                 name = match[1] if match else None
             elif function == "Ref" and isinstance(argument, str):
                 name = argument

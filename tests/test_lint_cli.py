@@ -154,6 +154,20 @@ def test_template_role_is_linted_without_flags(run_cli):
     assert run_cli("lint", str(CASES / "PG204" / "good" / "template.yaml")).code == 0
 
 
+@pytest.mark.parametrize(
+    "role_arn",
+    ["!Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${PipelineRole}", '!Sub "${PipelineRole.Arn}"'],
+)
+def test_template_role_arn_spelled_out_with_sub_is_the_template_role(run_cli, tmp_path, role_arn):
+    """RoleArn built from the role's name (Ref of an AWS::IAM::Role is its name) names that role:
+    it is linted, not reported as PG204."""
+    template = tmp_path / "template.yaml"
+    text = (CASES / "PG204" / "good" / "template.yaml").read_text()
+    template.write_text(text.replace("RoleArn: !GetAtt PipelineRole.Arn", f"RoleArn: {role_arn}"))
+    result = run_cli("lint", str(template), "--format", "json")
+    assert (result.code, rule_ids(result.out)) == (0, [])
+
+
 def test_fix_with_several_roles_is_a_usage_error(run_cli, tmp_path):
     template = tmp_path / "template.yaml"
     text = (CASES / "PG204" / "good" / "template.yaml").read_text()
