@@ -365,7 +365,7 @@ class _Checker:
                 found = _arn_differences(parts, wanted, self.open_parts)
                 if found:
                     statements.append(statement.ref)
-                    granted.append(pattern)
+                    granted.append(_shown(pattern))
                     differences.extend(found)
         if not statements:
             return None
@@ -520,7 +520,7 @@ class _Checker:
         if not submitting or not all(_named_statically(task) for task in submitting):
             return
         other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
-        queues = sorted({task.job_queue.text for task in submitting if task.job_queue is not None})
+        queues = sorted({_shown(task.job_queue.text) for task in submitting if task.job_queue is not None})
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
                 continue

@@ -168,6 +168,21 @@ def test_template_role_arn_spelled_out_with_sub_is_the_template_role(run_cli, tm
     assert (result.code, rule_ids(result.out)) == (0, [])
 
 
+def test_template_messages_show_deploy_time_values_not_internal_placeholders(run_cli, tmp_path):
+    """PG103's granted ARN and PG301's queue come from the template's ${AWS::Region} and !Ref Queue:
+    messages show <region>/<Ref Queue>, never policygen's internal stand-ins."""
+    template = tmp_path / "template.yaml"
+    text = (CASES / "PG204" / "good" / "template.yaml").read_text()
+    text = text.replace("rule/StepFunctionsGetEventsForBatchJobsRule", "rule/Other")
+    text = text.replace("                  - !Ref Queue\n", "                  - \"*\"\n")
+    template.write_text(text)
+    messages = [f["message"] for f in json.loads(run_cli("lint", str(template), "--format", "json").out)["findings"]]
+    assert sorted(m.split(" ")[0] for m in messages) == ["state", "statement"]  # PG103, PG301
+    assert all("policygen-" not in m for m in messages), messages
+    assert any("on arn:aws:events:<region>:<account>:rule/Other instead" in m for m in messages)
+    assert any("job-queue/<Ref Queue>" in m for m in messages)
+
+
 def test_fix_with_several_roles_is_a_usage_error(run_cli, tmp_path):
     template = tmp_path / "template.yaml"
     text = (CASES / "PG204" / "good" / "template.yaml").read_text()
