@@ -572,8 +572,14 @@ _MACHINE_HEAD = """\
         ("""\
           StateMachineName: jobs
 """, ["the definition is missing"]),
+        # CDK writes every definition as a DefinitionString: two states with one name there must not
+        # silently become one (the Batch state here would vanish and the policy come out empty).
+        ("""\
+          DefinitionString: '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync", "End": true}, "A": {"Type": "Pass", "End": true}}}'
+""", ["duplicate key 'A' in the definition", "(at /Resources/Jobs/Properties/DefinitionString/States/A)"]),
     ],
-    ids=["ref-unknown", "getatt-unknown", "pseudo-unknown", "two-definitions", "truncated-string", "no-definition"],
+    ids=["ref-unknown", "getatt-unknown", "pseudo-unknown", "two-definitions", "truncated-string", "no-definition",
+         "duplicate-state-in-string"],
 )
 def test_more_bad_templates(run_cli, tmp_path, properties, fragments):
     path = _template(tmp_path, _MACHINE_HEAD + properties)
@@ -584,6 +590,24 @@ def test_more_bad_templates(run_cli, tmp_path, properties, fragments):
     for fragment in fragments:
         assert fragment in result.err
     assert "Traceback" not in result.err
+
+
+def test_terraform_definition_with_a_duplicate_state_name_is_an_error(run_cli, tmp_path):
+    definition = (
+        '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync",'
+        ' "Parameters": {"JobQueue": "q", "JobDefinition": "d"}, "End": true}, "A": {"Type": "Pass", "End": true}}}'
+    )
+    plan = {"format_version": "1.2", "terraform_version": "1.7.0", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_sfn_state_machine.etl", "mode": "managed", "type": "aws_sfn_state_machine",
+         "name": "etl", "values": {"definition": definition}}]}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    result = run_cli("generate", str(path), *TARGET)
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1
+    for fragment in (f"{path}:", "'aws_sfn_state_machine.etl'", "duplicate key 'A' in the definition",
+                     "/values/definition/States/A"):
+        assert fragment in result.err
 
 
 def test_bad_definition_uri_file_names_the_template_and_machine(tmp_path):

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from policygen.errors import InputError
 from policygen.load.document import Document, escape_pointer_token
+from policygen.load.json_source import DuplicateKeyError, loads_unique
 from policygen.load.template import (
     PSEUDO_PARAMETERS,
     Opaque,
@@ -247,7 +248,13 @@ class Resolver:
                 text_parts.append(render((segment,)))
         text = "".join(text_parts)
         try:
-            data = json.loads(text)
+            data = loads_unique(text)
+        except DuplicateKeyError as error:
+            raise self.error(
+                f"duplicate key {_restore_key(error.key, opaque)!r} in the definition: the second one would "
+                "silently replace the first",
+                pointer + error.pointer,
+            ) from None
         except json.JSONDecodeError as error:
             lines = text.splitlines()
             line = lines[error.lineno - 1].strip() if error.lineno <= len(lines) else ""

@@ -36,6 +36,25 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON text names one key twice in an object; `pointer` is the second one, in that text."""
+
+    def __init__(self, key: str, pointer: str):
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+        self.pointer = pointer
+
+
+def loads_unique(text: str) -> Any:
+    """json.loads for JSON held inside another document (a DefinitionString, a plan's definition):
+    a duplicate key (two states with one name) is a DuplicateKeyError, never a silent overwrite."""
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except _DuplicateKey:
+        pointer, _ = _PositionIndex(text).first_duplicate
+        raise DuplicateKeyError(split_pointer(pointer)[-1], pointer) from None
+
+
 def parse_json(text: str, name: str) -> Document:
     """Parse JSON text; duplicate keys and syntax errors are InputErrors with line and column."""
     try:

@@ -14,6 +14,7 @@ from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document
 from policygen.load.intrinsics import literal_definition
+from policygen.load.json_source import DuplicateKeyError, loads_unique
 from policygen.load.template import (
     TERRAFORM_PLAN,
     TemplateContext,
@@ -75,7 +76,13 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
             )
             continue
         try:
-            parsed = json.loads(definition)
+            parsed = loads_unique(definition)
+        except DuplicateKeyError as error:
+            raise InputError(
+                f"state machine {address!r}: duplicate key {error.key!r} in the definition: the second one "
+                "would silently replace the first",
+                located.location(definition_pointer + error.pointer),
+            ) from None
         except json.JSONDecodeError as error:
             raise InputError(
                 f"state machine {address!r}: the definition is not valid JSON: {error.msg} "
