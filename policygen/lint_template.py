@@ -197,7 +197,9 @@ class _TemplateReader:
         concrete = self.concrete(data, pointer, opaque)
         if opaque:
             unreadable.append(f"{source} (its {', '.join(dict.fromkeys(opaque))} is known only at deploy time)")
-        return policy_source(concrete, source, self.locator(pointer))
+        # --fix keeps unflagged statements as the template writes them (intrinsic functions
+        # included), never with the stand-ins `concrete` put in place of deploy-time values.
+        return replace(policy_source(concrete, source, self.locator(pointer)), data=data)
 
     def locator(self, pointer: str):
         return lambda inner: self.document.location(pointer + inner)

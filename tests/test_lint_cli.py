@@ -183,6 +183,23 @@ def test_template_messages_show_deploy_time_values_not_internal_placeholders(run
     assert any("job-queue/<Ref Queue>" in m for m in messages)
 
 
+def test_fix_keeps_a_template_statement_as_the_template_writes_it(run_cli, tmp_path):
+    """--fix on a template: an unflagged statement keeps its !Ref/!Sub (to go back into the
+    template), not the stand-ins the linter evaluates them with (policygen-ref-Bucket is no bucket)."""
+    template = tmp_path / "template.yaml"
+    text = (CASES / "PG204" / "good" / "template.yaml").read_text()
+    template.write_text(
+        text + "              - Sid: Read\n                Effect: Allow\n                Action: s3:GetObject\n"
+        "                Resource: !Sub arn:${AWS::Partition}:s3:::${Bucket}/*\n"
+    )
+    result = run_cli("lint", str(template), "--region", "us-east-1", "--account", "123456789012", "--fix")
+    assert result.code == 0, result.err
+    assert "policygen-" not in result.out
+    statements = {s.get("Sid"): s for s in json.loads(result.out)["Statement"]}
+    assert statements["Read"]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/*"}
+    assert {"Ref": "Queue"} in statements["Submit"]["Resource"]
+
+
 def test_fix_with_several_roles_is_a_usage_error(run_cli, tmp_path):
     template = tmp_path / "template.yaml"
     text = (CASES / "PG204" / "good" / "template.yaml").read_text()
