@@ -470,7 +470,8 @@ class _Checker:
             return f"allows every action but {', '.join(statement.actions)} (NotAction)"
         grants: list[str] = []
         for pattern in statement.actions:
-            if pattern.partition(":")[0] in ("*", ""):
+            service, _, name = pattern.partition(":")
+            if service and not service.strip("*") and not name.strip("*"):  # "*", "*:*"; not "" or ":*"
                 grants.append(f'"{pattern}" (every action of every service)')
                 continue
             expanded = catalog.expand_action_pattern(pattern)

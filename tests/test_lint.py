@@ -78,6 +78,14 @@ def test_not_action_is_over_broad():
     assert "PG201" in ids(lint([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]))
 
 
+@pytest.mark.parametrize("action, broad", [("*", True), ("*:*", True), ("", False), (":*", False)])
+def test_every_action_is_only_a_star_service(action, broad):
+    """"" and ":*" name no service: IAM matches them to no action, so they are not "every action
+    of every service" (the evaluator, rightly, finds the states' requests not allowed: PG101)."""
+    found = ids(lint([BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": action, "Resource": "*"}]))
+    assert found == (["PG201"] if broad else [])
+
+
 def test_service_wildcards_are_over_broad_but_other_services_are_not_judged():
     findings = lint([BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": ["s3:*", "logs:*"], "Resource": "*"}])
     assert ids(findings) == []
