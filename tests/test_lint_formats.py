@@ -94,6 +94,25 @@ def test_sarif_has_what_github_code_scanning_reads(run_cli):
         assert result["partialFingerprints"]
 
 
+def test_sarif_uris_are_relative_to_the_repository_root(run_cli, tmp_path, monkeypatch):
+    """GitHub resolves artifact URIs from the repository root: run in a subdirectory with paths
+    relative to it (or absolute), the URIs still name the files from the root."""
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    (infra / "policies").mkdir(parents=True)
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    (infra / "sm.asl.json").write_text((case / "definition.asl.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (infra / "policies" / "role.json").write_text((case / "policy.json").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(infra)
+    log = json.loads(run_cli("lint", "sm.asl.json", "--policy", str(infra / "policies" / "role.json"), "--format", "sarif").out)
+    uris = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for result in log["runs"][0]["results"]
+        for location in result["locations"] + result.get("relatedLocations", [])
+    }
+    assert uris and uris <= {"infra/sm.asl.json", "infra/policies/role.json"}, uris
+
+
 def test_json_schema_is_stable(run_cli):
     """The keys docs/lint-output.md documents, version 1."""
     report = json.loads(run_cli(*MIXED_ARGS, "--format", "json").out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -46,17 +46,32 @@ def rule_json(rule: Rule) -> dict[str, Any]:
     }
 
 
-def artifact_uri(file: str) -> str:
-    """A file name as a SARIF artifact URI: relative paths stay relative (GitHub resolves them
-    from the repository root), with forward slashes and percent-encoding."""
+def repository_root(start: Path) -> Path | None:
+    """The root of the git checkout `start` is in (the nearest directory with a .git), or None."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def artifact_uri(file: str, root: Path | None = None) -> str:
+    """A file name as a SARIF artifact URI. GitHub resolves a relative URI from the repository
+    root, so a file inside the checkout `root` is named relative to it (`infra/policy.json`, also
+    when policygen ran in infra/ and was given `policy.json`); other paths stay as given, relative
+    or as a file:// URI, with forward slashes and percent-encoding."""
+    if root is not None and Path(file).exists():
+        try:
+            return quote(Path(file).resolve().relative_to(root).as_posix())
+        except ValueError:
+            pass
     path = file.replace("\\", "/")
     if path.startswith("/"):
         return "file://" + quote(path)
     return quote(str(PurePosixPath(path)).removeprefix("./"))
 
 
-def location_json(location: Location) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file)}}
+def location_json(location: Location, root: Path | None = None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file, root)}}
     if location.line is not None:
         region: dict[str, Any] = {"startLine": location.line}
         if location.column is not None:
@@ -68,7 +83,7 @@ def location_json(location: Location) -> dict[str, Any]:
     return result
 
 
-def result_json(finding: Finding, rule_index: int) -> dict[str, Any]:
+def result_json(finding: Finding, rule_index: int, root: Path | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index,
@@ -76,11 +91,11 @@ def result_json(finding: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": finding.message},
     }
     if finding.location is not None:
-        result["locations"] = [location_json(finding.location)]
+        result["locations"] = [location_json(finding.location, root)]
     related = [location for location in finding.related if location != finding.location]
     if related:
         result["relatedLocations"] = [
-            dict(location_json(location), id=index, message={"text": "the role's policy"})
+            dict(location_json(location, root), id=index, message={"text": "the role's policy"})
             for index, location in enumerate(related)
         ]
     location = finding.location or Location("")
@@ -92,6 +107,7 @@ def result_json(finding: Finding, rule_index: int) -> dict[str, Any]:
 def render_lint_sarif(findings: Sequence[Finding]) -> str:
     rules = list(all_rules().values())
     index = {rule.id: position for position, rule in enumerate(rules)}
+    root = repository_root(Path.cwd().resolve())
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -106,7 +122,7 @@ def render_lint_sarif(findings: Sequence[Finding]) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [result_json(finding, index[finding.rule.id]) for finding in findings],
+                "results": [result_json(finding, index[finding.rule.id], root) for finding in findings],
             }
         ],
     }
