@@ -123,12 +123,29 @@ def generate_policy(
                     Location(task.file, pointer=task.dynamic_tags.pointer),
                 )
             )
+    warnings.extend(_assumed_roles(tasks))
     warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
     policy = generate_policy_document(found.needs, target)
     warnings.extend(_size_warnings(policy))
     return Generated(policy, target, tasks, tuple(warnings))
+
+
+def _assumed_roles(tasks: tuple[BatchTask, ...]) -> list[Notice]:
+    """A state with `Credentials` calls Batch as the role it assumes, not as the execution role: the
+    policy is right for that role, and the execution role needs sts:AssumeRole on it instead. Say
+    so rather than let a policy for the wrong role pass quietly."""
+    return [
+        Notice(
+            f"state {task.path!r} calls Batch with the credentials of another role ({task.credentials.field}: "
+            f"{task.credentials.text}): its permissions in this policy belong on that role, and the execution "
+            "role needs sts:AssumeRole on it instead, which this policy does not grant",
+            Location(task.file, pointer=task.credentials.pointer),
+        )
+        for task in tasks
+        if task.credentials is not None
+    ]
 
 
 def _sdk_submit_jobs(tasks: tuple[BatchTask, ...], options: Options) -> list[Notice]:

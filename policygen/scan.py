@@ -86,6 +86,9 @@ class BatchTask:
     # sent is unknown, so tag-on-create permissions may be needed.
     dynamic_tags: FieldValue | None = None
     consumable_resources: tuple[FieldValue, ...] = ()
+    # The role the state assumes for its call (`Credentials.RoleArn`), if any: the Batch permissions
+    # are then that role's, and the execution role needs sts:AssumeRole on it instead.
+    credentials: FieldValue | None = None
 
     @property
     def sends_tags(self) -> bool:
@@ -199,7 +202,20 @@ class _Walker:
             tags=arguments.tags(),
             dynamic_tags=arguments.dynamic_tags(),
             consumable_resources=arguments.consumable_resources(),
+            credentials=self.credentials(state.get("Credentials"), language, pointer, path),
         )
+
+    def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue | None:
+        """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
+        assumes to make the call (Step Functions Developer Guide, "Task workflow state", Credentials)."""
+        if value is None:
+            return None
+        credentials_pointer = pointer + "/Credentials"
+        if isinstance(value, dict):
+            role, _ = _Arguments(value, language, credentials_pointer, path, self, None).value(value, "RoleArn", credentials_pointer)
+            if role is not None:
+                return role
+        return FieldValue(ValueKind.DYNAMIC, str(value), "Credentials", credentials_pointer)
 
     def optimized_pattern(self, integration: str, pointer: str, path: str) -> tuple[Pattern, str]:
         patterns = {

@@ -51,3 +51,27 @@ def test_a_placeholder_in_a_loose_asl_file_is_never_written_as_text(run_cli, tmp
     assert "${" not in result.out
     assert "job-queue/*" in result.out
     assert "only the template deploying this file fills in" in result.err
+
+
+def test_a_state_with_credentials_warns_that_the_policy_is_for_the_assumed_role(run_cli, tmp_path):
+    # Step Functions makes the call as Credentials.RoleArn (cross-account access): the Batch
+    # permissions are that role's, and the execution role needs sts:AssumeRole on it instead.
+    parameters = {"JobName": "a", "JobQueue": "q", "JobDefinition": "d"}
+    definition = {"StartAt": "Static", "States": {
+        "Static": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync", "Next": "Path",
+                   "Credentials": {"RoleArn": "arn:aws:iam::222233334444:role/batch-runner"}, "Parameters": parameters},
+        "Path": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob", "Next": "Plain",
+                 "Credentials": {"RoleArn.$": "$.role"}, "Parameters": parameters},
+        "Plain": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob", "End": True, "Parameters": parameters},
+    }}
+    result = run_cli("generate", _write(tmp_path, definition), "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0
+    lines = result.err.splitlines()
+    assert len(lines) == 2, result.err
+    assert "state 'Static' calls Batch with the credentials of another role" in lines[0]
+    assert "arn:aws:iam::222233334444:role/batch-runner" in lines[0] and "(at /States/Static/Credentials/RoleArn)" in lines[0]
+    assert "sts:AssumeRole" in lines[0]
+    assert "state 'Path'" in lines[1] and "RoleArn.$: $.role" in lines[1]
+    scanned = json.loads(run_cli("scan", "-f", "json", _write(tmp_path, definition)).out)["batchStates"]
+    assert [state["credentials"] and state["credentials"]["value"] for state in scanned] == [
+        "arn:aws:iam::222233334444:role/batch-runner", "$.role", None]

@@ -64,6 +64,7 @@ def scan_to_json(task: BatchTask) -> dict[str, Any]:
         "tags": {tag.key: _value_json(tag.value) for tag in task.tags},
         "dynamicTags": _value_json(task.dynamic_tags),
         "consumableResources": [_value_json(value) for value in task.consumable_resources],
+        "credentials": _value_json(task.credentials),
     }
 
 
