@@ -71,6 +71,7 @@ def _options(
 
 PATHS = typer.Argument(
     ...,
+    metavar="DEFINITION",
     help="State machine definitions: ASL (JSON or YAML), CloudFormation or SAM templates, "
     "`terraform show -json` plans, serverless.yml; - reads stdin.",
     show_default=False,
@@ -254,21 +255,28 @@ class FailOn(str, Enum):
 @app.command()
 def lint(
     paths: List[str] = PATHS,
-    policies: List[str] = typer.Option([], "--policy", help="FILE (repeatable): an IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
-    trust_policy: Optional[str] = typer.Option(None, "--trust-policy", help="FILE: the role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
-    region: Optional[str] = typer.Option(None, "--region", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
-    account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
-    partition: Optional[str] = typer.Option(None, "--partition", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    policies: List[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
+    trust_policy: Optional[str] = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
+    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
+    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
+    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
-    ignore: List[str] = typer.Option([], "--ignore", help="RULE (repeatable): do not report this rule, e.g. --ignore PG301."),
-    config: Optional[str] = typer.Option(None, "--config", help="FILE: the configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
-    fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the documented one merged with the statements no rule flagged) to stdout or -o; the report goes to stderr."),
+    ignore: List[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
+    config: Optional[str] = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
+    fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the documented one merged with the statements no rule flagged) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
     input_type: Optional[InputType] = INPUT_TYPE,
-    state_machines: List[str] = typer.Option([], "--state-machine", help="NAME (repeatable): only this state machine; by default each one."),
+    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
 ) -> None:
-    """Check an execution role against what the definitions' Batch states need."""
+    """Check an execution role against what the definitions' Batch states need.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error.
+
+    \b
+    Rules: docs/rules.md
+    Formats and configuration: docs/lint-output.md
+    """
     from policygen import api
     from policygen.config import check_rule_id, load_config
     from policygen.errors import UsageError

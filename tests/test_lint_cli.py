@@ -228,3 +228,14 @@ def test_sam_policies_templates_and_unreadable_managed_policies(run_cli):
 def test_terraform_roles_are_not_looked_up(run_cli):
     result = run_cli("lint", str(ROOT / "fixtures" / "inputs" / "terraform" / "plan.json"), "--format", "json")
     assert result.code == 0 and set(rule_ids(result.out)) == {"PG204"}
+
+
+def test_help_names_option_values_not_python_types(run_cli):
+    result = run_cli("lint", "--help")
+    assert result.code == 0
+    options = result.out.split("Options:", 1)[1]
+    for shown in ("--policy FILE", "--trust-policy FILE", "--region REGION", "--account ACCOUNT", "-o, --output FILE",
+                  "--ignore RULE", "--config FILE", "--state-machine NAME"):
+        assert shown in options
+    assert "<str>" not in options and "list[str]" not in options
+    assert "Exit codes: 0" in result.out
