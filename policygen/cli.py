@@ -289,6 +289,8 @@ def lint(
     settings = load_config(config, known)
     if trust_policy is not None and not policies:
         raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
+    if [*paths, *policies, trust_policy].count("-") > 1:
+        raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
     loaded = api.load_state_machines(paths, _input_type(input_type))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)

@@ -239,3 +239,14 @@ def test_help_names_option_values_not_python_types(run_cli):
         assert shown in options
     assert "<str>" not in options and "list[str]" not in options
     assert "Exit codes: 0" in result.out
+
+
+@pytest.mark.parametrize("where", ["definition", "trust"])
+def test_stdin_given_twice_is_a_usage_error(run_cli, where):
+    """Before, the second reader found stdin drained and reported an "empty YAML document"."""
+    case = CASES / "PG302" / "bad"
+    args = ["lint", "-", "--policy", "-"] if where == "definition" else [
+        "lint", str(case / "definition.asl.json"), "--policy", "-", "--trust-policy", "-"]
+    result = run_cli(*args, stdin=(case / "policy.json").read_bytes())
+    assert result.code == 2 and "stdin" in result.err and "more than once" in result.err
+    assert len(result.err.splitlines()) == 1
