@@ -13,7 +13,7 @@ from policygen.load import load_document
 from policygen.load.asl import StateMachine
 from policygen.load.sources import state_machines_from
 from policygen.requirements import Options, missing_required_tags, needs_of_all
-from policygen.scan import BatchTask, Pattern, scan
+from policygen.scan import BatchTask, Pattern, ValueKind, scan
 from policygen.target import Target, resolve_target
 
 # REFERENCE.md §6: IAM counts a policy's characters without whitespace.
@@ -115,11 +115,16 @@ def generate_policy(
     warnings.extend(_untagged_states(tasks, options, allow_untagged))
     for task in tasks:
         if task.dynamic_tags is not None and task.action == "batch:SubmitJob":
+            unknown, case = (
+                ("a tag key is only known at deploy time", "whatever key it gets")
+                if task.dynamic_tags.kind is ValueKind.DEPLOY_TIME
+                else ("which tags the job gets is only known at run time", "in case it sends any")
+            )
             warnings.append(
                 Notice(
-                    f"state {task.path!r}: which tags the job gets is only known at run time "
+                    f"state {task.path!r}: {unknown} "
                     f"({task.dynamic_tags.field}: {task.dynamic_tags.text}); allowing batch:TagResource on "
-                    "job/* with no tag conditions in case it sends any",
+                    f"job/* with no tag conditions {case}",
                     Location(task.file, pointer=task.dynamic_tags.pointer),
                 )
             )

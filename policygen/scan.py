@@ -339,6 +339,8 @@ class _Arguments:
         found = []
         for key in raw:
             name = key[:-2] if self.language == JSONPATH and key.endswith(".$") else key
+            if "${" in name:
+                continue  # a key filled in at deploy time is not a known tag: see dynamic_tags
             value, nested = self.value(raw, name, tags_pointer)
             if nested is not None or value is None:
                 raise self.error(
@@ -350,8 +352,16 @@ class _Arguments:
     def dynamic_tags(self) -> FieldValue | None:
         if self.whole is not None:
             return self.whole
-        field, _ = self.value(self.body, "Tags", self.pointer)
-        return field if field is not None and field.kind is ValueKind.DYNAMIC else None
+        field, raw = self.value(self.body, "Tags", self.pointer)
+        if field is not None:
+            return field if field.kind is ValueKind.DYNAMIC else None
+        # A tag key with a `${Name}` placeholder (DefinitionSubstitutions, a template reference) is
+        # only known at deploy time: as text in aws:TagKeys or aws:RequestTag/<key> it would read
+        # as an IAM policy variable and deny the tag the state really sends.
+        for key in raw if isinstance(raw, dict) else ():
+            if "${" in key:
+                return FieldValue(ValueKind.DEPLOY_TIME, key, "Tags", f"{self.pointer}/Tags/{escape_pointer_token(key)}")
+        return None
 
     def consumable_resources(self) -> tuple[FieldValue, ...]:
         if self.whole is not None:

@@ -75,3 +75,24 @@ def test_a_state_with_credentials_warns_that_the_policy_is_for_the_assumed_role(
     scanned = json.loads(run_cli("scan", "-f", "json", _write(tmp_path, definition)).out)["batchStates"]
     assert [state["credentials"] and state["credentials"]["value"] for state in scanned] == [
         "arn:aws:iam::222233334444:role/batch-runner", "$.role", None]
+
+
+def test_a_placeholder_tag_key_drops_the_tag_conditions_and_warns(run_cli, tmp_path):
+    # `${OwnerKey}` is filled in at deploy time: written into aws:TagKeys or aws:RequestTag/<key> it
+    # would read as an IAM policy variable, and TagResource for the real key would be denied.
+    definition = {"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+        "Parameters": {"JobName": "a", "JobQueue": "q", "JobDefinition": "d", "Tags": {"${OwnerKey}": "me", "team": "x"}},
+        "End": True}}}
+    path = _write(tmp_path, definition)
+    for mode in ("documented", "fine-grained"):
+        result = run_cli("generate", path, "--mode", mode, "--region", "us-east-1", "--account", "123456789012")
+        assert result.code == 0
+        assert "${" not in result.out
+        (tag,) = [s for s in json.loads(result.out)["Statement"] if "batch:TagResource" in s["Action"]]
+        assert tag["Resource"] == ["arn:aws:batch:us-east-1:123456789012:job/*"] and "Condition" not in tag
+        assert "state 'A': a tag key is only known at deploy time (Tags: ${OwnerKey})" in result.err
+    # The known tag still counts for --tag: the state sends team=x.
+    tagged = run_cli("generate", path, "--mode", "fine-grained", "--tag", "team=x",
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert tagged.code == 0, tagged.err

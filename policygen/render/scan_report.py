@@ -18,7 +18,7 @@ def _describe(value: FieldValue | None) -> str:
 
 def _tags(task: BatchTask) -> str:
     if task.dynamic_tags is not None:
-        return f"{task.dynamic_tags.text} (dynamic)"
+        return f"{task.dynamic_tags.text} ({task.dynamic_tags.kind.value})"
     return ",".join(f"{tag.key}={_describe(tag.value)}" for tag in task.tags) or "-"
 
 
