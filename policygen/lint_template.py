@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from policygen.errors import Location, Notice
+from policygen.errors import InputError, Location, Notice
 from policygen.lint import Finding, PolicySource, Role, TrustPolicy, make_finding, policy_source
 from policygen.lint_inputs import LintUnit
 from policygen.load.asl import StateMachine
@@ -136,12 +136,14 @@ class _TemplateReader:
     def role(self, logical_id: str) -> Role:
         properties = self.context.resources[logical_id].properties
         base = f"/Resources/{escape_pointer_token(logical_id)}/Properties"
-        sources: list[PolicySource] = []
+        sources: list[PolicySource | None] = []
         unreadable: list[str] = []
         for index, item in enumerate(_as_list(properties.get("Policies"))):
             if isinstance(item, dict) and "PolicyDocument" in item:
                 name = item.get("PolicyName") if isinstance(item.get("PolicyName"), str) else str(index)
                 sources.append(self.policy(item["PolicyDocument"], f"{base}/Policies/{index}/PolicyDocument", f"{logical_id} policy {name}", unreadable))
+            else:  # e.g. Policies: !If [...]: the role may have more than policygen sees
+                unreadable.append(f"the Policies entry {_describe(item)}")
         for index, arn in enumerate(_as_list(properties.get("ManagedPolicyArns"))):
             managed = _ref_name(arn)
             resource = self.context.resources.get(managed) if managed else None
@@ -159,7 +161,7 @@ class _TemplateReader:
         if "AssumeRolePolicyDocument" in properties:
             pointer = f"{base}/AssumeRolePolicyDocument"
             trust = TrustPolicy(self.concrete(properties["AssumeRolePolicyDocument"], pointer, []), f"{logical_id} trust policy", self.locator(pointer))
-        unique = {source.document.source: source for source in sources}
+        unique = {source.document.source: source for source in sources if source is not None}
         return Role(
             name=logical_id,
             policies=tuple(unique.values()),
@@ -168,14 +170,14 @@ class _TemplateReader:
             location=self.document.location(f"/Resources/{escape_pointer_token(logical_id)}"),
         )
 
-    def attached(self, logical_id: str, unreadable: list[str]) -> PolicySource:
+    def attached(self, logical_id: str, unreadable: list[str]) -> PolicySource | None:
         pointer = f"/Resources/{escape_pointer_token(logical_id)}/Properties/PolicyDocument"
         document = self.context.resources[logical_id].properties.get("PolicyDocument")
         return self.policy(document, pointer, logical_id, unreadable)
 
     def sam_role(self, machine: str, properties: Mapping[str, Any], pointer: str) -> Role:
         """The role SAM creates for a state machine without Role, from its Policies."""
-        sources: list[PolicySource] = []
+        sources: list[PolicySource | None] = []
         unreadable: list[str] = []
         for index, item in enumerate(_as_list(properties.get("Policies"))):
             item_pointer = f"{pointer}/Policies" + (f"/{index}" if isinstance(properties.get("Policies"), list) else "")
@@ -187,16 +189,23 @@ class _TemplateReader:
                 unreadable.append(f"the managed policy {_describe(item)}")
         return Role(
             name=f"{machine}Role",
-            policies=tuple(sources),
+            policies=tuple(source for source in sources if source is not None),
             unreadable=tuple(unreadable),
             location=self.document.location(pointer),
         )
 
-    def policy(self, data: Any, pointer: str, source: str, unreadable: list[str]) -> PolicySource:
+    def policy(self, data: Any, pointer: str, source: str, unreadable: list[str]) -> PolicySource | None:
+        """The policy document as a PolicySource; None when a deploy-time value (Fn::If around a
+        statement, say) leaves no readable document: it is then among the `unreadable`."""
         opaque: list[str] = []
         concrete = self.concrete(data, pointer, opaque)
         if opaque:
             unreadable.append(f"{source} (its {', '.join(dict.fromkeys(opaque))} is known only at deploy time)")
+            try:
+                parsed = policy_source(concrete, source, self.locator(pointer))
+            except InputError:
+                return None
+            return replace(parsed, data=data)
         # --fix keeps unflagged statements as the template writes them (intrinsic functions
         # included), never with the stand-ins `concrete` put in place of deploy-time values.
         return replace(policy_source(concrete, source, self.locator(pointer)), data=data)

@@ -200,6 +200,27 @@ def test_fix_keeps_a_template_statement_as_the_template_writes_it(run_cli, tmp_p
     assert {"Ref": "Queue"} in statements["Submit"]["Resource"]
 
 
+@pytest.mark.parametrize(
+    "policies",
+    [
+        "      Policies: !If [Prod, [], []]\n",
+        "      Policies:\n        - PolicyName: batch\n          PolicyDocument:\n            Statement:\n"
+        "              - !If [Prod, {Effect: Allow, Action: \"batch:*\", Resource: \"*\"}, !Ref AWS::NoValue]\n",
+    ],
+)
+def test_template_policies_behind_fn_if_cannot_be_verified(run_cli, tmp_path, policies):
+    """Fn::If around the Policies or a statement is valid CloudFormation: what the role allows
+    is known at deploy time, so the needs are PG203, not an input error (exit 2) nor PG101."""
+    template = tmp_path / "template.yaml"
+    text = (CASES / "PG204" / "good" / "template.yaml").read_text()
+    head, _ = text.split("      Policies:\n", 1)
+    template.write_text("Conditions:\n  Prod: !Equals [!Ref AWS::Region, us-east-1]\n" + head + policies)
+    result = run_cli("lint", str(template), "--format", "json")
+    assert result.code == 0, result.err
+    assert set(rule_ids(result.out)) == {"PG203"}
+    assert "Fn::If" in json.loads(result.out)["findings"][0]["message"]
+
+
 def test_fix_with_several_roles_is_a_usage_error(run_cli, tmp_path):
     template = tmp_path / "template.yaml"
     text = (CASES / "PG204" / "good" / "template.yaml").read_text()
