@@ -691,6 +691,7 @@ def _names_states(principal: Any) -> bool:
     services = principal.get("Service", [])
     services = [services] if isinstance(services, str) else services
     aws = principal.get("AWS", [])
+    aws = [aws] if isinstance(aws, str) else aws
     return any(
         isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services
-    ) or aws == "*"
+    ) or (isinstance(aws, list) and "*" in aws)  # {"AWS": "*"} is everyone, as "*" is (IAM JSON reference, Principal)

@@ -173,6 +173,9 @@ TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "A
         ([dict(TRUST, Action="sts:TagSession")], ["PG105"]),
         ([dict(TRUST, Condition={"StringEquals": {"aws:SourceAccount": "999999999999"}})], ["PG105"]),
         ([TRUST, dict(TRUST, Effect="Deny")], ["PG105", "PG302"]),
+        ([dict(TRUST, Principal={"AWS": "*"})], ["PG302"]),
+        ([dict(TRUST, Principal={"AWS": ["arn:aws:iam::123456789012:root", "*"]})], ["PG302"]),
+        ([TRUST, dict(TRUST, Effect="Deny", Principal={"AWS": ["*"]})], ["PG105", "PG302"]),
     ],
 )
 def test_trust_policy(statements, expected):
