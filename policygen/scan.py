@@ -110,10 +110,17 @@ def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> 
 
 def _check_language(value: Any, machine: StateMachine, pointer: str) -> None:
     if value not in (JSONPATH, JSONATA):
-        raise InputError(
-            f"QueryLanguage must be \"JSONPath\" or \"JSONata\", not {value!r}",
-            machine.document.location(pointer),
-        )
+        raise _error(machine, f"QueryLanguage must be \"JSONPath\" or \"JSONata\", not {value!r}", pointer)
+
+
+def _error(machine: StateMachine, message: str, pointer: str) -> InputError:
+    """An InputError at `pointer`; for a machine from a template (or a SAM DefinitionUri file) the
+    message names the machine's logical id or address, and the template when the file is another."""
+    template = machine.template
+    if template is not None:
+        where = f" in {template.file}" if template.file != machine.file else ""
+        message = f"state machine {machine.name!r}{where}: {message}"
+    return InputError(message, machine.document.location(pointer))
 
 
 class _Walker:
@@ -123,7 +130,7 @@ class _Walker:
         self.batch_actions = batch_actions
 
     def error(self, message: str, pointer: str) -> InputError:
-        return InputError(message, self.machine.document.location(pointer))
+        return _error(self.machine, message, pointer)
 
     def states(self, container: Any, pointer: str, path: str) -> Iterator[BatchTask]:
         """The Batch tasks in a definition-like object (one with "States")."""

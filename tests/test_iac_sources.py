@@ -626,6 +626,43 @@ def test_bad_definition_uri_file_names_the_template_and_machine(tmp_path):
     assert "'Nightly'" in str(error.value) and str(path) in str(error.value)
 
 
+def test_definition_errors_in_iac_sources_name_the_state_machine(run_cli, tmp_path):
+    # The scanner's errors (a bad Resource, a non-string JobQueue) carry the machine's logical id or
+    # address like the loader's do; for a SAM DefinitionUri file, the template too.
+    (tmp_path / "nightly.asl.json").write_text(json.dumps({"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.nope", "End": True}}}))
+    sam = _template(tmp_path, """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Nightly:
+            Type: AWS::Serverless::StateMachine
+            Properties:
+              DefinitionUri: nightly.asl.json
+    """)
+    definition = {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+                                                  "Parameters": {"JobQueue": 5}, "End": True}}}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.7.0", "planned_values": {"root_module": {
+        "resources": [{"address": "module.etl.aws_sfn_state_machine.this", "type": "aws_sfn_state_machine",
+                       "values": {"definition": json.dumps(definition)}}]}}}))
+    cfn = _template(tmp_path, _MACHINE_HEAD + """\
+          Definition:
+            StartAt: A
+            QueryLanguage: JSONpath
+            States: {A: {Type: Succeed}}
+    """, "cfn.yaml")
+    cases = [
+        (sam, [f"{tmp_path / 'nightly.asl.json'}:1:", f"state machine 'Nightly' in {sam}: state 'A'", "batch:submitJob.nope"]),
+        (plan, [f"{plan}:1:", "state machine 'module.etl.aws_sfn_state_machine.this': state 'A'", '"JobQueue" must be a string']),
+        (cfn, [f"{cfn}:", "state machine 'Jobs': QueryLanguage must be"]),
+    ]
+    for path, fragments in cases:
+        result = run_cli("scan", str(path))
+        assert result.code == 2 and result.err.count("\n") == 1, result.err
+        for fragment in fragments:
+            assert fragment in result.err, (fragment, result.err)
+
+
 def test_plain_asl_with_a_template_partition_says_so(run_cli, tmp_path):
     path = tmp_path / "m.asl.json"
     path.write_text(json.dumps({"StartAt": "A", "States": {"A": {
