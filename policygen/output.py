@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -24,9 +25,21 @@ def write_output(text: str, path: str | None) -> None:
         raise UsageError("the directory to write into does not exist", Location(path))
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     try:
+        # mkstemp makes the file 0600: give it the mode a plain write would (the replaced file's,
+        # else 0666 less the umask), so CI steps running as another user can still read the policy.
+        os.fchmod(handle, _mode_for(target))
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

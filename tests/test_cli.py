@@ -217,6 +217,23 @@ def test_output_file_replaces_an_existing_one(run_cli, tmp_path):
     assert target.read_bytes() == (EXPECTED / "callback.json").read_bytes()
 
 
+def test_output_file_gets_the_mode_a_plain_write_would(run_cli, tmp_path):
+    # The atomic write goes through a temporary file, which mkstemp makes 0600: a CI step running
+    # as another user could not read the policy, and a replaced file lost its mode.
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.json"
+        assert run_cli("generate", str(ASL / "callback.asl.json"), *TARGET, "-o", str(new)).code == 0
+        assert new.stat().st_mode & 0o777 == 0o644
+        existing = _write(tmp_path, "existing.json", "old")
+        existing.chmod(0o640)
+        assert run_cli("generate", str(ASL / "callback.asl.json"), *TARGET, "-o", str(existing)).code == 0
+        assert existing.stat().st_mode & 0o777 == 0o640
+        assert existing.read_bytes() == (EXPECTED / "callback.json").read_bytes()
+    finally:
+        os.umask(umask)
+
+
 def test_output_file_on_error_is_not_created(run_cli, tmp_path):
     target = tmp_path / "policy.json"
     result = run_cli("generate", str(tmp_path / "absent.json"), *TARGET, "-o", str(target))
