@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from policygen.arns import is_arn
-from policygen.load.template import Ref, TemplateContext, TemplateResource, has_references, parse_sub
+from policygen.load.template import TERRAFORM_PLAN, Ref, TemplateContext, TemplateResource, has_references, parse_sub
 
 _PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
 
@@ -41,6 +41,9 @@ class Resolved:
     text: str
     is_arn: bool
     pinned: bool = False
+    # (parameter, its Default) for each template parameter whose Default the text was built from:
+    # a stack deployed with another value needs another policy.
+    defaults: tuple[tuple[str, str], ...] = ()
 
 
 class DeployTimeValues:
@@ -102,6 +105,7 @@ class DeployTimeValues:
             if resource is not None:
                 return self._resource_arn(resource, attribute, resource_type)
         pieces: list[str] = []
+        defaults: list[tuple[str, str]] = []
         for segment in segments:
             if isinstance(segment, str):
                 pieces.append(segment)
@@ -110,8 +114,10 @@ class DeployTimeValues:
             if value is None:
                 return None
             pieces.append(value)
+            if segment.name in template.parameters and template.kind != TERRAFORM_PLAN:
+                defaults.append((segment.name, value))  # a plan's variables hold their values
         resolved = "".join(pieces)
-        return Resolved(resolved, is_arn=is_arn(resolved))
+        return Resolved(resolved, is_arn=is_arn(resolved), defaults=tuple(dict.fromkeys(defaults)))
 
     def _text_of(self, template: TemplateContext, name: str) -> str | None:
         if name in _PSEUDO_PLACEHOLDERS:

@@ -209,8 +209,23 @@ class _FineGrained:
         if value.kind is ValueKind.DEPLOY_TIME and deploy_time is not None:
             resolved = deploy_time.resolve(self.task.file, self.task.machine, value.text, resource_type)
             if resolved is not None:
+                if resolved.defaults:
+                    self.defaults_used(value, resolved.defaults)
                 return resolved.text, resolved.is_arn, resolved.pinned
         return None
+
+    def defaults_used(self, value: FieldValue, defaults: tuple[tuple[str, str], ...]) -> None:
+        """A parameter's Default is what the stack gets only when the deployer passes no value: say
+        that the policy assumes it, or it would be silently too narrow for another value."""
+        used = ", ".join(f"{name}={default!r}" for name, default in defaults)
+        self.notices.append(
+            Notice(
+                f"state {self.task.path!r} takes {value.field} from {value.text}: the policy names it with the "
+                f"parameter Default ({used}); a stack deployed with another value needs the policy generated "
+                "again (--format cloudformation keeps the reference)",
+                Location(self.task.file, pointer=value.pointer),
+            )
+        )
 
     def consumable_resources(self) -> list[str]:
         values = self.task.consumable_resources

@@ -335,3 +335,39 @@ def test_a_job_definition_named_arn_is_a_name(tmp_path, run_cli):
     (statement,) = json.loads(result.out)["Statement"]
     assert ARN + "job-definition/arn:1" in statement["Resource"] and "arn:1" not in statement["Resource"]
     assert _decide(json.loads(result.out), "batch:SubmitJob", ARN + "job-definition/arn:1") is ALLOWED
+
+
+def test_a_parameter_default_in_a_named_queue_is_said(tmp_path, run_cli):
+    # JSON output builds the queue ARN from the parameter's Default: right only for a stack deployed
+    # without another value, so it says so (CloudFormation output keeps ${QueueName} and needs no note).
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Parameters:\n"
+        "  QueueName: {Type: String, Default: nightly}\n"
+        "Resources:\n"
+        "  Jobs:\n"
+        "    Type: AWS::StepFunctions::StateMachine\n"
+        "    Properties:\n"
+        "      RoleArn: arn:aws:iam::123456789012:role/jobs\n"
+        "      Definition:\n"
+        "        StartAt: A\n"
+        "        States:\n"
+        "          A:\n"
+        "            Type: Task\n"
+        "            Resource: arn:aws:states:::batch:submitJob\n"
+        "            Parameters:\n"
+        "              JobName: a\n"
+        "              JobQueue: !Sub arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/${QueueName}\n"
+        "              JobDefinition: d:1\n"
+        "            End: true\n"
+    )
+    result = run_cli("generate", str(template), *TARGET, "--mode", "fine-grained")
+    assert result.code == 0, result.err
+    (statement,) = json.loads(result.out)["Statement"]
+    assert ARN + "job-queue/nightly" in statement["Resource"]
+    (line,) = result.err.splitlines()
+    assert "state 'A' takes JobQueue" in line and "parameter Default (QueueName='nightly')" in line
+    assert "(at /Resources/Jobs/Properties/Definition/States/A/Parameters/JobQueue)" in line
+    kept = run_cli("generate", str(template), *TARGET, "--mode", "fine-grained", "--format", "cloudformation")
+    assert kept.code == 0 and kept.err == ""
+    assert "job-queue/${QueueName}" in kept.out
