@@ -170,6 +170,14 @@ class _Walker:
         resource = state.get("Resource")
         if not isinstance(resource, str):
             raise self.error(f"state {path!r}: a Task state's \"Resource\" must be a string, not {resource!r}", pointer + "/Resource")
+        if isinstance(resource, OpaqueValue) and "batch:" in resource:
+            # e.g. !If [Sync, ...batch:submitJob.sync, ...batch:submitJob]: which integration, and so
+            # which permissions, is chosen at deploy time. Skipping the state would drop its permissions.
+            raise self.error(
+                f"state {path!r}: its Resource is chosen at deploy time ({resource}), so which Batch "
+                "integration it calls (and what it needs) is unknown; write one Resource ARN per state",
+                pointer + "/Resource",
+            )
         match = _STATES_RESOURCE.match(resource) if "batch:" in resource else None
         if match is None:
             return None

@@ -663,6 +663,26 @@ def test_definition_errors_in_iac_sources_name_the_state_machine(run_cli, tmp_pa
             assert fragment in result.err, (fragment, result.err)
 
 
+def test_a_batch_resource_chosen_at_deploy_time_is_an_error_not_a_skipped_state(run_cli, tmp_path):
+    # Before, the !If made the Resource an opaque value that matched no integration: the state was
+    # skipped and the policy came out empty, "no AWS Batch Task state found", exit 0.
+    path = _template(tmp_path, _MACHINE_HEAD + """\
+          Definition:
+            StartAt: A
+            States:
+              A:
+                Type: Task
+                Resource: !If [Sync, !Sub "arn:${AWS::Partition}:states:::batch:submitJob.sync", arn:aws:states:::batch:submitJob]
+                Parameters: {JobName: a, JobQueue: q, JobDefinition: d}
+                End: true
+    """)
+    result = run_cli("generate", str(path), *TARGET)
+    assert result.code == 2 and result.out == "" and result.err.count("\n") == 1, result.err
+    for fragment in (f"{path}:", "(at /Resources/Jobs/Properties/Definition/States/A/Resource)",
+                     "state machine 'Jobs': state 'A': its Resource is chosen at deploy time", "Fn::If"):
+        assert fragment in result.err
+
+
 def test_plain_asl_with_a_template_partition_says_so(run_cli, tmp_path):
     path = tmp_path / "m.asl.json"
     path.write_text(json.dumps({"StartAt": "A", "States": {"A": {
