@@ -509,7 +509,7 @@ def test_template_without_state_machine(run_cli):
                                    "/planned_values/root_module/resources", "must be a list"]),
         ("definition-string-invalid.yaml", ["definition-string-invalid.yaml:23:7", "'ReindexStateMachine'",
                                             "not valid JSON once its values are substituted",
-                                            '"TimeoutSeconds": ${TimeoutSeconds},']),
+                                            "Expecting property name", "(line 14, column 5"]),
     ],
 )
 def test_bad_sources_are_one_line_input_errors(run_cli, name, fragments):
@@ -721,6 +721,37 @@ def test_sub_escapes_and_substitutions_interplay(tmp_path):
     parameters = _load(path)[0].definition["States"]["A"]["Parameters"]
     assert parameters["JobName"] == "nightly-${AWS::Region}-run"
     assert parameters["JobDefinition"] == "${!Unfilled}"
+
+
+def test_a_deploy_time_value_outside_a_json_string_is_opaque_not_invalid_json(tmp_path):
+    # Fn::Sub and DefinitionSubstitutions replace text: `"TimeoutSeconds": ${Timeout}` with a Number
+    # parameter is valid once deployed. Before, the reference stayed in the text unquoted and the
+    # template was rejected as invalid JSON.
+    path = _template(tmp_path, """\
+        Parameters:
+          TimeoutSeconds: {Type: Number, Default: 3600}
+          Attempts: {Type: Number, Default: 2}
+        Resources:
+          Jobs:
+            Type: AWS::StepFunctions::StateMachine
+            Properties:
+              RoleArn: arn:aws:iam::123456789012:role/jobs
+              DefinitionSubstitutions:
+                Attempts: !Ref Attempts
+              DefinitionString: !Sub |
+                {"StartAt": "A", "TimeoutSeconds": ${TimeoutSeconds}, "States": {"A": {"Type": "Task",
+                  "Resource": "arn:${AWS::Partition}:states:::batch:submitJob.sync",
+                  "Parameters": {"JobName": "a\\\"${!x}", "JobQueue": "q-${AWS::Region}", "JobDefinition": "d",
+                                 "RetryStrategy": {"Attempts": ${!Attempts}}},
+                  "End": true}}}
+    """)
+    (machine,) = _load(path)
+    assert machine.definition["TimeoutSeconds"] == "${TimeoutSeconds}"
+    assert isinstance(machine.definition["TimeoutSeconds"], OpaqueValue)
+    parameters = machine.definition["States"]["A"]["Parameters"]
+    assert parameters["RetryStrategy"]["Attempts"] == "${Attempts}"
+    (task,) = api.scan_state_machines([machine])
+    assert _value(task.job_queue) == ("deploy-time", "q-${AWS::Region}")  # inside a string: a reference still
 
 
 def test_join_of_a_deploy_time_list_is_opaque(tmp_path):

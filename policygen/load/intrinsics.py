@@ -240,10 +240,19 @@ class Resolver:
         segments = substitute(segments, substitutions)
         opaque: list[Opaque] = []
         text_parts = []
+        in_string = False  # whether the text so far ends inside a JSON string
         for segment in segments:
-            if isinstance(segment, Opaque):
-                text_parts.append("${" + _OPAQUE_MARK + str(len(opaque)) + "}")
-                opaque.append(segment)
+            if isinstance(segment, str):
+                piece = render((segment,))
+                in_string = _ends_in_string(piece, in_string)
+                text_parts.append(piece)
+            elif isinstance(segment, Opaque) or not in_string:
+                # Outside a JSON string a deploy-time value is a number, a boolean or an object
+                # (`"TimeoutSeconds": ${Timeout}` in a Fn::Sub): written as a quoted mark, the text
+                # stays JSON, and the value comes back opaque (never guessed).
+                mark = "${" + _OPAQUE_MARK + str(len(opaque)) + "}"
+                text_parts.append(mark if in_string else f'"{mark}"')
+                opaque.append(segment if isinstance(segment, Opaque) else Opaque(render((segment,)), f"Ref {segment.name}"))
             else:
                 text_parts.append(render((segment,)))
         text = "".join(text_parts)
@@ -288,6 +297,28 @@ def _plain_key(key: Any, substitutions: Mapping[str, Segments]) -> Any:
         return key
     literal = {name: value for name, value in substitutions.items() if all(isinstance(s, str) for s in value)}
     return "".join(str(segment) for segment in substitute((key,), literal))
+
+
+def _ends_in_string(text: str, in_string: bool) -> bool:
+    """Whether JSON text that starts inside a string (or not) ends inside one."""
+    position = 0
+    while True:
+        position = text.find('"', position) if not in_string else _closing_quote(text, position)
+        if position < 0:
+            return in_string
+        in_string = not in_string
+        position += 1
+
+
+def _closing_quote(text: str, position: int) -> int:
+    while True:
+        quote = text.find('"', position)
+        if quote < 0:
+            return -1
+        backslashes = len(text[position:quote]) - len(text[position:quote].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return quote
+        position = quote + 1
 
 
 def _serverless_source(inner: str) -> str:
