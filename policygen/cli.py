@@ -117,19 +117,19 @@ def scan(
 @app.command()
 def generate(
     paths: List[str] = PATHS,
-    region: Optional[str] = typer.Option(None, "--region", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
-    account: Optional[str] = typer.Option(None, "--account", help="12-digit AWS account id (else the definition's ARNs)."),
+    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
+    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
-    tags: List[str] = typer.Option([], "--tag", help="KEY=VALUE (repeatable, fine-grained mode): SubmitJob requires this request tag, TerminateJob this resource tag."),
+    tags: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
     input_type: Optional[InputType] = INPUT_TYPE,
-    partition: Optional[str] = typer.Option(None, "--partition", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
-    state_machines: List[str] = typer.Option([], "--state-machine", help="NAME (repeatable): only this state machine (its logical id, Terraform address or serverless name); by default each one."),
+    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
-    attach_to: Optional[str] = typer.Option(None, "--attach-to", help="ROLE_LOGICAL_ID (CloudFormation): an AWS::IAM::Policy attached to this existing role instead of a new role."),
+    attach_to: Optional[str] = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""

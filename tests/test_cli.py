@@ -351,3 +351,15 @@ def test_process_reads_stdin_and_writes_one_document():
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == b""
     assert completed.stdout == (EXPECTED / "nested-parallel.json").read_bytes()
+
+
+def test_generate_and_scan_help_name_option_values_not_python_types(run_cli):
+    result = run_cli("generate", "--help")
+    assert result.code == 0
+    options = result.out.split("Options:", 1)[1]
+    for shown in ("--region REGION", "--account ACCOUNT", "-o, --output FILE|DIR", "--tag KEY=VALUE",
+                  "--partition PARTITION", "--state-machine NAME", "--attach-to ROLE_LOGICAL_ID"):
+        assert shown in options
+    assert "<str>" not in options and "list[str]" not in options
+    scan = run_cli("scan", "--help")
+    assert scan.code == 0 and "<str>" not in scan.out.split("Options:", 1)[1]
