@@ -142,8 +142,13 @@ class _Walker:
         for name, state in states.items():
             if not isinstance(state, dict):
                 raise self.error(f"state {name!r} must be an object", f"{pointer}/States/{escape_pointer_token(name)}")
-            if state.get("Type") not in _STATES_WITH_TASKS:
+            kind = state.get("Type")
+            if kind not in _STATES_WITH_TASKS:
                 continue  # most states; skipping them early keeps large definitions fast
+            if kind == "Task":
+                resource = state.get("Resource")
+                if isinstance(resource, str) and "batch:" not in resource:
+                    continue  # a Task calling another service (task() would say the same, later)
             state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
             state_path = f"{path}/{name}" if path else name
             yield from self.state(state, state_pointer, state_path)
