@@ -257,6 +257,7 @@ def lint(
     paths: List[str] = PATHS,
     policies: List[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
     trust_policy: Optional[str] = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
+    live_role: Optional[str] = typer.Option(None, "--role", metavar="ROLE_NAME_OR_ARN", help="Read the role from AWS IAM with boto3 (trust policy, inline and attached managed policies) instead of --policy files; uses the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Needs pip install 'policygen[live]'."),
     region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
     account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
     partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
@@ -287,6 +288,8 @@ def lint(
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
     settings = load_config(config, known)
+    if live_role is not None and (policies or trust_policy is not None):
+        raise UsageError("--role reads the role's policies and trust policy from AWS: give either --role or --policy/--trust-policy, not both")
     if trust_policy is not None and not policies:
         raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
     if [*paths, *policies, trust_policy].count("-") > 1:
@@ -296,6 +299,12 @@ def lint(
     machines = api.select_state_machines(loaded.machines, state_machines)
     tasks = api.scan_state_machines(machines)
     role = load_role_files(policies, trust_policy) if policies else None
+    if live_role is not None:
+        from policygen.lint_live import read_live_role
+
+        live = read_live_role(live_role, region)
+        _warn(live.notices)
+        role = live.role
     report = run_lint(machines, tasks, role, region, account, partition, os.environ)
     _warn(report.notices)
     findings = [
