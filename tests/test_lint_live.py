@@ -209,3 +209,12 @@ def test_without_boto3(run_cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 raises ImportError
     err = one_line_error(run_cli("lint", DEFINITION, "--role", "r"))
     assert "pip install 'policygen[live]'" in err
+
+
+def test_a_permissions_boundary_is_named_in_a_warning(iam, run_cli, generated):
+    create_role(iam, "bounded", inline={"batch": generated})
+    arn = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(generated))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="bounded", PermissionsBoundary=arn)
+    result, findings = lint(run_cli, "bounded")
+    assert (result.code, findings) == (0, [])
+    assert f"permissions boundary {arn} is not checked" in result.err
