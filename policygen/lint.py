@@ -539,6 +539,7 @@ class _Checker:
         trust = self.role.trust
         if trust is None:
             return
+        yield from _open_trust_statements(trust)
         statements = _states_trust_statements(trust)
         allowing = [s for s in statements if statement_allows_action(s, "sts:AssumeRole")]
         if not allowing:
@@ -674,6 +675,36 @@ def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
         lambda pointer: trust.locate(_map_pointer(pointer, kept)),
     )
     return list(parsed.statements)
+
+
+def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
+    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}) assume the role, unconditioned."""
+    data = trust.data
+    items = data.get("Statement") if isinstance(data, dict) else None
+    if isinstance(items, dict):
+        numbered = [(0, "/Statement", items)]
+    else:
+        numbered = [(i, f"/Statement/{i}", s) for i, s in enumerate(items)] if isinstance(items, list) else []
+    for index, pointer, item in numbered:
+        if not isinstance(item, dict) or item.get("Effect") != "Allow" or "Condition" in item:
+            continue
+        if not _is_everyone(item.get("Principal")):
+            continue
+        actions = item.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if any(isinstance(a, str) and catalog.iam_wildcard(a.lower()).match("sts:assumerole") for a in actions):
+            name = f'statement "{item["Sid"]}"' if isinstance(item.get("Sid"), str) else f"statement {index}"
+            yield make_finding("PG106", trust.locate(pointer), {"statements": f"{name} of {trust.source}"})
+
+
+def _is_everyone(principal: Any) -> bool:
+    """"*" and {"AWS": "*"} (alone or in a list) are every principal (IAM JSON reference, Principal)."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    aws = principal.get("AWS", [])
+    return aws == "*" or (isinstance(aws, list) and "*" in aws)
 
 
 def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:

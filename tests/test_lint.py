@@ -173,8 +173,10 @@ TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "A
         ([dict(TRUST, Action="sts:TagSession")], ["PG105"]),
         ([dict(TRUST, Condition={"StringEquals": {"aws:SourceAccount": "999999999999"}})], ["PG105"]),
         ([TRUST, dict(TRUST, Effect="Deny")], ["PG105", "PG302"]),
-        ([dict(TRUST, Principal={"AWS": "*"})], ["PG302"]),
-        ([dict(TRUST, Principal={"AWS": ["arn:aws:iam::123456789012:root", "*"]})], ["PG302"]),
+        # Everyone may assume the role: PG106 (and, as it also lets Step Functions in, PG302).
+        ([dict(TRUST, Principal={"AWS": "*"})], ["PG106", "PG302"]),
+        ([dict(TRUST, Principal={"AWS": ["arn:aws:iam::123456789012:root", "*"]})], ["PG106", "PG302"]),
+        ([dict(TRUST, Principal="*", Action="sts:*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})], ["PG302"]),
         ([TRUST, dict(TRUST, Effect="Deny", Principal={"AWS": ["*"]})], ["PG105", "PG302"]),
     ],
 )
