@@ -256,6 +256,11 @@ class _FineGrained:
                     if from_template
                     else "that only the template deploying this file fills in (scan that template instead)"
                 )
+            elif self._opaque_template_value(value):
+                reason = (
+                    f"takes {value.field} from a template value chosen at deploy time in a way policygen "
+                    f"does not evaluate ({value.text})"
+                )
             else:
                 reason = f"takes {value.field} from an expression known only at run time ({value.text})"
             location = Location(task.file, pointer=value.pointer)
@@ -267,6 +272,13 @@ class _FineGrained:
             )
         )
         return self.arn(f"{resource_type}/*")
+
+    def _opaque_template_value(self, value: FieldValue) -> bool:
+        """A dynamic value that is not a JSONPath/JSONata expression: in a template, an intrinsic
+        like Fn::If or a serverless ${self:...} variable (policygen/load/template.py, OpaqueValue)."""
+        deploy_time = self.options.deploy_time
+        from_template = deploy_time is not None and deploy_time.has_template(self.task.file, self.task.machine)
+        return from_template and not value.field.endswith(".$") and not value.text.startswith("{%")
 
     def conditions(self, tokens: tuple[str, ...]) -> list[Condition]:
         found: list[Condition] = []

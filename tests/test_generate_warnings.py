@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SDK_SUBMIT = {
     "StartAt": "P",
@@ -96,3 +99,12 @@ def test_a_placeholder_tag_key_drops_the_tag_conditions_and_warns(run_cli, tmp_p
     tagged = run_cli("generate", path, "--mode", "fine-grained", "--tag", "team=x",
                      "--region", "us-east-1", "--account", "123456789012")
     assert tagged.code == 0, tagged.err
+
+
+def test_a_template_choice_is_called_a_deploy_time_choice_not_a_run_time_expression(run_cli):
+    # Fn::If / Fn::ImportValue are fixed when the stack deploys; the warning must not say "run time".
+    result = run_cli("generate", str(ROOT / "fixtures/inputs/cloudformation/deploy-choice.yaml"), "--mode", "fine-grained",
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0
+    assert "chosen at deploy time in a way policygen does not evaluate ({\"Fn::If\"" in result.err
+    assert "known only at run time ({\"Fn::If\"" not in result.err
