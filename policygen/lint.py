@@ -330,6 +330,13 @@ class _Checker:
         access = outcome.access
         if outcome.detail is not None:
             return "PG203", outcome.detail
+        credentials = access.task.credentials
+        if credentials is not None:
+            # Step Functions makes this call as the role in Credentials, not as the execution role.
+            return "PG203", {
+                "reason": f"the state calls Batch with the credentials of another role ({credentials.text}), "
+                "which makes this request; policygen does not read that role"
+            }
         if outcome.decision is Decision.EXPLICIT_DENY:
             return "PG102", None
         if outcome.decision is Decision.UNKNOWN:

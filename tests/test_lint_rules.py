@@ -102,3 +102,20 @@ def test_pg101_says_when_a_tag_condition_is_what_refuses_the_states_own_queue(ru
     assert result.code == 1
     submit = next(line for line in result.out.splitlines() if "PG101" in line and "batch:SubmitJob" in line)
     assert "would allow it but for its conditions on aws:RequestTag/team" in submit
+
+
+def test_a_state_with_credentials_is_not_a_missing_permission_of_the_execution_role(run_cli, tmp_path):
+    # With Credentials, Step Functions calls Batch as Credentials.RoleArn: PG203, not a false PG101.
+    definition = {"StartAt": "A", "States": {"A": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob",
+        "Credentials": {"RoleArn": "arn:aws:iam::210987654321:role/batch-submitter"},
+        "Parameters": {"JobName": "a", "JobQueue": "render", "JobDefinition": "blender:2"},
+        "End": True}}}
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::210987654321:role/batch-submitter"}]}
+    (tmp_path / "sm.asl.json").write_text(json.dumps(definition))
+    (tmp_path / "role.json").write_text(json.dumps(policy))
+    result = run_cli("lint", str(tmp_path / "sm.asl.json"), "--policy", str(tmp_path / "role.json"),
+                     "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0, result.out
+    assert "PG101" not in result.out and "PG203" in result.out and "batch-submitter" in result.out
