@@ -722,14 +722,11 @@ def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
 
 
 def _names_states(principal: Any) -> bool:
-    if principal == "*":
+    """Whether the Principal lets Step Functions in: its service principal, or everyone."""
+    if _is_everyone(principal):
         return True
     if not isinstance(principal, dict):
         return False
     services = principal.get("Service", [])
     services = [services] if isinstance(services, str) else services
-    aws = principal.get("AWS", [])
-    aws = [aws] if isinstance(aws, str) else aws
-    return any(
-        isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services
-    ) or (isinstance(aws, list) and "*" in aws)  # {"AWS": "*"} is everyone, as "*" is (IAM JSON reference, Principal)
+    return any(isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services)

@@ -21,10 +21,10 @@ from policygen.load.template import (
     Opaque,
     Segments,
     TemplateContext,
-    TemplateParameter,
     TemplateResource,
     locating_enclosing_value,
     render,
+    template_parameters,
 )
 
 STEP_FUNCTIONS_STATE_MACHINE = "AWS::StepFunctions::StateMachine"
@@ -63,11 +63,7 @@ def template_context(document: Document) -> TemplateContext:
     return TemplateContext(
         kind=SAM if is_sam else CLOUDFORMATION,
         file=document.name,
-        parameters={
-            name: TemplateParameter(name, str(spec.get("Type", "")), spec.get("Default"))
-            for name, spec in parameters.items()
-            if isinstance(spec, dict)
-        },
+        parameters=template_parameters(parameters),
         resources={
             logical_id: TemplateResource(logical_id, str(resource.get("Type", "")), _properties(resource))
             for logical_id, resource in resources.items()

@@ -14,7 +14,7 @@ from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document, escape_pointer_token
 from policygen.load.intrinsics import Resolver, intrinsic_name
-from policygen.load.template import SERVERLESS, TemplateContext, TemplateParameter, TemplateResource
+from policygen.load.template import SERVERLESS, TemplateContext, TemplateResource, template_parameters
 
 
 def looks_like_serverless(data: Any) -> bool:
@@ -83,11 +83,7 @@ def _context(document: Document) -> TemplateContext:
     return TemplateContext(
         kind=SERVERLESS,
         file=document.name,
-        parameters={
-            name: TemplateParameter(name, str(spec.get("Type", "")), spec.get("Default"))
-            for name, spec in parameters.items()
-            if isinstance(spec, dict)
-        },
+        parameters=template_parameters(parameters),
         resources={
             logical_id: TemplateResource(
                 logical_id,

@@ -70,6 +70,15 @@ class TemplateContext:
     document: Document | None = field(default=None, repr=False, compare=False)
 
 
+def template_parameters(declared: Mapping[str, Any]) -> dict[str, TemplateParameter]:
+    """A `Parameters` section as TemplateParameters (entries that are not objects are ignored)."""
+    return {
+        name: TemplateParameter(name, str(spec.get("Type", "")), spec.get("Default"))
+        for name, spec in declared.items()
+        if isinstance(spec, dict)
+    }
+
+
 class OpaqueValue(str):
     """A value known only at deploy time that Fn::Sub syntax cannot express; the text names it,
     e.g. `{"Fn::If": ["UseSpot", {"Ref": "SpotQueue"}, {"Ref": "OnDemandQueue"}]}`."""
