@@ -267,7 +267,8 @@ class _Checker:
             for statement in document.statements:
                 element = "NotAction" if statement.actions_negated else "Action"
                 for index, pattern in enumerate(statement.actions):
-                    prefix = pattern.partition(":")[0].lower()
+                    # " batch:SubmitJob" is no action at all (IAM does not trim): judged by its service.
+                    prefix = pattern.strip().partition(":")[0].lower()
                     if pattern == "*" or prefix not in catalog.JUDGED_SERVICES:
                         continue
                     if catalog.expand_action_pattern(pattern):
@@ -276,7 +277,7 @@ class _Checker:
                     yield make_finding(
                         "PG104",
                         self.statement_location(statement.ref, suffix),
-                        {"action": pattern, "service": prefix, "suggestion": _closest_action(pattern)},
+                        {"action": pattern, "service": prefix, "suggestion": _closest_action(pattern.strip())},
                         refs=(statement.ref,),
                         fixes=(StatementFix(statement.ref, (pattern,)),),
                     )

@@ -193,3 +193,11 @@ def test_deny_in_a_region_is_not_certain_while_the_region_is_unknown():
     findings = lint(statements, target=Target("aws", None, "123456789012"))
     assert ids(findings) == ["PG203"] and "denies it in some regions" in findings[0].message
     assert "PG102" in ids(lint(statements, target=Target("aws", "eu-west-1", "123456789012")))
+
+
+def test_an_action_with_surrounding_whitespace_is_unknown():
+    # IAM compares the action text as written: " batch:TerminateJob" grants nothing.
+    statements = [BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": " batch:TerminateJob", "Resource": "*"}]
+    findings = lint(statements)
+    assert "PG104" in ids(findings)
+    assert "did you mean batch:TerminateJob?" in next(f for f in findings if f.rule.id == "PG104").message
