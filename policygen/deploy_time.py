@@ -103,7 +103,7 @@ class DeployTimeValues:
             logical_id, _, attribute = segments[0].name.partition(".")
             resource = template.resources.get(logical_id)
             if resource is not None:
-                return self._resource_arn(resource, attribute, resource_type)
+                return self._resource_arn(template, resource, attribute, resource_type)
         pieces: list[str] = []
         defaults: list[tuple[str, str]] = []
         for segment in segments:
@@ -127,14 +127,21 @@ class DeployTimeValues:
             return parameter.default
         return None
 
-    def _resource_arn(self, resource: TemplateResource, attribute: str, resource_type: str) -> Resolved | None:
+    def _resource_arn(self, template: TemplateContext, resource: TemplateResource, attribute: str, resource_type: str) -> Resolved | None:
         if (resource.type, attribute) not in _ARN_REFERENCES.get(resource_type, ()):
             return None
         name = resource.properties.get(_NAME_PROPERTIES[resource.type])
+        defaults: tuple[tuple[str, str], ...] = ()
+        if isinstance(name, dict) and set(name) == {"Fn::Sub"} and isinstance(name["Fn::Sub"], str):
+            # e.g. JobQueueName: !Sub "video-${Stage}": the name, with parameter defaults filled in.
+            named = self._as_text(template, name["Fn::Sub"], resource_type)
+            if named is None or named.is_arn:
+                return None
+            name, defaults = named.text, named.defaults
         if not isinstance(name, str) or has_references(name):
             return None  # CloudFormation makes up the name: the ARN is unknown before deploy
         arn = f"arn:{{partition}}:batch:{{region}}:{{account}}:{resource_type}/{name}"
         if resource_type == "job-definition":
             # A JobDefinition's Ref is its ARN with the revision, which only deploy time knows.
-            return Resolved(f"{arn}:*", is_arn=True, pinned=True)
-        return Resolved(arn, is_arn=True)
+            return Resolved(f"{arn}:*", is_arn=True, pinned=True, defaults=defaults)
+        return Resolved(arn, is_arn=True, defaults=defaults)

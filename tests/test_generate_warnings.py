@@ -108,3 +108,41 @@ def test_a_template_choice_is_called_a_deploy_time_choice_not_a_run_time_express
     assert result.code == 0
     assert "chosen at deploy time in a way policygen does not evaluate ({\"Fn::If\"" in result.err
     assert "known only at run time ({\"Fn::If\"" not in result.err
+
+
+TEMPLATE_WITH_SUBBED_QUEUE_NAME = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Stage: {Type: String, Default: prod}
+Resources:
+  Queue:
+    Type: AWS::Batch::JobQueue
+    Properties:
+      JobQueueName: !Sub "video-${Stage}"
+      Priority: 1
+      ComputeEnvironmentOrder: [{Order: 1, ComputeEnvironment: "arn:aws:batch:us-east-1:123456789012:compute-environment/ce"}]
+  Machine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      RoleArn: "arn:aws:iam::123456789012:role/sfn"
+      Definition:
+        StartAt: Encode
+        States:
+          Encode:
+            Type: Task
+            Resource: !Sub "arn:${AWS::Partition}:states:::batch:submitJob"
+            Parameters: {JobName: encode, JobQueue: !Ref Queue, JobDefinition: "ffmpeg:12"}
+            End: true
+"""
+
+
+def test_a_queue_named_with_a_parameter_default_is_named_and_the_default_is_said(run_cli, tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE_WITH_SUBBED_QUEUE_NAME)
+    result = run_cli("generate", str(path), "--mode", "fine-grained", "--region", "us-east-1", "--account", "123456789012")
+    assert result.code == 0, result.err
+    assert "arn:aws:batch:us-east-1:123456789012:job-queue/video-prod" in result.out
+    assert "job-queue/*" not in result.out
+    assert "Stage='prod'" in result.err  # another deployed value would be denied: said, not silent
+    cloudformation = run_cli("generate", str(path), "--mode", "fine-grained", "--format", "cloudformation")
+    assert "- !Ref Queue" in cloudformation.out
