@@ -7,9 +7,10 @@ and DISTRIBUTED), and records each Task whose Resource is a Batch integration (R
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any
 
 from policygen.errors import InputError
 from policygen.load.asl import StateMachine
@@ -23,7 +24,9 @@ _STATES_RESOURCE = re.compile(r"^arn:(?P<partition>\$\{AWS::Partition\}|[^:]*):s
 _DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
 KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
-_STATES_WITH_TASKS = ("Task", "Parallel", "Map")
+_SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
+_LANGUAGES = (JSONPATH, JSONATA)
+_ABSENT = object()
 
 
 class Pattern(str, Enum):
@@ -33,6 +36,13 @@ class Pattern(str, Enum):
     RUN_JOB = "run-job"
     CALLBACK = "callback"
     SDK = "sdk"
+
+
+_OPTIMIZED_PATTERNS = {
+    "batch:submitJob": Pattern.REQUEST_RESPONSE,
+    "batch:submitJob.sync": Pattern.RUN_JOB,
+    "batch:submitJob.waitForTaskToken": Pattern.CALLBACK,
+}
 
 
 class ValueKind(str, Enum):
@@ -95,6 +105,9 @@ class BatchTask:
         return bool(self.tags) or self.dynamic_tags is not None
 
 
+_tag_key = attrgetter("key")
+
+
 def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> list[BatchTask]:
     """Every Batch Task state of `machine`, in document order.
 
@@ -104,8 +117,9 @@ def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> 
     definition = machine.definition
     top_language = definition.get("QueryLanguage", JSONPATH)
     _check_language(top_language, machine, machine.pointer + "/QueryLanguage")
-    walker = _Walker(machine, top_language, batch_actions)
-    return list(walker.states(definition, machine.pointer, ""))
+    found: list[BatchTask] = []
+    _Walker(machine, top_language, batch_actions).states(definition, machine.pointer, "", found)
+    return found
 
 
 def _check_language(value: Any, machine: StateMachine, pointer: str) -> None:
@@ -126,14 +140,19 @@ def _error(machine: StateMachine, message: str, pointer: str) -> InputError:
 class _Walker:
     def __init__(self, machine: StateMachine, top_language: str, batch_actions: frozenset[str] | None):
         self.machine = machine
+        self.machine_name = machine.name
+        self.file = machine.file
         self.top_language = top_language
         self.batch_actions = batch_actions
+        self.template_free = machine.template is None
+        # Resource -> (pattern, action, partition): a definition repeats a few Resources many times.
+        self.calls: dict[str, tuple[Pattern, str, str | None]] = {}
 
     def error(self, message: str, pointer: str) -> InputError:
         return _error(self.machine, message, pointer)
 
-    def states(self, container: Any, pointer: str, path: str) -> Iterator[BatchTask]:
-        """The Batch tasks in a definition-like object (one with "States")."""
+    def states(self, container: Any, pointer: str, path: str, found: list[BatchTask]) -> None:
+        """Appends the Batch tasks in a definition-like object (one with "States") to `found`."""
         if not isinstance(container, dict):
             raise self.error("expected an object with \"States\"", pointer)
         states = container.get("States")
@@ -143,33 +162,33 @@ class _Walker:
             if not isinstance(state, dict):
                 raise self.error(f"state {name!r} must be an object", f"{pointer}/States/{escape_pointer_token(name)}")
             kind = state.get("Type")
-            if kind not in _STATES_WITH_TASKS:
-                continue  # most states; skipping them early keeps large definitions fast
             if kind == "Task":
                 resource = state.get("Resource")
                 if isinstance(resource, str) and "batch:" not in resource:
                     continue  # a Task calling another service (task() would say the same, later)
-            state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
-            state_path = f"{path}/{name}" if path else name
-            yield from self.state(state, state_pointer, state_path)
+                task = self.task(
+                    state, f"{pointer}/States/{escape_pointer_token(name)}", f"{path}/{name}" if path else name
+                )
+                if task is not None:
+                    found.append(task)
+            elif kind == "Parallel" or kind == "Map":
+                state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
+                self.state(state, kind, state_pointer, f"{path}/{name}" if path else name, found)
+            # any other state (most of them) holds no Task: skipping it early keeps large definitions fast
 
-    def state(self, state: dict[str, Any], pointer: str, path: str) -> Iterator[BatchTask]:
-        kind = state.get("Type")
-        if kind == "Task":
-            task = self.task(state, pointer, path)
-            if task is not None:
-                yield task
-        elif kind == "Parallel":
+    def state(self, state: dict[str, Any], kind: str, pointer: str, path: str, found: list[BatchTask]) -> None:
+        """A Parallel or Map state: the Batch tasks in its branches or its processor."""
+        if kind == "Parallel":
             branches = state.get("Branches")
             if not isinstance(branches, list):
                 raise self.error("a Parallel state needs \"Branches\", a list", pointer + "/Branches")
             for index, branch in enumerate(branches):
-                yield from self.states(branch, f"{pointer}/Branches/{index}", f"{path}/branch[{index}]")
-        elif kind == "Map":
+                self.states(branch, f"{pointer}/Branches/{index}", f"{path}/branch[{index}]", found)
+        else:
             # ItemProcessor (inline or DISTRIBUTED) replaced the older Iterator; both hold States.
             for key in ("ItemProcessor", "Iterator"):
                 if key in state:
-                    yield from self.states(state[key], f"{pointer}/{key}", path)
+                    self.states(state[key], f"{pointer}/{key}", path, found)
 
     def task(self, state: dict[str, Any], pointer: str, path: str) -> BatchTask | None:
         resource = state.get("Resource")
@@ -183,6 +202,46 @@ class _Walker:
                 "integration it calls (and what it needs) is unknown; write one Resource ARN per state",
                 pointer + "/Resource",
             )
+        call = self.calls.get(resource)
+        if call is None:
+            call = self.call(resource, pointer, path)
+            if call is None:
+                return None
+            if type(resource) is str:
+                self.calls[resource] = call
+        pattern, action, partition = call
+        language = state.get("QueryLanguage", self.top_language)
+        if language not in _LANGUAGES:
+            _check_language(language, self.machine, pointer + "/QueryLanguage")
+        arguments = _Arguments.of(state, language, pointer, path, self)
+        job_queue = arguments.string("JobQueue")
+        job_definition = arguments.string("JobDefinition")
+        share_identifier = arguments.string("ShareIdentifier")
+        tags, dynamic_tags = arguments.tags()
+        consumable_resources = arguments.consumable_resources()
+        credentials = state.get("Credentials")
+        return BatchTask(
+            self.machine_name,
+            self.file,
+            path,
+            pointer,
+            resource,
+            partition,
+            pattern,
+            action,
+            language,
+            job_queue,
+            job_definition,
+            share_identifier,
+            tags,
+            dynamic_tags,
+            consumable_resources,
+            None if credentials is None else self.credentials(credentials, language, pointer, path),
+        )
+
+    def call(self, resource: str, pointer: str, path: str) -> tuple[Pattern, str, str | None] | None:
+        """(pattern, IAM action, partition) of a Task's Resource, None for no Batch integration;
+        the same for every state with that Resource (task() keeps it per walk)."""
         match = _STATES_RESOURCE.match(resource) if "batch:" in resource else None
         if match is None:
             return None
@@ -203,33 +262,11 @@ class _Walker:
                 + (" (CloudFormation fills in ${AWS::Partition}: scan the template)" if partition == _DEPLOY_PARTITION else ""),
                 pointer + "/Resource",
             )
-        language = state.get("QueryLanguage", self.top_language)
-        _check_language(language, self.machine, pointer + "/QueryLanguage")
-        arguments = _Arguments.of(state, language, pointer, path, self)
-        return BatchTask(
-            machine=self.machine.name,
-            file=self.machine.file,
-            path=path,
-            pointer=pointer,
-            resource=resource,
-            partition=partition,
-            pattern=pattern,
-            action=action,
-            query_language=language,
-            job_queue=arguments.string("JobQueue"),
-            job_definition=arguments.string("JobDefinition"),
-            share_identifier=arguments.string("ShareIdentifier"),
-            tags=arguments.tags(),
-            dynamic_tags=arguments.dynamic_tags(),
-            consumable_resources=arguments.consumable_resources(),
-            credentials=self.credentials(state.get("Credentials"), language, pointer, path),
-        )
+        return pattern, action, partition
 
-    def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue | None:
+    def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue:
         """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
         assumes to make the call (Step Functions Developer Guide, "Task workflow state", Credentials)."""
-        if value is None:
-            return None
         credentials_pointer = pointer + "/Credentials"
         if isinstance(value, dict):
             role, _ = _Arguments(value, language, credentials_pointer, path, self, None).value(value, "RoleArn", credentials_pointer)
@@ -238,18 +275,14 @@ class _Walker:
         return FieldValue(ValueKind.DYNAMIC, str(value), "Credentials", credentials_pointer)
 
     def optimized_pattern(self, integration: str, pointer: str, path: str) -> tuple[Pattern, str]:
-        patterns = {
-            "batch:submitJob": Pattern.REQUEST_RESPONSE,
-            "batch:submitJob.sync": Pattern.RUN_JOB,
-            "batch:submitJob.waitForTaskToken": Pattern.CALLBACK,
-        }
-        if integration not in patterns:
+        pattern = _OPTIMIZED_PATTERNS.get(integration)
+        if pattern is None:
             raise self.error(
                 f"state {path!r}: unknown Batch integration {integration!r}; expected batch:submitJob, "
                 "batch:submitJob.sync, batch:submitJob.waitForTaskToken or aws-sdk:batch:<apiAction>",
                 pointer + "/Resource",
             )
-        return patterns[integration], "batch:SubmitJob"
+        return pattern, "batch:SubmitJob"
 
     def sdk_action(self, integration: str, pointer: str, path: str) -> str:
         api_action = integration[len("aws-sdk:batch:"):]
@@ -257,7 +290,7 @@ class _Walker:
         # (Step Functions Developer Guide, "Discover service integration patterns").
         if api_action.endswith(".waitForTaskToken"):
             api_action = api_action[: -len(".waitForTaskToken")]
-        if not re.fullmatch(r"[a-z][A-Za-z0-9]*", api_action):
+        if not _SDK_API_ACTION.fullmatch(api_action):
             raise self.error(
                 f"state {path!r}: {integration!r} does not name a Batch API action in camelCase "
                 "(e.g. aws-sdk:batch:describeJobs); SDK integrations do not support .sync",
@@ -276,9 +309,14 @@ class _Walker:
 class _Arguments:
     """The request a Task state sends: `Parameters` (JSONPath) or `Arguments` (JSONata)."""
 
+    __slots__ = ("body", "language", "jsonpath", "jsonata", "template_free", "pointer", "path", "walker", "whole")
+
     def __init__(self, body: Any, language: str, pointer: str, path: str, walker: _Walker, whole: FieldValue | None):
         self.body = body if isinstance(body, dict) else {}
         self.language = language
+        self.jsonpath = language == JSONPATH
+        self.jsonata = language == JSONATA
+        self.template_free = walker.template_free
         self.pointer = pointer
         self.path = path
         self.walker = walker
@@ -293,7 +331,9 @@ class _Arguments:
         body = state.get(key)
         body_pointer = f"{pointer}/{key}"
         whole = None
-        if language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
+        if type(body) is dict:
+            pass  # nearly every state
+        elif language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
             whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
         elif isinstance(body, OpaqueValue):  # e.g. Parameters: !If [...]: known only at deploy time
             whole = FieldValue(ValueKind.DYNAMIC, str(body), key, body_pointer)
@@ -303,28 +343,33 @@ class _Arguments:
 
     def value(self, container: dict[str, Any], name: str, pointer: str) -> tuple[FieldValue | None, Any]:
         """(the field as a FieldValue if it is a string or dynamic, the raw value otherwise)."""
-        if self.language == JSONPATH and f"{name}.$" in container:
-            if name in container:
-                raise self.error(f"both \"{name}\" and \"{name}.$\" are set", pointer)
-            expression = container[f"{name}.$"]
-            field_pointer = f"{pointer}/{escape_pointer_token(name + '.$')}"
-            if not isinstance(expression, str):
-                raise self.error(f"\"{name}.$\" must be a path or an intrinsic function", field_pointer)
-            return FieldValue(ValueKind.DYNAMIC, expression, f"{name}.$", field_pointer), None
-        if name not in container:
+        if self.jsonpath:
+            dollar = name + ".$"
+            expression = container.get(dollar, _ABSENT)
+            if expression is not _ABSENT:
+                if name in container:
+                    raise self.error(f"both \"{name}\" and \"{dollar}\" are set", pointer)
+                field_pointer = f"{pointer}/{escape_pointer_token(dollar)}"
+                if not isinstance(expression, str):
+                    raise self.error(f"\"{dollar}\" must be a path or an intrinsic function", field_pointer)
+                return FieldValue(ValueKind.DYNAMIC, expression, dollar, field_pointer), None
+        raw = container.get(name, _ABSENT)
+        if raw is _ABSENT:
             return None, None
-        raw = container[name]
-        field_pointer = f"{pointer}/{escape_pointer_token(name)}"
         if isinstance(raw, str):
+            # kind_of(), inlined for the common case: a loose ASL file's JSONPath string
+            if self.template_free and not self.jsonata:
+                kind = ValueKind.DEPLOY_TIME if "${" in raw else ValueKind.STATIC
+                return FieldValue(kind, raw, name, f"{pointer}/{escape_pointer_token(name)}"), None
             kind, text = self.kind_of(raw)
-            return FieldValue(kind, text, name, field_pointer), None
+            return FieldValue(kind, text, name, f"{pointer}/{escape_pointer_token(name)}"), None
         return None, raw
 
     def kind_of(self, raw: str) -> tuple[ValueKind, str]:
         """A string value's kind, and its text (a template's literal without Fn::Sub escapes)."""
-        if self.language == JSONATA and _JSONATA_EXPRESSION.match(raw):
+        if self.jsonata and _JSONATA_EXPRESSION.match(raw):
             return ValueKind.DYNAMIC, raw
-        if self.walker.machine.template is None:
+        if self.template_free:
             # A loose ASL file deployed through a template holds DefinitionSubstitutions
             # placeholders (`${QueueArn}`): filled in at deploy time, never literal text. In a
             # policy, `${...}` would read as an IAM policy variable.
@@ -345,43 +390,47 @@ class _Arguments:
             )
         return field
 
-    def tags(self) -> tuple[Tag, ...]:
+    def tags(self) -> tuple[tuple[Tag, ...], FieldValue | None]:
+        """(the tags the state sends, sorted by key; the value standing for them when which tags
+        are sent is not known: the arguments or Tags as a whole from an expression, or a tag key
+        with a deploy-time `${Name}` placeholder)."""
         if self.whole is not None:
-            return ()
+            return (), self.whole
         field, raw = self.value(self.body, "Tags", self.pointer)
-        tags_pointer = f"{self.pointer}/Tags"
-        if field is not None and field.kind is not ValueKind.DYNAMIC:
-            raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
+        if field is not None:
+            if field.kind is not ValueKind.DYNAMIC:
+                raise self.error("\"Tags\" must be an object of tag keys and values", f"{self.pointer}/Tags")
+            return (), field
         if raw is None:
-            return ()
+            return (), None
+        tags_pointer = f"{self.pointer}/Tags"
         if not isinstance(raw, dict):
             raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
         found = []
+        placeholder = None  # the first key with a `${...}` placeholder
+        jsonpath = self.jsonpath
         for key in raw:
-            name = key[:-2] if self.language == JSONPATH and key.endswith(".$") else key
+            name = key[:-2] if jsonpath and key.endswith(".$") else key
             if "${" in name:
-                continue  # a key filled in at deploy time is not a known tag: see dynamic_tags
+                # A tag key with a `${Name}` placeholder (DefinitionSubstitutions, a template
+                # reference) is only known at deploy time: as text in aws:TagKeys or
+                # aws:RequestTag/<key> it would read as an IAM policy variable and deny the tag the
+                # state really sends. It is no known tag; it makes the tags dynamic.
+                if placeholder is None:
+                    placeholder = key
+                continue
             value, nested = self.value(raw, name, tags_pointer)
             if nested is not None or value is None:
                 raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
             found.append(Tag(name, value))
-        return tuple(sorted(found, key=lambda tag: tag.key))
-
-    def dynamic_tags(self) -> FieldValue | None:
-        if self.whole is not None:
-            return self.whole
-        field, raw = self.value(self.body, "Tags", self.pointer)
-        if field is not None:
-            return field if field.kind is ValueKind.DYNAMIC else None
-        # A tag key with a `${Name}` placeholder (DefinitionSubstitutions, a template reference) is
-        # only known at deploy time: as text in aws:TagKeys or aws:RequestTag/<key> it would read
-        # as an IAM policy variable and deny the tag the state really sends.
-        for key in raw if isinstance(raw, dict) else ():
-            if "${" in key:
-                return FieldValue(ValueKind.DEPLOY_TIME, key, "Tags", f"{self.pointer}/Tags/{escape_pointer_token(key)}")
-        return None
+        if len(found) > 1:
+            found.sort(key=_tag_key)
+        dynamic = None
+        if placeholder is not None:
+            dynamic = FieldValue(ValueKind.DEPLOY_TIME, placeholder, "Tags", f"{tags_pointer}/{escape_pointer_token(placeholder)}")
+        return tuple(found), dynamic
 
     def consumable_resources(self) -> tuple[FieldValue, ...]:
         if self.whole is not None:
