@@ -68,18 +68,46 @@ def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice
     tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
     grants = _grants(options.mode, task.pattern.value, task.action, tags_on_create)
     found = []
-    for sid, actions, resources, conditions, why, source in grants:
-        if conditions == ("{sent-tags}",) and not _has_resource_tokens(resources):
+    for sid, actions, resources, conditions, why, source, kind in grants:
+        if kind is _FIXED:
+            found.append(_need(sid, actions, resources, why, source, task, ()))
+        elif kind is _SENT_TAGS:
             # The common case (every tagged state, in both modes): no per-state resources.
-            found.append(Need(sid, actions, resources, why, source, task, _sent_tag_conditions(_sent_tags(task))))
-            continue
-        if _has_fine_grained_tokens(resources, conditions):
+            found.append(_need(sid, actions, resources, why, source, task, _sent_tag_conditions(_sent_tags(task))))
+        else:
             expander = _FineGrained(task, options, notices if notices is not None else [])
             resources = expander.resources(resources)
             conditions = expander.conditions(conditions)
             why = expander.why(why)
-        found.append(Need(sid, actions, resources, why, source, task, tuple(sorted(set(conditions)))))
+            found.append(_need(sid, actions, resources, why, source, task, tuple(sorted(set(conditions)))))
     return found
+
+
+_new_object = object.__new__
+
+
+def _need(
+    sid: str,
+    actions: tuple[str, ...],
+    resources: tuple[str, ...],
+    why: str,
+    source: str,
+    task: BatchTask,
+    conditions: tuple[Condition, ...],
+) -> Need:
+    """Need(sid, actions, ...) without the frozen dataclass's __init__, which sets each field
+    through object.__setattr__ (nearly 3x the cost; one Need is made per row of every state). The
+    object is the same: its fields in the same order, in its __dict__."""
+    need = _new_object(Need)
+    fields = need.__dict__
+    fields["sid"] = sid
+    fields["actions"] = actions
+    fields["resources"] = resources
+    fields["why"] = why
+    fields["source"] = source
+    fields["task"] = task
+    fields["conditions"] = conditions
+    return need
 
 
 def needs_of_all(tasks: tuple[BatchTask, ...], options: Options) -> Needs:
@@ -101,11 +129,28 @@ def missing_required_tags(task: BatchTask, required: tuple[tuple[str, str], ...]
 
 @lru_cache(maxsize=1024)
 def _grants(mode: str, pattern: str, action: str, tags_on_create: bool):
-    """The table rows for one kind of call with {action} filled in; cached because a large
-    definition repeats a handful of kinds thousands of times."""
+    """The table rows for one kind of call with {action} filled in, each with what needs_of does
+    with it (_FIXED, _SENT_TAGS or _PER_STATE); cached because a large definition repeats a
+    handful of kinds thousands of times."""
     table = batch_table()
     templates = table.modes[mode][pattern] + (table.tags_sent if tags_on_create else ())
-    return tuple(_grant(template, action) for template in templates)
+    rows = []
+    for template in templates:
+        sid, actions, resources, conditions, why, source = _grant(template, action)
+        if conditions == ("{sent-tags}",) and not _has_resource_tokens(resources):
+            kind = _SENT_TAGS
+        elif _has_fine_grained_tokens(resources, conditions):
+            kind = _PER_STATE
+        else:
+            kind = _FIXED
+        rows.append((sid, actions, resources, conditions, why, source, kind))
+    return tuple(rows)
+
+
+# What a table row needs from each state (needs_of):
+_FIXED = "fixed"  # nothing: no tokens in its resources, no conditions
+_SENT_TAGS = "sent-tags"  # only the conditions for the tags it sends
+_PER_STATE = "per-state"  # its resources and conditions filled in by _FineGrained
 
 
 def _grant(template: GrantTemplate, action: str):
