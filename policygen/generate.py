@@ -57,15 +57,21 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
     share one action list. Neither step gives any action a resource or condition it did not have."""
     by_actions: dict[tuple, tuple[set[str], list[Need]]] = {}
     resolved: dict[tuple[str, ...], tuple[str, ...]] = {}  # the same few resource lists recur per state
+    # Needs from one table row share their actions, resources and (mostly) conditions objects:
+    # grouping by identity first spares hashing those tuples for every need.
+    by_identity: dict[tuple[int, int, int], list[Need]] = {}
     for need in needs:
-        resources = resolved.get(need.resources)
-        if resources is None:
-            resources = tuple(_resolve(resource, need, target) for resource in need.resources)
-            resolved[need.resources] = resources
-        key = (need.actions, need.conditions)
-        group = by_actions.setdefault(key, (set(), []))
-        group[0].update(resources)
-        group[1].append(need)
+        identity = (id(need.actions), id(need.resources), id(need.conditions))
+        members = by_identity.get(identity)
+        if members is None:
+            resources = resolved.get(need.resources)
+            if resources is None:
+                resources = tuple(_resolve(resource, need, target) for resource in need.resources)
+                resolved[need.resources] = resources
+            group = by_actions.setdefault((need.actions, need.conditions), (set(), []))
+            group[0].update(resources)
+            members = by_identity[identity] = group[1]
+        members.append(need)
 
     by_resources: dict[tuple, list[tuple[tuple[str, ...], list[Need]]]] = {}
     for (actions, conditions), (resources, members) in by_actions.items():
@@ -76,7 +82,7 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
         members = [need for _, group in groups for need in group]
         statements.append(
             Statement(
-                sid=_merged_sid([(need.sid, need.actions) for need in members]),
+                sid=_merged_sid([(sid, actions) for actions, group in groups for sid in {need.sid for need in group}]),
                 actions=tuple(sorted({a for actions, _ in groups for a in actions}, key=str.lower)),
                 resources=resources,
                 needs=tuple(sorted(members, key=_need_order)),
