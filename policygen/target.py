@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from policygen.errors import UsageError
-from policygen.scan import KNOWN_PARTITIONS, BatchTask
+from policygen.scan import KNOWN_PARTITIONS, BatchTask, ValueKind
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -115,16 +115,27 @@ def resolve_target(
 
 
 def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
+    static = ValueKind.STATIC
+    texts: set[str] = set()  # most states name the same few queues and job definitions
+    for task in tasks:
+        value = task.job_queue
+        if value is not None and value.kind is static:
+            texts.add(value.text)
+        value = task.job_definition
+        if value is not None and value.kind is static:
+            texts.add(value.text)
+        for value in task.consumable_resources:
+            if value is not None and value.kind is static:
+                texts.add(value.text)
     regions: set[str] = set()
     accounts: set[str] = set()
-    for task in tasks:
-        for value in (task.job_queue, task.job_definition, *task.consumable_resources):
-            if value is None or not value.is_static or "${" in value.text:
-                continue
-            match = _BATCH_ARN.match(value.text)
-            if match:
-                if match["region"]:
-                    regions.add(match["region"])
-                if match["account"]:
-                    accounts.add(match["account"])
+    for text in texts:
+        if "${" in text:
+            continue
+        match = _BATCH_ARN.match(text)
+        if match:
+            if match["region"]:
+                regions.add(match["region"])
+            if match["account"]:
+                accounts.add(match["account"])
     return regions, accounts
