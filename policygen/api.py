@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator, Mapping
 
 from policygen.errors import Location, Notice, UsageError
@@ -77,6 +78,7 @@ def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]
     return tuple(machine for machine in machines if machine.name in wanted)
 
 
+@lru_cache(maxsize=1)
 def _known_batch_actions() -> frozenset[str]:
     from policygen import catalog
 
@@ -172,6 +174,8 @@ def _sdk_submit_jobs(tasks: tuple[BatchTask, ...], options: Options) -> list[Not
 
 
 def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untagged: bool) -> list[Notice]:
+    if not options.required_tags:
+        return []  # no --tag: no state can miss one
     notices = []
     for task in tasks:
         missing = missing_required_tags(task, options.required_tags)
