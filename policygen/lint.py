@@ -585,9 +585,7 @@ def _allow_applies(statement: Statement, request: Request) -> bool | None:
 
 
 def _wildcard_match(pattern: str, text: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(text, pattern.replace("[", "[[]"))
+    return catalog.iam_wildcard(pattern).match(text) is not None
 
 
 def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:
@@ -657,19 +655,8 @@ def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
     """The trust policy's statements that name Step Functions as principal, as identity-policy
     statements (Principal removed, Resource "*") so that evaluate.py can judge their Action and
     Condition. A malformed trust policy is an InputError."""
-    from policygen.errors import InputError
-
-    data = trust.data
-    if not isinstance(data, dict) or "Statement" not in data:
-        raise InputError("a trust policy must be an object with a Statement", trust.locate(""))
-    items = data["Statement"]
-    pointers = [("/Statement", items)] if isinstance(items, dict) else [(f"/Statement/{i}", s) for i, s in enumerate(items)] if isinstance(items, list) else None
-    if pointers is None:
-        raise InputError("Statement must be an object or a list of objects", trust.locate("/Statement"))
     kept: list[tuple[str, dict]] = []
-    for pointer, item in pointers:
-        if not isinstance(item, dict):
-            raise InputError("a statement must be an object", trust.locate(pointer))
+    for _, pointer, item in _trust_statement_items(trust):
         # NotPrincipal is not judged: trust policies for a service rarely use it.
         if "NotPrincipal" not in item and _names_states(item.get("Principal")):
             statement = {key: value for key, value in item.items() if key != "Principal"}
@@ -678,23 +665,38 @@ def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
     if not kept:
         return []
     parsed = parse_policy(
-        {"Version": data.get("Version", "2012-10-17"), "Statement": [statement for _, statement in kept]},
+        {"Version": trust.data.get("Version", "2012-10-17"), "Statement": [statement for _, statement in kept]},
         trust.source,
         lambda pointer: trust.locate(_map_pointer(pointer, kept)),
     )
     return list(parsed.statements)
 
 
-def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
-    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}) assume the role, unconditioned."""
+def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
+    """(index, JSON pointer, statement) for each statement of the trust policy; a malformed trust
+    policy is an InputError."""
+    from policygen.errors import InputError
+
     data = trust.data
-    items = data.get("Statement") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or "Statement" not in data:
+        raise InputError("a trust policy must be an object with a Statement", trust.locate(""))
+    items = data["Statement"]
     if isinstance(items, dict):
         numbered = [(0, "/Statement", items)]
+    elif isinstance(items, list):
+        numbered = [(i, f"/Statement/{i}", item) for i, item in enumerate(items)]
     else:
-        numbered = [(i, f"/Statement/{i}", s) for i, s in enumerate(items)] if isinstance(items, list) else []
-    for index, pointer, item in numbered:
-        if not isinstance(item, dict) or item.get("Effect") != "Allow" or "Condition" in item:
+        raise InputError("Statement must be an object or a list of objects", trust.locate("/Statement"))
+    for _, pointer, item in numbered:
+        if not isinstance(item, dict):
+            raise InputError("a statement must be an object", trust.locate(pointer))
+    return numbered
+
+
+def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
+    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}) assume the role, unconditioned."""
+    for index, pointer, item in _trust_statement_items(trust):
+        if item.get("Effect") != "Allow" or "Condition" in item:
             continue
         if not _is_everyone(item.get("Principal")):
             continue
