@@ -82,6 +82,11 @@ def iam_wildcard(pattern: str) -> re.Pattern[str]:
     return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z")
 
 
+def wildcard_covers(pattern: str, text: str) -> bool:
+    """Whether a `*` pattern matches all of `text` (an ARN another ARN pattern already grants)."""
+    return "*" in pattern and iam_wildcard(pattern).match(text) is not None
+
+
 @lru_cache(maxsize=4096)
 def expand_action_pattern(pattern: str) -> frozenset[str] | None:
     """The catalogued actions an IAM action pattern matches (`*` and `?`, case-insensitive).
@@ -134,5 +139,5 @@ def resource_patterns(action: str) -> tuple[str, ...]:
         for type_name in types
     }
     # job-definition/*:* is inside job-definition/*: keep only patterns no other one covers.
-    kept = [p for p in patterns if not any(o != p and iam_wildcard(o).match(p) for o in patterns)]
+    kept = [p for p in patterns if not any(o != p and wildcard_covers(o, p) for o in patterns)]
     return tuple(sorted(kept))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-from policygen.catalog import iam_wildcard
+from policygen.catalog import wildcard_covers
 from policygen.errors import UsageError
 from policygen.requirements import Condition, Need
 from policygen.target import Target
@@ -116,7 +116,7 @@ def _covers(wider: Statement, narrower: Statement) -> bool:
         set(narrower.actions) <= set(wider.actions)
         and set(wider.conditions) <= set(narrower.conditions)
         and all(
-            resource in wider.resources or any("*" in w and iam_wildcard(w).match(resource) for w in wider.resources)
+            resource in wider.resources or any(wildcard_covers(w, resource) for w in wider.resources)
             for resource in narrower.resources
         )
     )
@@ -127,7 +127,7 @@ def _without_covered(resources: set[str]) -> tuple[str, ...]:
     kept = [
         resource
         for resource in resources
-        if not any(other != resource and "*" in other and iam_wildcard(other).match(resource) for other in resources)
+        if not any(other != resource and wildcard_covers(other, resource) for other in resources)
     ]
     return tuple(sorted(kept))
 
