@@ -21,6 +21,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from policygen import wildcard
 from policygen.catalog import expand_action_pattern
 from policygen.errors import InputError, Location
 from policygen.load.document import escape_pointer_token
@@ -395,7 +396,7 @@ def actions_granted(statement: Statement) -> frozenset[str] | None:
 
 
 def _action_element_matches(statement: Statement, action: str) -> bool:
-    listed = any(_wildcard_regex_ignoring_case(pattern).fullmatch(action) for pattern in statement.actions)
+    listed = any(wildcard.matches_ignoring_case(pattern, action) for pattern in statement.actions)
     return listed != statement.actions_negated
 
 
@@ -409,10 +410,10 @@ def _resource_matches(pattern: str, statement: Statement, request: Request) -> _
         return _covers_resourceless_action(pattern)
     if statement.variables_enabled and _has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
-    regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(regex, _Unknown):
-        return regex
-    return re.fullmatch(regex, request.resource, re.DOTALL) is not None
+    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved).matches(request.resource)
 
 
 def _covers_resourceless_action(pattern: str) -> _Truth:
@@ -442,36 +443,28 @@ _VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>[^'
 _LITERAL_CHARACTER_VARIABLES = frozenset("*?$")
 
 
-@lru_cache(maxsize=4096)
-def _wildcard_regex_ignoring_case(pattern: str) -> re.Pattern[str]:
-    """For action names and condition keys, which IAM compares case-insensitively."""
-    return re.compile(_literal_regex(pattern, wildcards=True), re.DOTALL | re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def _literal_regex(text: str, wildcards: bool) -> str:
-    """IAM wildcards: `*` any run of characters (`:` and `/` included), `?` exactly one; nothing
-    else is special (IAM has no character classes, so `[` is literal)."""
-    if not wildcards:
-        return re.escape(text)
-    return "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in text)
-
-
-def _value_regex(text: str, request: Request, *, wildcards: bool, variables: bool) -> str | _Unknown:
-    """The regex for one policy value, its policy variables replaced by their (literal) values."""
+def _value_pattern(
+    text: str, request: Request, *, wildcards: bool, variables: bool
+) -> tuple[wildcard.Token, ...] | _Unknown:
+    """One policy value as wildcard tokens (`*` and `?` only where `wildcards`), its policy
+    variables replaced by their values as literal text."""
     if not variables:
-        return _literal_regex(text, wildcards)
-    pieces = []
+        return _text_tokens(text, wildcards)
+    pieces: list[wildcard.Token] = []
     position = 0
     for match in _VARIABLE.finditer(text):
-        pieces.append(_literal_regex(text[position : match.start()], wildcards))
+        pieces.extend(_text_tokens(text[position : match.start()], wildcards))
         value = _resolve_variable(match[1], request, wildcards)
         if isinstance(value, _Unknown):
             return value
-        pieces.append(re.escape(value))
+        pieces.append(value)
         position = match.end()
-    pieces.append(_literal_regex(text[position:], wildcards))
-    return "".join(pieces)
+    pieces.extend(_text_tokens(text[position:], wildcards))
+    return tuple(pieces)
+
+
+def _text_tokens(text: str, wildcards: bool) -> tuple[wildcard.Token, ...]:
+    return wildcard.tokens(text) if wildcards else (text,)
 
 
 def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Unknown:
@@ -494,7 +487,7 @@ def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Un
 
 
 def _absence_known(request: Request, key: str) -> bool:
-    return any(_wildcard_regex_ignoring_case(pattern).fullmatch(key) for pattern in request.known_keys)
+    return any(wildcard.matches_ignoring_case(pattern, key) for pattern in request.known_keys)
 
 
 # --- Conditions
@@ -627,13 +620,12 @@ def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request
         return _bool_matches(wanted, value)
     if kind is _Kind.ARN:
         return _arn_matches(wanted, value, statement, request)
-    regex = _value_regex(
+    resolved = _value_pattern(
         wanted, request, wildcards=kind is _Kind.STRING_LIKE, variables=statement.variables_enabled
     )
-    if isinstance(regex, _Unknown):
-        return regex
-    flags = re.DOTALL | (re.IGNORECASE if kind is _Kind.STRING_IGNORE_CASE else 0)
-    return re.fullmatch(regex, value, flags) is not None
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved, kind is _Kind.STRING_IGNORE_CASE).matches(value)
 
 
 def _bool_matches(wanted: str, value: str) -> _Truth:
@@ -660,10 +652,10 @@ def _arn_matches(wanted: str, value: str, statement: Statement, request: Request
 
 
 def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> _Truth:
-    regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(regex, _Unknown):
-        return regex
-    return re.fullmatch(regex, component, re.DOTALL) is not None
+    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved).matches(component)
 
 
 def _arn_components(text: str) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policygen import catalog
+from policygen import catalog, wildcard
 from policygen.errors import Location
 from policygen.evaluate import (
     Decision,
@@ -585,7 +585,7 @@ def _allow_applies(statement: Statement, request: Request) -> bool | None:
 
 
 def _wildcard_match(pattern: str, text: str) -> bool:
-    return catalog.iam_wildcard(pattern).match(text) is not None
+    return wildcard.matches(pattern, text)
 
 
 def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:
@@ -702,7 +702,7 @@ def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
             continue
         actions = item.get("Action", [])
         actions = [actions] if isinstance(actions, str) else actions
-        if any(isinstance(a, str) and catalog.iam_wildcard(a.lower()).match("sts:assumerole") for a in actions):
+        if any(isinstance(a, str) and wildcard.matches_ignoring_case(a, "sts:assumerole") for a in actions):
             name = f'statement "{item["Sid"]}"' if isinstance(item.get("Sid"), str) else f"statement {index}"
             yield make_finding("PG106", trust.locate(pointer), {"statements": f"{name} of {trust.source}"})
 
