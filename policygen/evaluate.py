@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -432,13 +432,13 @@ def _covers_resourceless_action(pattern: str) -> _Truth:
 def _has_variable_before_resource_part(pattern: str) -> bool:
     """Whether a `${...}` stands before the fifth colon of an ARN (in a Resource, IAM allows
     variables only after it: "Variables and tags")."""
-    return any(pattern.count(":", 0, match.start()) < 5 for match in _VARIABLE.finditer(pattern))
+    # Only the first can: a later one has at least as many colons before it.
+    first = next(_variables(pattern), None)
+    return first is not None and pattern.count(":", 0, first[0]) < 5
 
 
 # --- Wildcards and policy variables
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>[^']*)'\s*$")
 # ${*}, ${?} and ${$} stand for the literal character ("Variables and tags": special characters).
 _LITERAL_CHARACTER_VARIABLES = frozenset("*?$")
 
@@ -452,13 +452,13 @@ def _value_pattern(
         return _text_tokens(text, wildcards)
     pieces: list[wildcard.Token] = []
     position = 0
-    for match in _VARIABLE.finditer(text):
-        pieces.extend(_text_tokens(text[position : match.start()], wildcards))
-        value = _resolve_variable(match[1], request, wildcards)
+    for start, end, body in _variables(text):
+        pieces.extend(_text_tokens(text[position:start], wildcards))
+        value = _resolve_variable(body, request, wildcards)
         if isinstance(value, _Unknown):
             return value
         pieces.append(value)
-        position = match.end()
+        position = end
     pieces.extend(_text_tokens(text[position:], wildcards))
     return tuple(pieces)
 
@@ -467,11 +467,35 @@ def _text_tokens(text: str, wildcards: bool) -> tuple[wildcard.Token, ...]:
     return wildcard.tokens(text) if wildcards else (text,)
 
 
+def _variables(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, body) of each `${body}`, left to right; the body holds no `}`.
+
+    str.find rather than a regex: `\\$\\{[^}]*\\}` rescans the rest of the text from every `${`
+    that no `}` closes, quadratic time on a value of many `${`."""
+    position = 0
+    while (start := text.find("${", position)) >= 0:
+        end = text.find("}", start + 2)
+        if end < 0:
+            return
+        yield start, end + 1, text[start + 2 : end]
+        position = end + 1
+
+
+def _variable_with_default(body: str) -> tuple[str, str | None]:
+    """(key, default) of `key, 'default'` (the default holds no `'`), else (body stripped, None).
+
+    Parsed by hand: the regex form spent quadratic time on a body of many spaces."""
+    key, comma, rest = body.partition(",")
+    rest = rest.strip()
+    if comma and len(rest) >= 2 and rest[0] == rest[-1] == "'" and "'" not in rest[1:-1]:
+        return key.strip(), rest[1:-1]
+    return body.strip(), None
+
+
 def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Unknown:
     if body in _LITERAL_CHARACTER_VARIABLES:
         return body
-    with_default = _VARIABLE_WITH_DEFAULT.match(body)
-    key, default = (with_default["key"], with_default["default"]) if with_default else (body.strip(), None)
+    key, default = _variable_with_default(body)
     values = request.context.get(key.lower())
     if values is None:
         if default is not None and _absence_known(request, key):

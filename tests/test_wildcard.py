@@ -215,3 +215,34 @@ def test_lint_of_a_policy_with_forty_stars_finishes_fast(run_cli, tmp_path: Path
     assert result.code == 1, result.err
     assert "PG101" in {finding["ruleId"] for finding in json.loads(result.out)["findings"]}
     assert elapsed < 2.0
+
+
+# --- policy variables: found and parsed in linear time, as the former regexes did
+
+OLD_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+OLD_VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>[^']*)'\s*$")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("${}a, '\n\t*", max_size=16))
+def test_variables_are_found_as_before(text: str) -> None:
+    from policygen.evaluate import _variable_with_default, _variables
+
+    assert list(_variables(text)) == [(m.start(), m.end(), m[1]) for m in OLD_VARIABLE.finditer(text)]
+    old = OLD_VARIABLE_WITH_DEFAULT.match(text)
+    assert _variable_with_default(text) == ((old["key"], old["default"]) if old else (text.strip(), None))
+
+
+def test_values_full_of_variable_marks_take_milliseconds() -> None:
+    many = 40_000
+    policies = [
+        parse_policy({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "batch:*", "Resource": "arn:aws:batch:us-east-1:1:job-queue/" + "${" * many},
+            {"Effect": "Allow", "Action": "batch:*", "Resource": "*",
+             "Condition": {"StringLike": {"aws:PrincipalTag/team": "${a" + " " * many + "b, 'x'}"}}},
+        ]}, "policy.json")
+    ]
+    request = Request("batch:SubmitJob", "arn:aws:batch:us-east-1:1:job-queue/q", context={"aws:principaltag/team": ("x",)})
+    started = time.perf_counter()
+    assert evaluate(request, policies).decision is Decision.UNKNOWN
+    assert time.perf_counter() - started < 1.0
