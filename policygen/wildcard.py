@@ -105,7 +105,7 @@ def compile_tokens(pattern: tuple[Token, ...], ignore_case: bool = False) -> Wil
         elif token:
             current.append(fold_case(token) if ignore_case else token)
     segments.append(_Segment.of(current))
-    return Wildcard(segments=tuple(segments), ignore_case=ignore_case)
+    return Wildcard.of(segments, ignore_case)
 
 
 def fold_case(text: str) -> str:
@@ -130,6 +130,7 @@ class _Segment:
 
     parts: tuple[str | int, ...]
     length: int
+    literal: str | None  # the whole segment when it has no `?`: str.startswith tests it at once
     anchor: tuple[int, str] | None  # the first literal part and its offset, for str.find
 
     @staticmethod
@@ -146,10 +147,13 @@ class _Segment:
             if isinstance(part, str) and anchor is None:
                 anchor = (length, part)
             length += part if isinstance(part, int) else len(part)
-        return _Segment(tuple(merged), length, anchor)
+        literal = None if any(isinstance(part, int) for part in merged) else "".join(merged)  # type: ignore[arg-type]
+        return _Segment(tuple(merged), length, literal, anchor)
 
     def fits(self, text: str, at: int, any_char_excludes: str) -> bool:
         """Whether the segment matches text[at : at + length] (the caller ensures it is that long)."""
+        if self.literal is not None:
+            return text.startswith(self.literal, at)
         position = at
         for part in self.parts:
             if isinstance(part, int):
@@ -166,6 +170,8 @@ class _Segment:
         """The leftmost position p >= start where the segment fits, with p + length <= end; -1
         when there is none."""
         last_start = end - self.length
+        if self.literal is not None:
+            return text.find(self.literal, start, end) if start <= last_start else -1
         position = start
         while position <= last_start:
             if self.anchor is not None:
@@ -183,27 +189,34 @@ class _Segment:
 
 @dataclass(frozen=True)
 class Wildcard:
-    """A compiled IAM wildcard pattern: the segments between its `*`s (one segment: no `*`)."""
+    """A compiled IAM wildcard pattern: the fixed-length segments around and between its `*`s."""
 
-    segments: tuple[_Segment, ...]
+    first: _Segment  # the whole pattern when it has no `*`
+    middle: tuple[_Segment, ...]
+    last: _Segment | None  # None: no `*`, the text must be exactly as long as `first`
     ignore_case: bool
+
+    @staticmethod
+    def of(segments: list[_Segment], ignore_case: bool) -> Wildcard:
+        if len(segments) == 1:
+            return Wildcard(segments[0], (), None, ignore_case)
+        return Wildcard(segments[0], tuple(segments[1:-1]), segments[-1], ignore_case)
 
     def matches(self, text: str, any_char_excludes: str = "") -> bool:
         """Whether the pattern matches all of `text`. A `?` never stands for a character of
         `any_char_excludes` (for `covers`)."""
         if self.ignore_case:
             text = fold_case(text)
-        if len(self.segments) == 1:
-            (only,) = self.segments
-            return len(text) == only.length and only.fits(text, 0, any_char_excludes)
-        first, *middle, last = self.segments
+        first, last = self.first, self.last
+        if last is None:
+            return len(text) == first.length and first.fits(text, 0, any_char_excludes)
         end = len(text) - last.length
         if end < first.length or not first.fits(text, 0, any_char_excludes):
             return False
         if not last.fits(text, end, any_char_excludes):
             return False
         position = first.length
-        for segment in middle:
+        for segment in self.middle:
             found = segment.find(text, position, end, any_char_excludes)
             if found < 0:
                 return False
