@@ -3,7 +3,8 @@
 Every other character is literal: IAM has no character classes or escapes ("Using wildcards in
 resource ARNs": `*` "any combination of characters", `?` "any single character",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
-Any character includes `/`, `:` and newline, as the regexes this replaces had it (DOTALL).
+Any character includes `/`, `:` and newline, as the evaluator's regexes had it (DOTALL); the
+catalogue's and lint's regexes stopped at a newline, and now agree with the evaluator.
 Policies and definitions are input an attacker may write, so a pattern is never handed to a
 backtracking regex engine: `a*a*a*...b` against a long run of `a`s takes exponential time there.
 Here a pattern is cut at its `*`s into fixed-length segments; the first must start the text, the
