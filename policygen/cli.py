@@ -153,7 +153,11 @@ def generate(
     loaded = api.load_state_machines(paths, _input_type(input_type))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
-    per_machine_files = output is not None and (len(machines) > 1 or os.path.isdir(output))
+    # -o DIR: a file per machine into an existing directory in every format; a new directory
+    # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
+    per_machine_files = output is not None and (
+        os.path.isdir(output) or (len(machines) > 1 and output_format is PolicyFormat.json)
+    )
     outputs = generate_outputs(machines, paths, settings, per_machine_files)
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
@@ -162,11 +166,9 @@ def generate(
     if outputs.text is not None:
         write_output(outputs.text, output)
         return
-    from policygen.output_files import output_directory
+    from policygen.output_files import write_directory
 
-    directory = output_directory(output)
-    for file_name, text in outputs.files:
-        write_output(text, str(directory / file_name))
+    write_directory(output, outputs.files)
 
 
 def _explain(generated, explain: bool, header: str = "") -> None:
@@ -283,8 +285,9 @@ def lint(
     from policygen.errors import UsageError
     from policygen.lint_inputs import load_role_files, run_lint
     from policygen.lint_rules import Severity, all_rules
-    from policygen.output import write_output
+    from policygen.output import check_output, write_output
 
+    check_output(output)  # before the report goes to stdout (with --fix) or any work is done
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
     settings = load_config(config, known)
