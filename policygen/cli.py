@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import os
 import sys
@@ -83,6 +84,20 @@ INPUT_TYPE = typer.Option(
 )
 
 
+MAX_INPUT_SIZE = typer.Option(
+    "100M",
+    "--max-input-size",
+    metavar="BYTES",
+    help="The most one input file (or stdin) may hold, in bytes or with K, M or G (powers of 1024); a larger one is an error.",
+)
+
+
+def _limit_input_size(text: str) -> None:
+    from policygen.load.document import parse_size, set_input_size_limit
+
+    set_input_size_limit(parse_size(text))
+
+
 def _input_type(value: "InputType | None") -> str | None:
     return None if value is None else value.value
 
@@ -97,12 +112,14 @@ def scan(
     paths: List[str] = PATHS,
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import api
     from policygen.output import write_output
     from policygen.render import scan_report
 
+    _limit_input_size(max_input_size)
     loaded = api.load_state_machines(paths, _input_type(input_type))
     _warn(loaded.warnings)
     tasks = api.scan_state_machines(loaded)
@@ -126,6 +143,7 @@ def generate(
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
     partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
@@ -138,6 +156,7 @@ def generate(
     from policygen.outputs import Settings, generate_outputs
     from policygen.requirements import Options
 
+    _limit_input_size(max_input_size)
     settings = Settings(
         output_format=output_format.value,
         options=Options(mode=mode.value, required_tags=_parse_tags(tags, mode)),
@@ -201,7 +220,8 @@ def main() -> None:
     # Re-enabled on the way out for callers that run main() in-process (the tests).
     gc.disable()
     try:
-        _main()
+        # A context of its own: --max-input-size holds for this run only (tests run many in-process).
+        contextvars.copy_context().run(_main)
     finally:
         gc.enable()
 
@@ -270,6 +290,7 @@ def lint(
     config: Optional[str] = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
     fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the documented one merged with the statements no rule flagged) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
     state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
 ) -> None:
     """Check an execution role against what the definitions' Batch states need.
@@ -288,6 +309,7 @@ def lint(
     from policygen.output import check_output, write_output
 
     check_output(output)  # before the report goes to stdout (with --fix) or any work is done
+    _limit_input_size(max_input_size)
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
     settings = load_config(config, known)
