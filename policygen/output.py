@@ -79,9 +79,9 @@ def output_destination(path: str) -> Destination:
         return Destination(path, file, through=True, descriptor=_own_descriptor(file))
     try:
         mode = os.stat(file).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # check_directory says which
         mode = None
-    except OSError as error:  # a parent that is a file (ENOTDIR), a loop, no search permission
+    except OSError as error:  # a loop, no search permission
         raise cannot_write(path, error) from None
     if mode is not None and stat.S_ISDIR(mode):
         raise UsageError("is a directory; -o takes a file name", Location(path))
