@@ -92,7 +92,10 @@ def output_destination(path: str) -> Destination:
 
 
 def check_name_lengths(path: str) -> None:
-    """ENAMETOOLONG, said before anything is written: a path over PATH_MAX, a name over NAME_MAX."""
+    """ENAMETOOLONG, said before anything is written: a path over PATH_MAX, a name over NAME_MAX
+    (and an empty path, which no file has)."""
+    if not path:
+        raise UsageError("-o '': an empty path; -o takes a file name")
     encoded = os.fsencode(path)
     if len(encoded) >= _PATH_MAX:  # PATH_MAX counts the terminating NUL
         raise UsageError(f"the path is {len(encoded)} bytes long; the system allows {_PATH_MAX - 1}", Location(_shorten(path)))

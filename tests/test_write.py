@@ -74,8 +74,9 @@ def test_a_character_device_is_written_through_and_stays_a_device(run_cli, tmp_p
     null = tmp_path / "null"
     try:
         os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        os.close(os.open(null, os.O_WRONLY))
     except PermissionError:
-        pytest.skip("this container may not make device nodes")
+        pytest.skip("no device nodes here (no CAP_MKNOD, or a nodev file system)")
     result = _generate(run_cli, "-o", str(null))
     assert (result.code, result.err) == (0, "")
     status = os.lstat(null)
@@ -138,6 +139,12 @@ def test_a_dangling_symlink_creates_its_target(run_cli, tmp_path):
     result = _generate(run_cli, "-o", str(link))
     assert (result.code, result.err) == (0, "")
     assert link.is_symlink() and (tmp_path / "new.json").read_bytes() == POLICY.read_bytes()
+
+
+def test_an_empty_path_is_an_error(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _error_line(_generate(run_cli, "-o", ""), "empty path")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_symlink_loop_is_an_error(run_cli, tmp_path):
