@@ -137,7 +137,7 @@ def generate(
     region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
     account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
     tags: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
