@@ -14,8 +14,8 @@ from typing import Any, BinaryIO, Callable
 from policygen.errors import InputError, Location, UsageError
 
 STDIN_NAME = "<stdin>"
-# Generous for any template or plan (CloudFormation itself takes 1 MB templates), small enough
-# that reading /dev/zero or an endless FIFO stops long before memory runs out.
+# Far above any real definition, template or plan, and low enough that reading /dev/zero or an
+# endless FIFO stops long before memory runs out (a read holds about twice the limit at its peak).
 DEFAULT_INPUT_SIZE_LIMIT = 100 * 1024 * 1024
 _LIMIT: ContextVar[int] = ContextVar("input_size_limit", default=DEFAULT_INPUT_SIZE_LIMIT)
 _SIZE = re.compile(r"(?P<number>[0-9]+)\s*(?P<unit>[KMG]?)(?:I?B)?", re.IGNORECASE)
