@@ -24,6 +24,7 @@ POLICY = EXPECTED / "callback.json"
 SEVERAL = CFN / "definition-strings.json"  # four state machines
 SEVERAL_NAMES = ["IngestStateMachine.json", "ReportStateMachine.json", "ThumbnailStateMachine.json", "TranscodeStateMachine.json"]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux /proc: /dev/stdout links into it")
 
 
 def _generate(run_cli, *extra: str):
@@ -90,6 +91,7 @@ def _run_process(args, stdout) -> subprocess.CompletedProcess:
     )
 
 
+@needs_proc
 @pytest.mark.parametrize("descriptor_link", ["/proc/self/fd/1", "/dev/fd/1"])
 def test_stdout_by_its_descriptor_link_is_stdout(tmp_path, descriptor_link):
     # What /dev/stdout is: a link to this process's descriptor 1. A link of our own in tmp_path,
@@ -102,6 +104,7 @@ def test_stdout_by_its_descriptor_link_is_stdout(tmp_path, descriptor_link):
     assert os.readlink(link) == descriptor_link
 
 
+@needs_proc
 def test_stdout_appended_to_a_file_keeps_what_the_file_had(tmp_path):
     # `policygen ... -o /dev/stdout >> log`: the policy lands where the shell's descriptor points,
     # after what is there; the log is neither replaced nor written over.
@@ -163,6 +166,7 @@ def test_a_parent_that_is_a_file_is_an_error(run_cli, tmp_path):
     assert _listing(tmp_path) == {"file": b"keep"}
 
 
+@needs_proc
 def test_a_place_the_system_refuses_is_exit_2_for_root_too(run_cli):
     # Permission bits do not stop root; /proc/self refuses new files to everyone.
     _error_line(_generate(run_cli, "-o", "/proc/self/policy.json"), "/proc/self/policy.json", "cannot write")
