@@ -8,12 +8,14 @@ Sources (AWS CloudFormation Template Reference, each page's "Return values"; che
   `…:job-definition/<name>:<revision>`; GetAtt JobDefinitionArn returns the same ARN (a read-only
   property of the resource schema).
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-jobdefinition.html
-- AWS::Batch::ConsumableResource: Ref (its primary identifier) and GetAtt ConsumableResourceArn
-  return the ARN, `…:consumable-resource/<name>`.
+- AWS::Batch::ConsumableResource: Ref and GetAtt ConsumableResourceArn return the ARN,
+  `…:consumable-resource/<name>` (the resource schema makes ConsumableResourceArn its primary
+  identifier, which is what Ref returns for registry resources).
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-consumableresource.html
 - AWS::Batch::SchedulingPolicy: Ref and GetAtt Arn return the ARN, `…:scheduling-policy/<name>`.
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-schedulingpolicy.html
 Any other attribute of these resources (a name, a quantity) is not an ARN and is not in the table.
+The facts, with the rest policygen relies on: docs/aws-facts.md#template-return-values.
 """
 
 from __future__ import annotations
