@@ -253,3 +253,16 @@ def test_an_unreadable_consumable_resource_of_the_job_definition_is_the_wildcard
     prefix = f"arn:aws:batch:{REGION}:{ACCOUNT}:"
     assert prefix + "consumable-resource/*" in resources  # (it covers gpu-seats, which merges into it)
     assert "does not read" in err
+
+
+@pytest.mark.parametrize("entry", RETURN_VALUES, ids=lambda e: f"{e.resource_type}.{e.attribute or 'Ref'}")
+def test_cloudformation_output_keeps_every_arn_reference(tmp_path, entry):
+    # Before the one table, --format cloudformation knew neither GetAtt JobDefinitionArn nor a
+    # ConsumableResource's Ref, and wrote the wildcard instead of the reference.
+    machine = _template(tmp_path)
+    name = _LOGICAL_IDS[entry.resource_type] + (f".{entry.attribute}" if entry.attribute else "")
+    values = DeployTimeValues({(machine.file, machine.name): machine.template}, keep_references=True)
+    resolved = values.resolve(machine.file, machine.name, "${" + name + "}", entry.arn_type)
+    assert resolved is not None and resolved.is_arn and resolved.text == "${" + name + "}"
+    assert resolved.pinned == entry.revisioned
+    assert values.resolve(machine.file, machine.name, "${" + name + "}", "job-queue" if entry.arn_type != "job-queue" else "job-definition") is None
