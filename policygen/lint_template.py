@@ -32,16 +32,11 @@ from policygen.load.template import CLOUDFORMATION, SAM, Opaque, Ref, TemplateCo
 from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
 from policygen.target import Target, resolve_target
+from policygen.template_values import batch_arn, batch_arn_reference
 
 _ROLE_TYPE = "AWS::IAM::Role"
 _STEP_FUNCTIONS = "AWS::StepFunctions::StateMachine"
 _OPAQUE = "policygen-deploy-time-value"
-# Resources whose Ref / GetAtt …Arn is an ARN of a Batch resource type (CloudFormation User Guide).
-_BATCH_ARNS = {
-    "AWS::Batch::JobQueue": ("job-queue/{}", ("", "JobQueueArn")),
-    "AWS::Batch::JobDefinition": ("job-definition/{}:policygen-revision", ("", "JobDefinitionArn")),
-    "AWS::Batch::ConsumableResource": ("consumable-resource/{}", ("", "ConsumableResourceArn")),
-}
 
 
 def template_units(
@@ -252,13 +247,28 @@ class _TemplateReader:
         if parameter is not None and isinstance(parameter.default, (str, int)) and not attribute:
             return str(parameter.default)
         resource = self.context.resources.get(name)
-        if resource is not None and resource.type in _BATCH_ARNS:
-            form, attributes = _BATCH_ARNS[resource.type]
-            if attribute in attributes:
-                region = target.region or UNKNOWN_REGION
-                account = target.account or UNKNOWN_ACCOUNT
-                return f"arn:{target.partition}:batch:{region}:{account}:" + form.format(f"policygen-ref-{name}")
+        batch = batch_arn_reference(resource.type, attribute) if resource is not None else None
+        if batch is not None:
+            region = target.region or UNKNOWN_REGION
+            account = target.account or UNKNOWN_ACCOUNT
+            resource_name = self.resource_name(resource.properties.get(batch.name_property), name)
+            # The revision a job definition's Ref names is picked at deploy time: one stand-in on
+            # both sides, so `!Ref JobDefinition` in the state and in the policy match each other
+            # and `job-definition/<name>:*` matches both.
+            return batch_arn(batch, resource_name, target.partition, region, account, revision="policygen-revision")
         return f"policygen-ref-{ref.name}"
+
+    def resource_name(self, name: Any, logical_id: str) -> str:
+        """The resource's name as the template gives it (the same one generate writes), or a
+        stand-in when CloudFormation makes it up or deploy time chooses it."""
+        if isinstance(name, str):
+            return name
+        if isinstance(name, dict):
+            opaque: list[str] = []
+            text = self.concrete(name, f"/Resources/{escape_pointer_token(logical_id)}", opaque)
+            if isinstance(text, str) and not opaque and "policygen-ref-" not in text:
+                return text
+        return f"policygen-ref-{logical_id}"
 
     def concrete_task(self, task: BatchTask) -> BatchTask:
         """The task with its deploy-time values made concrete, as the policy's are."""

@@ -15,6 +15,7 @@ from policygen.arns import is_arn
 from policygen.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
 from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
+from policygen.load.template import has_references, unescape
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
@@ -275,17 +276,57 @@ class _FineGrained:
     def consumable_resources(self) -> list[str]:
         values = self.task.consumable_resources
         if not values:
-            # The job definition itself may use consumable resources, which SubmitJob then checks;
-            # offline we cannot read the job definition, so any consumable resource stays allowed.
-            self.notes.append(
-                "the state overrides no consumable resources; the job definition's own (if any) are "
-                "allowed through consumable-resource/*"
-            )
-            return [self.arn("consumable-resource/*")]
+            return self.job_definition_consumable_resources()
         found: list[str] = []
         for value in values:
             found.extend(self.named("consumable-resource", value, "ConsumableResource"))
         return found
+
+    def job_definition_consumable_resources(self) -> list[str]:
+        """SubmitJob also checks the consumable resources the job definition itself names. Those of
+        a job definition the template registers (the state's JobDefinition is its Ref) are read
+        from its ConsumableResourceProperties; any other job definition may name consumable
+        resources we cannot read offline, so any consumable resource stays allowed."""
+        task = self.task
+        deploy_time = self.options.deploy_time
+        definition = task.job_definition
+        texts = None
+        if deploy_time is not None and definition is not None and definition.kind is ValueKind.DEPLOY_TIME:
+            texts = deploy_time.job_definition_consumable_resources(task.file, task.machine, definition.text)
+        if texts is None:
+            self.notes.append(
+                "the state overrides no consumable resources and its job definition is none a template here "
+                "registers: a job definition may name consumable resources, which SubmitJob checks and which "
+                "cannot be read offline, so they are allowed through consumable-resource/*"
+            )
+            return [self.arn("consumable-resource/*")]
+        assert definition is not None
+        self.notes.append(
+            f"the consumable resources are those of the template's job definition {definition.text} "
+            "(its ConsumableResourceProperties)" if texts else
+            f"the template's job definition {definition.text} names no consumable resources"
+        )
+        found: list[str] = []
+        field_name = f"ConsumableResource (in the job definition {definition.text})"
+        for text in texts:
+            if not text:
+                found.append(self.unreadable_consumable_resource(definition))
+                continue
+            kind = ValueKind.DEPLOY_TIME if has_references(text) else ValueKind.STATIC
+            value = FieldValue(kind, text if has_references(text) else unescape(text), field_name, definition.pointer)
+            found.extend(self.named("consumable-resource", value, "ConsumableResource"))
+        return found
+
+    def unreadable_consumable_resource(self, definition: FieldValue) -> str:
+        self.notices.append(
+            Notice(
+                f"state {self.task.path!r} uses the job definition {definition.text}, one of whose consumable "
+                "resources is a template value policygen does not read: fine-grained mode allows "
+                "consumable-resource/* in the account and region instead",
+                Location(self.task.file, pointer=definition.pointer),
+            )
+        )
+        return self.arn("consumable-resource/*")
 
     def unknown(self, resource_type: str, value: FieldValue | None, field_name: str) -> str:
         task = self.task
