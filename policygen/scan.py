@@ -183,8 +183,9 @@ class _Walker:
         self.top_language = top_language
         self.batch_actions = batch_actions
         self.template_free = machine.template is None
-        # Resource -> (pattern, action, partition): a definition repeats a few Resources many times.
-        self.calls: dict[str, tuple[Pattern, str, str | None]] = {}
+        # Resource -> (pattern, action, partition), or None for no Batch integration: a definition
+        # repeats a few Resources many times.
+        self.calls: dict[str, tuple[Pattern, str, str | None] | None] = {}
 
     def error(self, message: str, pointer: str) -> InputError:
         return _error(self.machine, message, pointer)
@@ -262,13 +263,13 @@ class _Walker:
                 "integration it calls (and what it needs) is unknown; write one Resource ARN per state",
                 pointer + "/Resource",
             )
-        call = self.calls.get(resource)
-        if call is None:
+        call = self.calls.get(resource, _ABSENT)
+        if call is _ABSENT:
             call = self.call(resource, pointer, path)
-            if call is None:
-                return None
             if type(resource) is str:
                 self.calls[resource] = call
+        if call is None:
+            return None
         pattern, action, partition = call
         language = state.get("QueryLanguage", self.top_language)
         if language not in _LANGUAGES:
