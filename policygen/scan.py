@@ -30,7 +30,8 @@ from policygen.load.template import (
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
 
-_STATES_RESOURCE = re.compile(r"^arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)$")
+# Matched whole (fullmatch): `$` would let a trailing newline through, which Step Functions does not trim.
+_STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
 _DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
 KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
@@ -304,7 +305,7 @@ class _Walker:
         """(pattern, IAM action, partition) of a Task's Resource, None for no Batch integration;
         the same for every state with that Resource (task() keeps it per walk). A Resource that
         might call Batch but is not written as Step Functions documents it is an InputError."""
-        match = _STATES_RESOURCE.match(resource)
+        match = _STATES_RESOURCE.fullmatch(resource)
         integration = match["integration"] if match is not None else ""
         if integration.startswith("batch:"):
             pattern, action = self.optimized_pattern(integration, pointer, path)
@@ -349,7 +350,10 @@ class _Walker:
             )
         if kind == TERRAFORM_PLAN:
             return "the planned definition holds this text as it is (a templatefile() variable left unfilled?)"
-        return "CloudFormation leaves ${...} in a Definition's plain strings as they are; write the Resource with !Sub"
+        return (
+            "no DefinitionSubstitutions entry fills it, and CloudFormation leaves ${...} in a Definition's plain "
+            "strings as they are; write the Resource with !Sub"
+        )
 
     def check_not_batch(self, resource: str, pointer: str, path: str) -> None:
         """Nothing, for a Resource that cannot call Batch; an InputError naming the state and the

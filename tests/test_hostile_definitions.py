@@ -57,6 +57,8 @@ def test_a_misspelt_batch_resource_is_an_error(run_cli, command, fixture, fragme
         "arn:AWS:states:::batch:submitJob",
         "ARN:aws:states:::batch:submitJob",
         "arn:aws:States:::batch:submitJob\n",
+        "arn:aws:states:::batch:submitJob\n",  # a regular expression's `$` would let this one through
+        "\tarn:aws:states:::batch:submitJob",
     ],
 )
 def test_every_spelling_of_a_batch_resource_is_an_error(run_cli, tmp_path, resource):
@@ -228,3 +230,60 @@ def test_malformed_structure_names_its_pointer(run_cli, tmp_path, definition, po
     path = tmp_path / "m.asl.yaml"
     path.write_text(definition)
     assert_input_error(run_cli("scan", str(path)), f"(at {pointer})", fragment)
+
+
+# -- text a template leaves as it is ----------------------------------------------------------------
+
+
+def _plan(tmp_path: Path, resource: str) -> Path:
+    definition = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": resource, "End": True,
+                  "Parameters": {"JobName": "j", "JobQueue": "q", "JobDefinition": "d:1"}}}}
+    plan = {"format_version": "1.2", "terraform_version": "1.6.0", "planned_values": {"root_module": {"resources": [{
+        "address": "aws_sfn_state_machine.nightly", "mode": "managed", "type": "aws_sfn_state_machine",
+        "name": "nightly", "values": {"definition": json.dumps(definition)},
+    }]}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("resource", "fragment"),
+    [
+        # file() instead of templatefile(): the plan, and so Step Functions, has the placeholder as text.
+        ("${batch_arn}", "'${batch_arn}' is no AWS Batch integration"),
+        ("arn:${partition}:states:::batch:submitJob.sync", "unknown partition '${partition}'"),
+    ],
+)
+def test_a_placeholder_left_in_a_terraform_plan_is_an_error(run_cli, tmp_path, resource, fragment):
+    path = _plan(tmp_path, resource)
+    assert_input_error(
+        run_cli("scan", str(path)),
+        "state machine 'aws_sfn_state_machine.nightly': state 'Run'",
+        fragment,
+        "the planned definition holds this text as it is",
+    )
+
+
+def test_a_definition_uri_placeholder_without_a_substitution_is_an_error(run_cli, tmp_path):
+    (tmp_path / "nightly.asl.json").write_text(json.dumps({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "${Integration}", "End": True,
+        "Parameters": {"JobName": "j", "JobQueue": "${Queue}", "JobDefinition": "d:1"}}}}))
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Nightly:\n    Type: AWS::Serverless::StateMachine\n"
+        "    Properties:\n      DefinitionUri: nightly.asl.json\n      DefinitionSubstitutions: {Queue: nightly}\n"
+    )
+    assert_input_error(
+        run_cli("scan", str(template)),
+        "state machine 'Nightly'",
+        "state 'Run'",
+        "'${Integration}'",
+        "no DefinitionSubstitutions entry fills it",
+    )
+    template.write_text(template.read_text().replace(
+        "{Queue: nightly}", "{Queue: nightly, Integration: !Sub 'arn:${AWS::Partition}:states:::batch:submitJob'}"))
+    result = run_cli("scan", "--format", "json", str(template))
+    assert result.code == 0, result.err
+    (state,) = json.loads(result.out)["batchStates"]
+    assert (state["state"], state["pattern"]) == ("Run", "request-response")

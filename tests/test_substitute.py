@@ -157,7 +157,7 @@ def test_substitute_leaves_templates_alone(run_cli, tmp_path):
     [
         (["batch_arn"], "expected NAME=VALUE"),
         (["=x"], "'' is no placeholder name"),
-        (["AWS::Partition=aws"], "--partition sets the partition"),
+        (["AWS::Partition=aws"], "CloudFormation fills its pseudo parameters: scan the template"),
         (["bad name=x"], "is no placeholder name"),
         (["a=1", "a=1"], "--substitute a: given twice"),
         (["a=1", "a=2"], "--substitute a: given twice"),

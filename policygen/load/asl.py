@@ -69,7 +69,7 @@ def parse_substitutions(values: Iterable[str]) -> dict[str, str]:
             raise UsageError(
                 f"--substitute {value!r}: {name!r} is no placeholder name (letters, digits, _, - and ., "
                 "starting with a letter or _)",
-                hint="--partition sets the partition" if name.startswith("AWS::") else None,
+                hint="CloudFormation fills its pseudo parameters: scan the template" if name.startswith("AWS::") else None,
             )
         if name in substitutions:
             raise UsageError(f"--substitute {name}: given twice ({substitutions[name]!r}, {text!r})")
