@@ -383,11 +383,13 @@ class _Walker:
                 f"(lower-case service, camelCase action, no spaces){hint}",
                 pointer + "/Resource",
             )
-        names = ", ".join(dict.fromkeys(open_parts))
+        distinct = list(dict.fromkeys(open_parts))
+        names = ", ".join(distinct)
         if self.machine.template is None:
-            example = next(iter(open_parts))[2:-1]
+            example = distinct[0][2:-1]
             raise self.error(
-                f"state {path!r}: the Resource {shown!r} holds the placeholder {names}, so whether it calls "
+                f"state {path!r}: the Resource {shown!r} holds the placeholder{'s' if len(distinct) > 1 else ''} "
+                f"{names}, so whether it calls "
                 f"AWS Batch is unknown; give its value with --substitute {example}=VALUE",
                 pointer + "/Resource",
             )

@@ -287,3 +287,27 @@ def test_a_definition_uri_placeholder_without_a_substitution_is_an_error(run_cli
     assert result.code == 0, result.err
     (state,) = json.loads(result.out)["batchStates"]
     assert (state["state"], state["pattern"]) == ("Run", "request-response")
+
+
+@pytest.mark.parametrize(
+    ("resource", "batch"),
+    [
+        ("${self:custom.integration}", True),
+        ("arn:aws:states:::${self:custom.service}:submitJob.sync", True),
+        ("arn:aws:lambda:${aws:region}:${aws:accountId}:function:${self:service}-${sls:stage}-prepare", False),
+        ("arn:${self:custom.partition}:states:::lambda:invoke", False),
+    ],
+)
+def test_a_serverless_variable_resource_that_might_be_batch_is_an_error(run_cli, tmp_path, resource, batch):
+    path = tmp_path / "serverless.yml"
+    path.write_text(
+        "service: nightly\nprovider: {name: aws}\nstepFunctions:\n  stateMachines:\n    nightly:\n"
+        "      definition:\n        StartAt: A\n        States:\n"
+        f"          A: {{Type: Task, Resource: '{resource}', End: true}}\n"
+    )
+    result = run_cli("scan", str(path))
+    if batch:
+        assert_input_error(result, "state machine 'nightly': state 'A'", "only known at deploy time", "${self:")
+    else:
+        assert result.code == 0, result.err
+        assert "no AWS Batch Task state found" in result.err
