@@ -82,6 +82,19 @@ INPUT_TYPE = typer.Option(
     "--input-type",
     help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
 )
+SUBSTITUTE = typer.Option(
+    [],
+    "--substitute",
+    metavar="NAME=VALUE",
+    help="(repeatable) Fill the placeholder ${NAME} in ASL definition files (DefinitionSubstitutions, "
+    "Terraform templatefile variables) with VALUE before scanning; templates keep their own substitutions.",
+)
+
+
+def _substitutions(values: List[str]) -> dict:
+    from policygen.load.asl import parse_substitutions
+
+    return parse_substitutions(values)
 
 
 MAX_INPUT_SIZE = typer.Option(
@@ -113,6 +126,7 @@ def scan(
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
     input_type: Optional[InputType] = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import api
@@ -120,7 +134,7 @@ def scan(
     from policygen.render import scan_report
 
     _limit_input_size(max_input_size)
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     tasks = api.scan_state_machines(loaded)
     if output_format is ScanFormat.json:
@@ -149,6 +163,7 @@ def generate(
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
     attach_to: Optional[str] = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import api
@@ -169,7 +184,7 @@ def generate(
         managed=managed,
         environment=os.environ,
     )
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
     # -o DIR: a file per machine into an existing directory in every format; a new directory
@@ -292,6 +307,7 @@ def lint(
     input_type: Optional[InputType] = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
     state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """Check an execution role against what the definitions' Batch states need.
 
@@ -319,7 +335,7 @@ def lint(
         raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
     if [*paths, *policies, trust_policy].count("-") > 1:
         raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
     tasks = api.scan_state_machines(machines)
