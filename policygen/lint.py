@@ -302,7 +302,7 @@ class _Checker:
     def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> _Outcome:
         context = dict(access.context)
         evaluations = tuple(
-            evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
+            evaluate(_request(access, resource, context), policies) for resource in access.resources
         )
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
@@ -324,8 +324,34 @@ class _Checker:
             if key not in grouped:
                 order.append(key)
             grouped.setdefault(key, []).append(outcome)
+        for (index, action), outcomes in self.disputed_failures(grouped).items():
+            key = (index, action, "PG205")
+            order.append(key)
+            grouped[key] = outcomes
         for key in order:
-            yield self.request_finding(key[2], grouped[key])
+            if grouped[key]:
+                yield self.request_finding(key[2], grouped[key])
+
+    @staticmethod
+    def disputed_failures(grouped: dict[tuple[int, str, str], list[_Outcome]]) -> dict[tuple[int, str], list[_Outcome]]:
+        """Take out of PG101/PG102 the refused resources that AWS's documents disagree about, unless
+        together they make the call fail by every document that speaks about them: those become
+        PG205, a warning citing both sides (rules/integrations/batch.yaml, `disputed`)."""
+        disputed: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action, rule_id), outcomes in grouped.items():
+            if rule_id in ("PG101", "PG102"):
+                disputed.setdefault((index, action), []).extend(o for o in outcomes if o.access.dispute is not None)
+        found: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action), outcomes in disputed.items():
+            if not outcomes or not _works_by_some_source(outcomes):
+                continue
+            for rule_id in ("PG101", "PG102"):
+                kept = grouped.get((index, action, rule_id))
+                if kept is not None:
+                    taken = {id(outcome) for outcome in outcomes}
+                    kept[:] = [outcome for outcome in kept if id(outcome) not in taken]
+            found[(index, action)] = outcomes
+        return found
 
     def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
         access = outcome.access
@@ -391,7 +417,7 @@ class _Checker:
         for outcome in outcomes:
             access = outcome.access
             for resource in access.resources:
-                request = Request(access.action, resource, dict(access.context), access.known_keys)
+                request = _request(access, resource, dict(access.context))
                 for statement in (s for document in self.documents for s in document.statements):
                     if allows_only_under_conditions(statement, request):
                         refs.append(statement.ref)
@@ -401,6 +427,25 @@ class _Checker:
         return (
             f" ({_describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
             f"{', '.join(dict.fromkeys(keys))}, which the state's request does not meet)"
+        )
+
+    def resource_level_refusal(self, access: Access) -> str:
+        """Why Allow statements for an action without resource-level permissions do not allow it:
+        they name resources other than "*", which IAM never matches for such an action."""
+        if not access.resourceless:
+            return ""
+        refs = [
+            statement.ref
+            for document in self.documents
+            for statement in document.statements
+            if statement_allows_action(statement, access.action)
+        ]
+        if not refs:
+            return ""
+        name = access.action.partition(":")[2]
+        return (
+            f" ({_describe_statements(dict.fromkeys(refs))} names other resources; {name} supports no "
+            'resource-level permissions: IAM matches it only with Resource "*")'
         )
 
     def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
@@ -419,7 +464,19 @@ class _Checker:
         fixes: tuple[StatementFix, ...] = ()
         if rule_id == "PG101":
             fields["consequence"] = _consequence(access.action)
-            fields["detail"] = self.refused_by_conditions(outcomes)
+            fields["detail"] = self.refused_by_conditions(outcomes) or self.resource_level_refusal(access)
+            if any(outcome.access.dispute is not None for outcome in outcomes):
+                fields["detail"] += (
+                    " (AWS's documents disagree which of these resources the call checks, but each of them "
+                    "requires one that the role does not allow)"
+                )
+        elif rule_id == "PG205":
+            disputes = list(dict.fromkeys(outcome.access.dispute for outcome in outcomes))
+            fails = [url for dispute in disputes for url in dispute.required_by]
+            works = [url for dispute in disputes for url in dispute.not_required_by if url not in fails]
+            fields["why"] = "; ".join(dispute.why for dispute in disputes)
+            fields["fails_per"] = ", ".join(dict.fromkeys(fails))
+            fields["works_per"] = ", ".join(dict.fromkeys(works))
         elif rule_id == "PG102":
             statements = tuple(
                 dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)
@@ -576,6 +633,18 @@ class _Checker:
             keys = {test.key.lower() for test in statement.conditions}
             if not keys & set(_CONFUSED_DEPUTY_KEYS):
                 yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
+
+
+def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
+    return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
+
+
+def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
+    """Whether some AWS document says the call works although these disputed resources are
+    refused: one that requires none of them."""
+    disputes = {outcome.access.dispute for outcome in outcomes}
+    fails_by = {url for dispute in disputes for url in dispute.required_by}
+    return any(url not in fails_by for dispute in disputes for url in dispute.not_required_by)
 
 
 def _allow_applies(statement: Statement, request: Request) -> bool | None:

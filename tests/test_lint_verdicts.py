@@ -1,0 +1,147 @@
+"""Lint verdicts a security engineer can trust: an error only where every AWS source agrees the call
+fails, a warning that cites both sides where they disagree, a certain answer where IAM's rules
+decide it, and rules that report what they say they report.
+
+Sources checked for these tests:
+- Service Authorization Reference, AWS Batch
+  (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html): SubmitJob
+  lists job-queue* and job* (required), job-definition optional; DescribeJobs/ListJobs list no
+  resource type: "If there is no value for this column, you must specify all resources ("*")".
+- AWS Batch User Guide, "Resource: Restrict to a job queue"
+  (https://docs.aws.amazon.com/batch/latest/userguide/iam-example-restrict-job-queue.html): "When
+  scoping resource-level access for job submission, you must provide both job queue and job
+  definition resource types", and the example grants no job/*.
+- IAM User Guide, "Condition operators" (reference_policies_elements_condition_operators.html): a
+  key missing from the request context does not match, a negated operator then matches, ...IfExists
+  matches, Null "true" matches; "Single-valued vs. multivalued context keys": ForAllValues "also
+  returns true if there are no context keys in the request".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from policygen.integrations import batch_table
+from tests.test_lint import ids, lint, tasks_of
+
+ACCOUNT_ARN = "arn:aws:batch:us-east-1:123456789012"
+QUEUE = f"{ACCOUNT_ARN}:job-queue/etl"
+DEFINITION_ANY_REVISION = f"{ACCOUNT_ARN}:job-definition/report:*"
+JOBS = f"{ACCOUNT_ARN}:job/*"
+SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html"
+BATCH_GUIDE = "https://docs.aws.amazon.com/batch/latest/userguide/iam-example-restrict-job-queue.html"
+
+
+def submit_tasks():
+    return tasks_of("arn:aws:states:::batch:submitJob", JobQueue="etl", JobDefinition="report")
+
+
+def submit_on(*resources):
+    return {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": list(resources)}
+
+
+def only(findings, rule_id):
+    found = [finding for finding in findings if finding.rule.id == rule_id]
+    assert len(found) == 1, [f.message for f in findings]
+    return found[0]
+
+
+# --- Disputed requirements: SubmitJob without job/*, or without a job definition
+
+
+def test_cdk_style_role_without_job_arn_is_a_warning_citing_both_sources():
+    # CDK v2's BatchSubmitJob: the queue and job-definition/<name>:*, no job/*.
+    findings = lint([submit_on(QUEUE, DEFINITION_ANY_REVISION)], tasks=submit_tasks())
+    assert ids(findings) == ["PG205"]
+    message = only(findings, "PG205").message
+    assert "job/*" in message and f"fails according to {SAR}" in message and BATCH_GUIDE in message
+
+
+def test_role_without_any_job_definition_is_a_warning_the_other_way_round():
+    findings = lint([submit_on(QUEUE, JOBS)], tasks=submit_tasks())
+    assert ids(findings) == ["PG205"]
+    message = only(findings, "PG205").message
+    assert "job-definition/report:*" in message
+    assert message.index(BATCH_GUIDE) < message.index("works according to") < message.index(SAR)
+
+
+def test_role_with_the_queue_only_fails_by_every_source():
+    # The SAR's reading needs job/*, the Batch guide's needs a job definition: both fail.
+    findings = lint([submit_on(QUEUE)], tasks=submit_tasks())
+    assert ids(findings) == ["PG101"]
+    message = only(findings, "PG101").message
+    assert "job-definition/report:*" in message and "job/*" in message and "disagree" in message
+
+
+def test_missing_queue_stays_an_error_whatever_the_sources_say_about_job_arns():
+    other_queue = f"{ACCOUNT_ARN}:job-queue/other"
+    findings = lint([submit_on(other_queue, DEFINITION_ANY_REVISION)], tasks=submit_tasks())
+    assert ids(findings) == ["PG101", "PG205"]
+    assert "job-queue/etl" in only(findings, "PG101").message
+
+
+def test_generate_still_writes_what_satisfies_every_reading():
+    rows = batch_table().modes["fine-grained"]["request-response"]
+    (submit,) = [row for row in rows if row.sid == "BatchSubmitJob"]
+    assert "{job-definitions}" in submit.resources and "arn:{partition}:batch:{region}:{account}:job/*" in submit.resources
+    assert {dispute.resource_type for dispute in submit.disputes} == {"job", "job-definition"}
+
+
+def test_every_grant_names_aws_documents_as_sources():
+    table = batch_table()
+    rows = [row for patterns in table.modes.values() for grants in patterns.values() for row in grants]
+    for row in rows + list(table.tags_sent):
+        assert row.sources, row.sid
+        for url in row.sources + tuple(u for d in row.disputes for u in d.required_by + d.not_required_by):
+            assert url.startswith("https://docs.aws.amazon.com/"), (row.sid, url)
+
+
+# --- Actions without resource-level permissions
+
+
+@pytest.mark.parametrize("resource", [f"{ACCOUNT_ARN}:*", "arn:aws:batch:*", f"{ACCOUNT_ARN}:job/*"])
+def test_describe_jobs_on_anything_but_star_is_certainly_refused(resource):
+    statements = [submit_on("*"), {"Effect": "Allow", "Action": ["batch:DescribeJobs", "batch:TerminateJob"], "Resource": resource},
+                  {"Effect": "Allow", "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"], "Resource": "*"}]
+    findings = lint(statements, tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
+    describe = [f for f in findings if "batch:DescribeJobs" in f.message]
+    assert [f.rule.id for f in describe] == ["PG101"]
+    assert 'DescribeJobs supports no resource-level permissions: IAM matches it only with Resource "*"' in describe[0].message
+
+
+# --- Request context per action: DescribeJobs and TerminateJob send no request tags
+
+
+def run_job_role(condition):
+    return [
+        submit_on("*"),
+        {"Effect": "Allow", "Action": ["batch:DescribeJobs", "batch:TerminateJob"], "Resource": "*", "Condition": condition},
+        {"Effect": "Allow", "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+         "Resource": "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForBatchJobsRule"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "condition, refused",
+    [
+        ({"StringEquals": {"aws:RequestTag/team": "vfx"}}, True),  # a missing key does not match
+        ({"StringLike": {"aws:RequestTag/team": "*"}}, True),
+        ({"ForAnyValue:StringEquals": {"aws:TagKeys": "team"}}, True),
+        ({"StringNotEquals": {"aws:RequestTag/team": "vfx"}}, False),  # negated: matches when missing
+        ({"StringEqualsIfExists": {"aws:RequestTag/team": "vfx"}}, False),
+        ({"ForAllValues:StringEquals": {"aws:TagKeys": "team"}}, False),
+        ({"Null": {"aws:RequestTag/team": "true"}}, False),
+        ({"Null": {"aws:TagKeys": "false"}}, True),
+    ],
+)
+def test_absent_request_tags_decide_describe_and_terminate(condition, refused):
+    findings = lint(run_job_role(condition), tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
+    verdicts = {action: [f.rule.id for f in findings if action in f.message] for action in ("batch:DescribeJobs", "batch:TerminateJob")}
+    expected = ["PG101"] if refused else []
+    assert verdicts == {"batch:DescribeJobs": expected, "batch:TerminateJob": expected}, [f.message for f in findings]
+
+
+def test_a_run_time_value_still_cannot_be_verified():
+    condition = {"StringEquals": {"aws:PrincipalTag/team": "vfx"}}
+    findings = lint(run_job_role(condition), tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
+    assert {f.rule.id for f in findings if "batch:DescribeJobs" in f.message} == {"PG203"}
