@@ -30,8 +30,8 @@ from policygen.evaluate import (
     statement_allows_action,
 )
 from policygen.lint_rules import Rule, Severity, rule
-from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
-from policygen.scan import BatchTask, Pattern, ValueKind
+from policygen.requirements import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
+from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
 # REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
@@ -143,6 +143,7 @@ def lint_role(
         *checker.unknown_actions(),
         *checker.requests(),
         *checker.broad_and_unneeded(),
+        *checker.duplicate_sids(),
         *checker.trust(machine_arns),
     ]
     return sorted(set(findings), key=Finding.sort_key)
@@ -519,13 +520,15 @@ class _Checker:
                 )
                 continue
             unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
-            if unneeded:
+            beyond = self.wildcards_beyond_needs(opened, needed)
+            if unneeded or beyond:
+                shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond)]
                 yield make_finding(
                     "PG202",
                     statement.ref.location,
-                    {"actions": ", ".join(unneeded), "reason": self.unneeded_reason(unneeded)},
+                    {"actions": ", ".join(shown), "reason": self.unneeded_reason([*unneeded, *(a for _, _, extra in beyond for a in extra)])},
                     refs=(statement.ref,),
-                    fixes=(StatementFix(statement.ref, tuple(unneeded)),),
+                    fixes=(StatementFix(statement.ref, (*unneeded, *(pattern for pattern, _, _ in beyond))),),
                 )
         yield from self.prefer_fine_grained()
 
@@ -574,6 +577,71 @@ class _Checker:
             unneeded.append(pattern)
         return unneeded
 
+    def wildcards_beyond_needs(self, opened: Statement, needed: set[str]) -> list[tuple[str, list[str], list[str]]]:
+        """(pattern, needed actions it covers, unneeded actions it also grants) for each Batch or
+        EventBridge wildcard of an Allow statement that covers a needed action and others besides:
+        `batch:*Job*` grants batch:CancelJob and batch:DeleteJobQueue beside batch:SubmitJob."""
+        found = []
+        for pattern in opened.actions:
+            if pattern.partition(":")[0].lower() not in ("batch", "events") or not any(c in pattern for c in "*?"):
+                continue
+            expanded = catalog.expand_action_pattern(pattern) or frozenset()
+            covered = sorted(action for action in expanded if action.lower() in needed)
+            if not covered:
+                continue  # unneeded_patterns reports the whole pattern
+            extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
+            if extra:
+                found.append((pattern, covered, extra))
+        return found
+
+    def grants(self, opened: Statement, action: str) -> bool:
+        """Whether an Allow statement (with the unknown region/account left open) may allow `action`
+        on some resource that action has: a resource of one of its catalogued types, or "*" for an
+        action without resource types (which IAM matches only with Resource "*")."""
+        prefix, _, name = action.partition(":")
+        service = catalog.service(prefix)
+        if service is None or name not in service.actions:
+            return False
+        templates = [service.resource_types[t] for t in sorted(service.actions[name]["resourceTypes"])]
+        if not templates:
+            return _allow_applies(opened, Request(action, "*", resourceless=True)) is not False
+        shapes = [self.arn_shape(template) for template in templates]
+        probes = [self.arn_example(template) for template in templates]
+        # The statement's own resources, where they have the shape of the action's resource types
+        # (a rule ARN for events:DeleteRule): a statement on one named resource grants it there.
+        if not opened.resources_negated:
+            own = (resource.replace("*", ANY_NAME) for resource in opened.resources)
+            probes += [probe for probe in own if any(shape.fullmatch(probe) for shape in shapes)]
+        return any(_allow_applies(opened, Request(action, probe)) is not False for probe in probes)
+
+    def arn_shape(self, template: str) -> re.Pattern[str]:
+        """A catalogue ARN template as a regex: the target's partition (region, account where known);
+        a resource name is one or more characters other than ':' and '/'."""
+        target = {"Partition": self.target.partition, "Region": self.target.region, "Account": self.target.account}
+        pieces = []
+        for literal, variable in re.findall(r"([^$]*)(?:\$\{(\w+)\})?", template):
+            pieces.append(re.escape(literal))
+            if variable in ("Region", "Account") and target[variable] is None:
+                pieces.append(f"(?:[^:]*|{ANY_NAME})")
+            elif variable in target:
+                pieces.append(re.escape(target[variable]))
+            elif variable:
+                pieces.append("[^:/]+")
+        return re.compile("".join(pieces))
+
+    def arn_example(self, template: str) -> str:
+        """One ARN of the template's type in the target's partition, region and account."""
+        values = {
+            "Partition": self.target.partition,
+            "Region": self.target.region or UNKNOWN_REGION,
+            "Account": self.target.account or UNKNOWN_ACCOUNT,
+        }
+        return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m[1], ANY_NAME), template)
+
+    @staticmethod
+    def describe_wildcard(pattern: str, covered: list[str], extra: list[str]) -> str:
+        return f"{', '.join(extra)} (through {pattern}, which also covers the needed {', '.join(covered)})"
+
     def unneeded_reason(self, unneeded: list[str]) -> str:
         run_job = any(task.pattern is Pattern.RUN_JOB for task in self.tasks)
         sync_only = {"batch:describejobs", "batch:terminatejob"}
@@ -586,7 +654,11 @@ class _Checker:
         if not submitting or not all(_named_statically(task) for task in submitting):
             return
         other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
-        queues = sorted({_shown(task.job_queue.text) for task in submitting if task.job_queue is not None})
+        # Judged on the whole role: a Deny (or an Allow's NotResource) that keeps SubmitJob to the
+        # states' own queues leaves nothing to narrow.
+        if evaluate(Request("batch:SubmitJob", other_queue), self.opened).decision is not Decision.ALLOWED:
+            return
+        queues = sorted({_queue_shown(task.job_queue) for task in submitting if task.job_queue is not None})
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
                 continue
@@ -597,6 +669,29 @@ class _Checker:
                     {"queues": "the job queue(s) " + ", ".join(queues) + " and their job definitions"},
                     refs=(statement.ref,),
                 )
+
+    # --- PG206: Sids that are not unique within a policy
+
+    def duplicate_sids(self) -> Iterable[Finding]:
+        """"In IAM, the Sid value must be unique within a JSON policy" (IAM JSON policy elements:
+        Sid). Each policy document of the role, and its trust policy, on its own."""
+        for document in self.documents:
+            by_sid: dict[str, list[StatementRef]] = {}
+            for statement in document.statements:
+                if statement.ref.sid is not None:
+                    by_sid.setdefault(statement.ref.sid, []).append(statement.ref)
+            for sid, refs in by_sid.items():
+                if len(refs) > 1:
+                    yield make_finding(
+                        "PG206",
+                        refs[1].location,
+                        {"sid": sid, "statements": _numbered([ref.index for ref in refs], document.source)},
+                        refs=tuple(refs),
+                        related=tuple(ref.location for ref in refs),
+                    )
+        trust = self.role.trust
+        if trust is not None:
+            yield from _duplicate_trust_sids(trust)
 
     # --- PG105/PG302: the trust policy
 
@@ -647,6 +742,30 @@ def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
     return any(url not in fails_by for dispute in disputes for url in dispute.not_required_by)
 
 
+def _numbered(indexes: Sequence[int], source: str) -> str:
+    """"statements 0 and 2 of policy.json": statements that share a Sid, by position."""
+    return f"statements {', '.join(map(str, indexes[:-1]))} and {indexes[-1]} of {source}"
+
+
+def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
+    """PG206 for the trust policy as loaded (a malformed one is reported by the trust checks)."""
+    items = trust.data.get("Statement") if isinstance(trust.data, dict) else None
+    if not isinstance(items, list):
+        return
+    by_sid: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("Sid"), str):
+            by_sid.setdefault(item["Sid"], []).append(index)
+    for sid, indexes in by_sid.items():
+        if len(indexes) > 1:
+            yield make_finding(
+                "PG206",
+                trust.locate(f"/Statement/{indexes[1]}"),
+                {"statements": _numbered(indexes, trust.source), "sid": sid},
+                related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
+            )
+
+
 def _allow_applies(statement: Statement, request: Request) -> bool | None:
     """Whether an Allow statement allows `request` on its own: True, False, or None (unknown)."""
     decision = evaluate(request, [PolicyDocument(statement.ref.source, None, (statement,))]).decision
@@ -683,6 +802,16 @@ def _event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> It
 
 def _named_statically(task: BatchTask) -> bool:
     return all(value is not None and value.kind is ValueKind.STATIC for value in (task.job_queue, task.job_definition))
+
+
+def _queue_shown(value: FieldValue) -> str:
+    """A state's queue as PG301 names it: a value built from template parameter Defaults says so,
+    since a stack deployed with other values uses other queues."""
+    shown = _shown(value.text)
+    if not value.defaults:
+        return shown
+    names = ", ".join(dict.fromkeys(value.defaults))
+    return f"{shown} (assuming the Default of template parameter {names})"
 
 
 def _unnamed_reason(access: Access) -> str:

@@ -145,3 +145,87 @@ def test_a_run_time_value_still_cannot_be_verified():
     condition = {"StringEquals": {"aws:PrincipalTag/team": "vfx"}}
     findings = lint(run_job_role(condition), tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
     assert {f.rule.id for f in findings if "batch:DescribeJobs" in f.message} == {"PG203"}
+
+
+# --- PG202: a wildcard that covers needed actions and others besides
+
+
+def pg202(findings):
+    return [f.message for f in findings if f.rule.id == "PG202"]
+
+
+def test_wildcard_covering_a_needed_action_names_the_unneeded_ones_it_grants():
+    findings = lint([{"Effect": "Allow", "Action": "batch:*Job*", "Resource": "*"}], tasks=submit_tasks())
+    (message,) = pg202(findings)
+    assert "batch:CancelJob" in message and "batch:DeleteJobQueue" in message
+    assert "through batch:*Job*, which also covers the needed batch:SubmitJob" in message
+    assert "batch:SubmitJob," not in message.split("(through")[0]  # the needed action is not called unneeded
+    fixes = [fix for f in findings if f.rule.id == "PG202" for fix in f.fixes]
+    assert [fix.actions for fix in fixes] == [("batch:*Job*",)]
+
+
+def test_wildcard_counts_only_what_its_resources_can_grant():
+    # On the queue, job definitions and jobs: no resourceless action (ListJobs needs Resource "*"),
+    # nothing on compute environments, but CancelJob (job/*) and DeleteJobQueue (the queue) yes.
+    statement = submit_on(QUEUE, DEFINITION_ANY_REVISION, JOBS)
+    statement["Action"] = "batch:*Job*"
+    (message,) = pg202(lint([statement], tasks=submit_tasks()))
+    assert "batch:CancelJob" in message and "batch:DeleteJobQueue" in message
+    assert "batch:ListJobs" not in message and "batch:DescribeJobQueues" not in message
+
+
+def test_events_wildcard_on_the_managed_rule_names_what_else_it_allows_there():
+    rule = "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForBatchJobsRule"
+    statements = [{"Effect": "Allow", "Action": ["batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob"], "Resource": "*"},
+                  {"Effect": "Allow", "Action": ["events:*Rule*", "events:PutTargets"], "Resource": rule}]
+    (message,) = pg202(lint(statements, tasks=tasks_of(JobQueue="etl", JobDefinition="report")))
+    assert "events:DeleteRule" in message and "events:DisableRule" in message
+    assert "events:ListRules" not in message  # no resource types: never granted on a rule ARN
+
+
+def test_exact_needed_actions_are_not_pg202():
+    assert pg202(lint([submit_on("*")], tasks=submit_tasks())) == []
+
+
+# --- PG301: judged on the whole role
+
+
+def test_a_deny_that_keeps_submit_job_to_the_states_queue_is_not_over_broad():
+    deny = {"Effect": "Deny", "Action": "batch:SubmitJob", "NotResource": [QUEUE, f"{ACCOUNT_ARN}:job-definition/*", JOBS]}
+    findings = lint([submit_on("*"), deny], tasks=submit_tasks())
+    assert "PG301" not in ids(findings)
+    assert "PG301" in ids(lint([submit_on("*")], tasks=submit_tasks()))
+
+
+def test_pg301_never_shows_a_parameter_default_as_a_static_name(run_cli, tmp_path):
+    from pathlib import Path
+
+    template = (Path(__file__).resolve().parent.parent / "fixtures/lint/PG204/good/template.yaml").read_text()
+    template = template.replace("Resources:\n", "Parameters:\n  QueueName:\n    Type: String\n    Default: etl\nResources:\n", 1)
+    template = template.replace("JobQueue: !Ref Queue", "JobQueue: !Ref QueueName")
+    template = template.replace("                  - !Ref Queue\n", "                  - \"*\"\n")
+    (tmp_path / "template.yaml").write_text(template)
+    result = run_cli("lint", str(tmp_path / "template.yaml"), "--region", "us-east-1", "--account", "123456789012")
+    (line,) = [line for line in result.out.splitlines() if "PG301" in line]
+    assert "etl (assuming the Default of template parameter QueueName)" in line
+
+
+# --- PG206: duplicate Sids
+
+
+def test_duplicate_sids_within_one_policy_are_reported_once_with_both_statements():
+    statements = [dict(submit_on("*"), Sid="Batch"), {"Sid": "Batch", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                  {"Sid": "Other", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]
+    (finding,) = [f for f in lint(statements, tasks=submit_tasks()) if f.rule.id == "PG206"]
+    assert finding.message.startswith("statements 0 and 1 of policy.json share the Sid 'Batch'")
+    assert [ref.index for ref in finding.refs] == [0, 1]
+
+
+def test_duplicate_sids_in_the_trust_policy_are_reported():
+    allow = {"Sid": "States", "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    trust = {"Version": "2012-10-17", "Statement": [allow, dict(allow)]}
+    findings = lint([submit_on("*")], tasks=submit_tasks(), trust=trust)
+    assert any(f.rule.id == "PG206" and "of trust.json" in f.message for f in findings)
+    trust["Statement"][1] = dict(allow, Sid="States2")
+    assert "PG206" not in ids(lint([submit_on("*")], tasks=submit_tasks(), trust=trust))
