@@ -466,7 +466,7 @@ class _Checker:
         if rule_id == "PG101":
             fields["consequence"] = _consequence(access.action)
             fields["detail"] = self.refused_by_conditions(outcomes) or self.resource_level_refusal(access)
-            if any(outcome.access.dispute is not None for outcome in outcomes):
+            if all(outcome.access.dispute is not None for outcome in outcomes):
                 fields["detail"] += (
                     " (AWS's documents disagree which of these resources the call checks, but each of them "
                     "requires one that the role does not allow)"
