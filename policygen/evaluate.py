@@ -586,10 +586,13 @@ def _holds_when_absent(operator: _Operator, test: ConditionTest) -> _Truth:
     """The documented results for a key missing from the request context."""
     if operator.kind is _Kind.NULL:
         return _null_holds(test, present=False)
-    if operator.set_prefix is not None and operator.if_exists:
-        return _unknown(f"{test.operator} on a missing key is not documented")
     if operator.set_prefix == "ForAllValues":
-        return True  # "It also returns true if there are no context keys in the request."
+        # "It also returns true if there are no context keys in the request", and IfExists is true
+        # for a missing key too: the combination agrees.
+        return True
+    if operator.set_prefix is not None and operator.if_exists:
+        # ForAnyValue is false for a missing key, IfExists true: the combination is not documented.
+        return _unknown(f"{test.operator} on a missing key is not documented")
     if operator.set_prefix == "ForAnyValue":
         return False  # "... or if the key does not exist, the condition returns false."
     # "If the key ... is not present ... the condition is false. If the policy condition requires

@@ -229,3 +229,14 @@ def test_duplicate_sids_in_the_trust_policy_are_reported():
     assert any(f.rule.id == "PG206" and "of trust.json" in f.message for f in findings)
     trust["Statement"][1] = dict(allow, Sid="States2")
     assert "PG206" not in ids(lint([submit_on("*")], tasks=submit_tasks(), trust=trust))
+
+
+def test_for_all_values_if_exists_on_a_missing_key_holds():
+    # ForAllValues is true without the key, and so is ...IfExists: the combination is decided.
+    findings = lint(run_job_role({"ForAllValues:StringEqualsIfExists": {"aws:TagKeys": "team"}}),
+                    tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
+    assert [f.rule.id for f in findings if "batch:DescribeJobs" in f.message] == []
+    # ForAnyValue is false without the key, ...IfExists true: still not decided.
+    findings = lint(run_job_role({"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": "team"}}),
+                    tasks=tasks_of(JobQueue="etl", JobDefinition="report"))
+    assert [f.rule.id for f in findings if "batch:DescribeJobs" in f.message] == ["PG203"]
