@@ -520,7 +520,7 @@ class _Checker:
                 )
                 continue
             unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
-            beyond = self.wildcards_beyond_needs(opened, needed)
+            beyond = self.wildcards_beyond_needs(opened, needed, managed_rule, any_rule)
             if unneeded or beyond:
                 shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond)]
                 yield make_finding(
@@ -566,29 +566,28 @@ class _Checker:
             expanded = catalog.expand_action_pattern(pattern)
             if not expanded or {action.lower() for action in expanded} & needed:
                 continue
-            if service == "events":
-                # Only statements about the Batch managed rule: other integrations (ECS .sync, ...)
-                # have managed rules of their own, and EventBridge tasks need events:PutEvents.
-                probe = sorted(expanded)[0]
-                on_batch_rule = _allow_applies(opened, Request(probe, managed_rule)) is True
-                on_other_rules = _allow_applies(opened, Request(probe, any_rule)) is not False
-                if not on_batch_rule or on_other_rules:
-                    continue
+            if service == "events" and not _only_on_batch_rule(opened, sorted(expanded)[0], managed_rule, any_rule):
+                continue
             unneeded.append(pattern)
         return unneeded
 
-    def wildcards_beyond_needs(self, opened: Statement, needed: set[str]) -> list[tuple[str, list[str], list[str]]]:
+    def wildcards_beyond_needs(
+        self, opened: Statement, needed: set[str], managed_rule: str, any_rule: str
+    ) -> list[tuple[str, list[str], list[str]]]:
         """(pattern, needed actions it covers, unneeded actions it also grants) for each Batch or
         EventBridge wildcard of an Allow statement that covers a needed action and others besides:
         `batch:*Job*` grants batch:CancelJob and batch:DeleteJobQueue beside batch:SubmitJob."""
         found = []
         for pattern in opened.actions:
-            if pattern.partition(":")[0].lower() not in ("batch", "events") or not any(c in pattern for c in "*?"):
+            service = pattern.partition(":")[0].lower()
+            if service not in ("batch", "events") or not any(c in pattern for c in "*?"):
                 continue
             expanded = catalog.expand_action_pattern(pattern) or frozenset()
             covered = sorted(action for action in expanded if action.lower() in needed)
             if not covered:
                 continue  # unneeded_patterns reports the whole pattern
+            if service == "events" and not _only_on_batch_rule(opened, covered[0], managed_rule, any_rule):
+                continue  # as in unneeded_patterns: other rules belong to other integrations
             extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
             if extra:
                 found.append((pattern, covered, extra))
@@ -622,7 +621,7 @@ class _Checker:
         for literal, variable in re.findall(r"([^$]*)(?:\$\{(\w+)\})?", template):
             pieces.append(re.escape(literal))
             if variable in ("Region", "Account") and target[variable] is None:
-                pieces.append(f"(?:[^:]*|{ANY_NAME})")
+                pieces.append("[^:]*")  # left open, as the statement's own region/account are
             elif variable in target:
                 pieces.append(re.escape(target[variable]))
             elif variable:
@@ -676,19 +675,15 @@ class _Checker:
         """"In IAM, the Sid value must be unique within a JSON policy" (IAM JSON policy elements:
         Sid). Each policy document of the role, and its trust policy, on its own."""
         for document in self.documents:
-            by_sid: dict[str, list[StatementRef]] = {}
-            for statement in document.statements:
-                if statement.ref.sid is not None:
-                    by_sid.setdefault(statement.ref.sid, []).append(statement.ref)
-            for sid, refs in by_sid.items():
-                if len(refs) > 1:
-                    yield make_finding(
-                        "PG206",
-                        refs[1].location,
-                        {"sid": sid, "statements": _numbered([ref.index for ref in refs], document.source)},
-                        refs=tuple(refs),
-                        related=tuple(ref.location for ref in refs),
-                    )
+            for sid, indexes in _repeated_sids((s.ref.index, s.ref.sid) for s in document.statements).items():
+                refs = tuple(document.statements[index].ref for index in indexes)
+                yield make_finding(
+                    "PG206",
+                    refs[1].location,
+                    {"sid": sid, "statements": _numbered(indexes, document.source)},
+                    refs=refs,
+                    related=tuple(ref.location for ref in refs),
+                )
         trust = self.role.trust
         if trust is not None:
             yield from _duplicate_trust_sids(trust)
@@ -730,6 +725,14 @@ class _Checker:
                 yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
 
 
+def _only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
+    """Whether an EventBridge statement is about the Batch managed rule alone: other integrations
+    (ECS .sync, ...) have managed rules of their own, and EventBridge tasks need events:PutEvents."""
+    on_batch_rule = _allow_applies(opened, Request(action, managed_rule)) is True
+    on_other_rules = _allow_applies(opened, Request(action, any_rule)) is not False
+    return on_batch_rule and not on_other_rules
+
+
 def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
     return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
 
@@ -752,18 +755,23 @@ def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
     items = trust.data.get("Statement") if isinstance(trust.data, dict) else None
     if not isinstance(items, list):
         return
+    sids = ((index, item.get("Sid")) for index, item in enumerate(items) if isinstance(item, dict))
+    for sid, indexes in _repeated_sids(sids).items():
+        yield make_finding(
+            "PG206",
+            trust.locate(f"/Statement/{indexes[1]}"),
+            {"statements": _numbered(indexes, trust.source), "sid": sid},
+            related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
+        )
+
+
+def _repeated_sids(sids: Iterable[tuple[int, Any]]) -> dict[str, list[int]]:
+    """Sid -> the positions of the statements that use it, for Sids used more than once."""
     by_sid: dict[str, list[int]] = {}
-    for index, item in enumerate(items):
-        if isinstance(item, dict) and isinstance(item.get("Sid"), str):
-            by_sid.setdefault(item["Sid"], []).append(index)
-    for sid, indexes in by_sid.items():
-        if len(indexes) > 1:
-            yield make_finding(
-                "PG206",
-                trust.locate(f"/Statement/{indexes[1]}"),
-                {"statements": _numbered(indexes, trust.source), "sid": sid},
-                related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
-            )
+    for index, sid in sids:
+        if isinstance(sid, str):
+            by_sid.setdefault(sid, []).append(index)
+    return {sid: indexes for sid, indexes in by_sid.items() if len(indexes) > 1}
 
 
 def _allow_applies(statement: Statement, request: Request) -> bool | None:

@@ -183,6 +183,15 @@ def test_events_wildcard_on_the_managed_rule_names_what_else_it_allows_there():
     assert "events:ListRules" not in message  # no resource types: never granted on a rule ARN
 
 
+def test_events_wildcard_on_another_integrations_rule_is_not_judged():
+    rule = "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForBatchJobsRule"
+    ecs_rule = rule.replace("BatchJobsRule", "ECSTaskRule")
+    statements = [{"Effect": "Allow", "Action": ["batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob"], "Resource": "*"},
+                  {"Effect": "Allow", "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"], "Resource": rule},
+                  {"Effect": "Allow", "Action": "events:*Rule*", "Resource": ecs_rule}]
+    assert pg202(lint(statements, tasks=tasks_of(JobQueue="etl", JobDefinition="report"))) == []
+
+
 def test_exact_needed_actions_are_not_pg202():
     assert pg202(lint([submit_on("*")], tasks=submit_tasks())) == []
 
