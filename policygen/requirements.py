@@ -405,7 +405,7 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                 groups = [tuple(patterns)]  # any one of the action's resource types
             else:
                 groups = [(pattern,) for pattern in patterns]
-            resourceless = _sdk_resources(action, catalog) == ("*",)
+            resourceless = _resourceless(action)
             for group in groups:
                 filled = tuple(_fill(pattern, target) for pattern in group)
                 accesses.append(
@@ -435,6 +435,22 @@ def _dispute(need: Need, group: tuple[str, ...]) -> Dispute | None:
     return next((dispute for dispute in need.disputes if dispute.covers(group[0])), None)
 
 
+@lru_cache(maxsize=256)
+def _resourceless(action: str) -> bool:
+    """Whether the Service Authorization Reference lists no resource types for the action (it is
+    allowed only by Resource "*"); False for an action outside the catalogue."""
+    entry = _catalogue_entry(action)
+    return entry is not None and not entry["resourceTypes"]
+
+
+def _catalogue_entry(action: str) -> dict | None:
+    from policygen import catalog
+
+    prefix, _, name = action.partition(":")
+    catalogue = catalog.service(prefix)
+    return catalogue.actions.get(name) if catalogue is not None else None
+
+
 # The Service Authorization Reference lists these keys for every action whose request carries tags.
 _REQUEST_TAG_KEYS = {"aws:RequestTag/${TagKey}": "aws:RequestTag/*", "aws:TagKeys": "aws:TagKeys"}
 
@@ -445,11 +461,7 @@ def _keys_never_sent(action: str) -> frozenset[str]:
     Reference (rules/catalog/): aws:RequestTag/* and aws:TagKeys for an action that does not list
     them (it takes no tags), aws:ResourceTag/* for an action without resource types (there is no
     resource to have tags). Empty for an action outside the catalogue."""
-    from policygen import catalog
-
-    prefix, _, name = action.partition(":")
-    catalogue = catalog.service(prefix)
-    entry = catalogue.actions.get(name) if catalogue is not None else None
+    entry = _catalogue_entry(action)
     if entry is None:
         return frozenset()
     listed = set(entry["conditionKeys"])
