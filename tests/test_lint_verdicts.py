@@ -87,6 +87,22 @@ def test_generate_still_writes_what_satisfies_every_reading():
     assert {dispute.resource_type for dispute in submit.disputes} == {"job", "job-definition"}
 
 
+def test_disputed_resources_are_resource_types_of_the_rows_action():
+    from policygen import catalog
+
+    batch = catalog.service("batch")
+    table = batch_table()
+    rows = [row for patterns in table.modes.values() for grants in patterns.values() for row in grants]
+    disputed = [row for row in rows if row.disputes]
+    assert disputed
+    for row in disputed:
+        for action in row.actions:
+            types = batch.actions[action.partition(":")[2]]["resourceTypes"]
+            for dispute in row.disputes:
+                assert dispute.resource_type in types, (row.sid, dispute.resource_type)
+                assert set(dispute.required_by).isdisjoint(dispute.not_required_by)
+
+
 def test_every_grant_names_aws_documents_as_sources():
     table = batch_table()
     rows = [row for patterns in table.modes.values() for grants in patterns.values() for row in grants]
