@@ -30,8 +30,8 @@ from policygen.evaluate import (
     statement_allows_action,
 )
 from policygen.lint_rules import Rule, Severity, rule
-from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
-from policygen.scan import BatchTask, Pattern, ValueKind
+from policygen.requirements import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
+from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
 # REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
@@ -143,6 +143,7 @@ def lint_role(
         *checker.unknown_actions(),
         *checker.requests(),
         *checker.broad_and_unneeded(),
+        *checker.duplicate_sids(),
         *checker.trust(machine_arns),
     ]
     return sorted(set(findings), key=Finding.sort_key)
@@ -302,7 +303,7 @@ class _Checker:
     def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> _Outcome:
         context = dict(access.context)
         evaluations = tuple(
-            evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
+            evaluate(_request(access, resource, context), policies) for resource in access.resources
         )
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
@@ -324,8 +325,34 @@ class _Checker:
             if key not in grouped:
                 order.append(key)
             grouped.setdefault(key, []).append(outcome)
+        for (index, action), outcomes in self.disputed_failures(grouped).items():
+            key = (index, action, "PG205")
+            order.append(key)
+            grouped[key] = outcomes
         for key in order:
-            yield self.request_finding(key[2], grouped[key])
+            if grouped[key]:
+                yield self.request_finding(key[2], grouped[key])
+
+    @staticmethod
+    def disputed_failures(grouped: dict[tuple[int, str, str], list[_Outcome]]) -> dict[tuple[int, str], list[_Outcome]]:
+        """Take out of PG101/PG102 the refused resources that AWS's documents disagree about, unless
+        together they make the call fail by every document that speaks about them: those become
+        PG205, a warning citing both sides (rules/integrations/batch.yaml, `disputed`)."""
+        disputed: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action, rule_id), outcomes in grouped.items():
+            if rule_id in ("PG101", "PG102"):
+                disputed.setdefault((index, action), []).extend(o for o in outcomes if o.access.dispute is not None)
+        found: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action), outcomes in disputed.items():
+            if not outcomes or not _works_by_some_source(outcomes):
+                continue
+            for rule_id in ("PG101", "PG102"):
+                kept = grouped.get((index, action, rule_id))
+                if kept is not None:
+                    taken = {id(outcome) for outcome in outcomes}
+                    kept[:] = [outcome for outcome in kept if id(outcome) not in taken]
+            found[(index, action)] = outcomes
+        return found
 
     def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
         access = outcome.access
@@ -391,7 +418,7 @@ class _Checker:
         for outcome in outcomes:
             access = outcome.access
             for resource in access.resources:
-                request = Request(access.action, resource, dict(access.context), access.known_keys)
+                request = _request(access, resource, dict(access.context))
                 for statement in (s for document in self.documents for s in document.statements):
                     if allows_only_under_conditions(statement, request):
                         refs.append(statement.ref)
@@ -401,6 +428,25 @@ class _Checker:
         return (
             f" ({_describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
             f"{', '.join(dict.fromkeys(keys))}, which the state's request does not meet)"
+        )
+
+    def resource_level_refusal(self, access: Access) -> str:
+        """Why Allow statements for an action without resource-level permissions do not allow it:
+        they name resources other than "*", which IAM never matches for such an action."""
+        if not access.resourceless:
+            return ""
+        refs = [
+            statement.ref
+            for document in self.documents
+            for statement in document.statements
+            if statement_allows_action(statement, access.action)
+        ]
+        if not refs:
+            return ""
+        name = access.action.partition(":")[2]
+        return (
+            f" ({_describe_statements(dict.fromkeys(refs))} names other resources; {name} supports no "
+            'resource-level permissions: IAM matches it only with Resource "*")'
         )
 
     def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
@@ -419,7 +465,19 @@ class _Checker:
         fixes: tuple[StatementFix, ...] = ()
         if rule_id == "PG101":
             fields["consequence"] = _consequence(access.action)
-            fields["detail"] = self.refused_by_conditions(outcomes)
+            fields["detail"] = self.refused_by_conditions(outcomes) or self.resource_level_refusal(access)
+            if all(outcome.access.dispute is not None for outcome in outcomes):
+                fields["detail"] += (
+                    " (AWS's documents disagree which of these resources the call checks, but each of them "
+                    "requires one that the role does not allow)"
+                )
+        elif rule_id == "PG205":
+            disputes = list(dict.fromkeys(outcome.access.dispute for outcome in outcomes))
+            fails = [url for dispute in disputes for url in dispute.required_by]
+            works = [url for dispute in disputes for url in dispute.not_required_by if url not in fails]
+            fields["why"] = "; ".join(dispute.why for dispute in disputes)
+            fields["fails_per"] = ", ".join(dict.fromkeys(fails))
+            fields["works_per"] = ", ".join(dict.fromkeys(works))
         elif rule_id == "PG102":
             statements = tuple(
                 dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)
@@ -462,13 +520,15 @@ class _Checker:
                 )
                 continue
             unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
-            if unneeded:
+            beyond = self.wildcards_beyond_needs(opened, needed, managed_rule, any_rule)
+            if unneeded or beyond:
+                shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond)]
                 yield make_finding(
                     "PG202",
                     statement.ref.location,
-                    {"actions": ", ".join(unneeded), "reason": self.unneeded_reason(unneeded)},
+                    {"actions": ", ".join(shown), "reason": self.unneeded_reason([*unneeded, *(a for _, _, extra in beyond for a in extra)])},
                     refs=(statement.ref,),
-                    fixes=(StatementFix(statement.ref, tuple(unneeded)),),
+                    fixes=(StatementFix(statement.ref, (*unneeded, *(pattern for pattern, _, _ in beyond))),),
                 )
         yield from self.prefer_fine_grained()
 
@@ -506,16 +566,80 @@ class _Checker:
             expanded = catalog.expand_action_pattern(pattern)
             if not expanded or {action.lower() for action in expanded} & needed:
                 continue
-            if service == "events":
-                # Only statements about the Batch managed rule: other integrations (ECS .sync, ...)
-                # have managed rules of their own, and EventBridge tasks need events:PutEvents.
-                probe = sorted(expanded)[0]
-                on_batch_rule = _allow_applies(opened, Request(probe, managed_rule)) is True
-                on_other_rules = _allow_applies(opened, Request(probe, any_rule)) is not False
-                if not on_batch_rule or on_other_rules:
-                    continue
+            if service == "events" and not _only_on_batch_rule(opened, sorted(expanded)[0], managed_rule, any_rule):
+                continue
             unneeded.append(pattern)
         return unneeded
+
+    def wildcards_beyond_needs(
+        self, opened: Statement, needed: set[str], managed_rule: str, any_rule: str
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """(pattern, needed actions it covers, unneeded actions it also grants) for each Batch or
+        EventBridge wildcard of an Allow statement that covers a needed action and others besides:
+        `batch:*Job*` grants batch:CancelJob and batch:DeleteJobQueue beside batch:SubmitJob."""
+        found = []
+        for pattern in opened.actions:
+            service = pattern.partition(":")[0].lower()
+            if service not in ("batch", "events") or not any(c in pattern for c in "*?"):
+                continue
+            expanded = catalog.expand_action_pattern(pattern) or frozenset()
+            covered = sorted(action for action in expanded if action.lower() in needed)
+            if not covered:
+                continue  # unneeded_patterns reports the whole pattern
+            if service == "events" and not _only_on_batch_rule(opened, covered[0], managed_rule, any_rule):
+                continue  # as in unneeded_patterns: other rules belong to other integrations
+            extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
+            if extra:
+                found.append((pattern, covered, extra))
+        return found
+
+    def grants(self, opened: Statement, action: str) -> bool:
+        """Whether an Allow statement (with the unknown region/account left open) may allow `action`
+        on some resource that action has: a resource of one of its catalogued types, or "*" for an
+        action without resource types (which IAM matches only with Resource "*")."""
+        prefix, _, name = action.partition(":")
+        service = catalog.service(prefix)
+        if service is None or name not in service.actions:
+            return False
+        templates = [service.resource_types[t] for t in sorted(service.actions[name]["resourceTypes"])]
+        if not templates:
+            return _allow_applies(opened, Request(action, "*", resourceless=True)) is not False
+        shapes = [self.arn_shape(template) for template in templates]
+        probes = [self.arn_example(template) for template in templates]
+        # The statement's own resources, where they have the shape of the action's resource types
+        # (a rule ARN for events:DeleteRule): a statement on one named resource grants it there.
+        if not opened.resources_negated:
+            own = (resource.replace("*", ANY_NAME) for resource in opened.resources)
+            probes += [probe for probe in own if any(shape.fullmatch(probe) for shape in shapes)]
+        return any(_allow_applies(opened, Request(action, probe)) is not False for probe in probes)
+
+    def arn_shape(self, template: str) -> re.Pattern[str]:
+        """A catalogue ARN template as a regex: the target's partition (region, account where known);
+        a resource name is one or more characters other than ':' and '/'."""
+        target = {"Partition": self.target.partition, "Region": self.target.region, "Account": self.target.account}
+        pieces = []
+        for literal, variable in re.findall(r"([^$]*)(?:\$\{(\w+)\})?", template):
+            pieces.append(re.escape(literal))
+            if variable in ("Region", "Account") and target[variable] is None:
+                pieces.append("[^:]*")  # left open, as the statement's own region/account are
+            elif variable in target:
+                pieces.append(re.escape(target[variable]))
+            elif variable:
+                pieces.append("[^:/]+")
+        return re.compile("".join(pieces))
+
+    def arn_example(self, template: str) -> str:
+        """One ARN of the template's type in the target's partition, region and account."""
+        values = {
+            "Partition": self.target.partition,
+            "Region": self.target.region or UNKNOWN_REGION,
+            "Account": self.target.account or UNKNOWN_ACCOUNT,
+        }
+        return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m[1], ANY_NAME), template)
+
+    @staticmethod
+    def describe_wildcard(pattern: str, covered: list[str], extra: list[str]) -> str:
+        return f"{', '.join(extra)} (through {pattern}, which also covers the needed {', '.join(covered)})"
 
     def unneeded_reason(self, unneeded: list[str]) -> str:
         run_job = any(task.pattern is Pattern.RUN_JOB for task in self.tasks)
@@ -529,7 +653,11 @@ class _Checker:
         if not submitting or not all(_named_statically(task) for task in submitting):
             return
         other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
-        queues = sorted({_shown(task.job_queue.text) for task in submitting if task.job_queue is not None})
+        # Judged on the whole role: a Deny (or an Allow's NotResource) that keeps SubmitJob to the
+        # states' own queues leaves nothing to narrow.
+        if evaluate(Request("batch:SubmitJob", other_queue), self.opened).decision is not Decision.ALLOWED:
+            return
+        queues = sorted({_queue_shown(task.job_queue) for task in submitting if task.job_queue is not None})
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
                 continue
@@ -540,6 +668,25 @@ class _Checker:
                     {"queues": "the job queue(s) " + ", ".join(queues) + " and their job definitions"},
                     refs=(statement.ref,),
                 )
+
+    # --- PG206: Sids that are not unique within a policy
+
+    def duplicate_sids(self) -> Iterable[Finding]:
+        """"In IAM, the Sid value must be unique within a JSON policy" (IAM JSON policy elements:
+        Sid). Each policy document of the role, and its trust policy, on its own."""
+        for document in self.documents:
+            for sid, indexes in _repeated_sids((s.ref.index, s.ref.sid) for s in document.statements).items():
+                refs = tuple(document.statements[index].ref for index in indexes)
+                yield make_finding(
+                    "PG206",
+                    refs[1].location,
+                    {"sid": sid, "statements": _numbered(indexes, document.source)},
+                    refs=refs,
+                    related=tuple(ref.location for ref in refs),
+                )
+        trust = self.role.trust
+        if trust is not None:
+            yield from _duplicate_trust_sids(trust)
 
     # --- PG105/PG302: the trust policy
 
@@ -578,6 +725,55 @@ class _Checker:
                 yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
 
 
+def _only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
+    """Whether an EventBridge statement is about the Batch managed rule alone: other integrations
+    (ECS .sync, ...) have managed rules of their own, and EventBridge tasks need events:PutEvents."""
+    on_batch_rule = _allow_applies(opened, Request(action, managed_rule)) is True
+    on_other_rules = _allow_applies(opened, Request(action, any_rule)) is not False
+    return on_batch_rule and not on_other_rules
+
+
+def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
+    return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
+
+
+def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
+    """Whether some AWS document says the call works although these disputed resources are
+    refused: one that requires none of them."""
+    disputes = {outcome.access.dispute for outcome in outcomes}
+    fails_by = {url for dispute in disputes for url in dispute.required_by}
+    return any(url not in fails_by for dispute in disputes for url in dispute.not_required_by)
+
+
+def _numbered(indexes: Sequence[int], source: str) -> str:
+    """"statements 0 and 2 of policy.json": statements that share a Sid, by position."""
+    return f"statements {', '.join(map(str, indexes[:-1]))} and {indexes[-1]} of {source}"
+
+
+def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
+    """PG206 for the trust policy as loaded (a malformed one is reported by the trust checks)."""
+    items = trust.data.get("Statement") if isinstance(trust.data, dict) else None
+    if not isinstance(items, list):
+        return
+    sids = ((index, item.get("Sid")) for index, item in enumerate(items) if isinstance(item, dict))
+    for sid, indexes in _repeated_sids(sids).items():
+        yield make_finding(
+            "PG206",
+            trust.locate(f"/Statement/{indexes[1]}"),
+            {"statements": _numbered(indexes, trust.source), "sid": sid},
+            related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
+        )
+
+
+def _repeated_sids(sids: Iterable[tuple[int, Any]]) -> dict[str, list[int]]:
+    """Sid -> the positions of the statements that use it, for Sids used more than once."""
+    by_sid: dict[str, list[int]] = {}
+    for index, sid in sids:
+        if isinstance(sid, str):
+            by_sid.setdefault(sid, []).append(index)
+    return {sid: indexes for sid, indexes in by_sid.items() if len(indexes) > 1}
+
+
 def _allow_applies(statement: Statement, request: Request) -> bool | None:
     """Whether an Allow statement allows `request` on its own: True, False, or None (unknown)."""
     decision = evaluate(request, [PolicyDocument(statement.ref.source, None, (statement,))]).decision
@@ -614,6 +810,16 @@ def _event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> It
 
 def _named_statically(task: BatchTask) -> bool:
     return all(value is not None and value.kind is ValueKind.STATIC for value in (task.job_queue, task.job_definition))
+
+
+def _queue_shown(value: FieldValue) -> str:
+    """A state's queue as PG301 names it: a value built from template parameter Defaults says so,
+    since a stack deployed with other values uses other queues."""
+    shown = _shown(value.text)
+    if not value.defaults:
+        return shown
+    names = ", ".join(dict.fromkeys(value.defaults))
+    return f"{shown} (assuming the Default of template parameter {names})"
 
 
 def _unnamed_reason(access: Access) -> str:

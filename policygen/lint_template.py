@@ -242,10 +242,10 @@ class _TemplateReader:
         }
         if ref.name in pseudo:
             return pseudo[ref.name]
+        default = self.default_of(ref.name)
+        if default is not None:
+            return default
         name, _, attribute = ref.name.partition(".")
-        parameter = self.context.parameters.get(name)
-        if parameter is not None and isinstance(parameter.default, (str, int)) and not attribute:
-            return str(parameter.default)
         resource = self.context.resources.get(name)
         batch = batch_arn_reference(resource.type, attribute) if resource is not None else None
         if batch is not None:
@@ -270,6 +270,13 @@ class _TemplateReader:
                 return text
         return f"policygen-ref-{logical_id}"
 
+    def default_of(self, reference: str) -> str | None:
+        """The Default of the template parameter a Ref names, as text; None for anything else."""
+        parameter = self.context.parameters.get(reference)
+        if parameter is not None and isinstance(parameter.default, (str, int)):
+            return str(parameter.default)
+        return None
+
     def concrete_task(self, task: BatchTask) -> BatchTask:
         """The task with its deploy-time values made concrete, as the policy's are."""
 
@@ -277,8 +284,12 @@ class _TemplateReader:
             if field is None or field.kind is not ValueKind.DEPLOY_TIME:
                 return field
             opaque: list[str] = []
-            text = self.text(parse_sub(field.text), opaque)
-            return field if opaque else FieldValue(ValueKind.STATIC, text, field.field, field.pointer)
+            segments = parse_sub(field.text)
+            text = self.text(segments, opaque)
+            if opaque:
+                return field
+            defaults = tuple(s.name for s in segments if isinstance(s, Ref) and self.default_of(s.name) is not None)
+            return FieldValue(ValueKind.STATIC, text, field.field, field.pointer, defaults)
 
         return replace(
             task,

@@ -79,6 +79,9 @@ class FieldValue:
     text: str
     field: str  # the key as written in the state, e.g. "JobQueue.$"
     pointer: str  # where it is in the document
+    # Template parameters whose Default the text stands for (a template linted offline): a stack
+    # deployed with other values sends other text.
+    defaults: tuple[str, ...] = ()
 
     @property
     def is_static(self) -> bool:
