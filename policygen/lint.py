@@ -1028,7 +1028,7 @@ def _trust_unknown(trust: TrustPolicy, reason: str, parts: Sequence[str] = ()) -
         "subject": "Step Functions",
         "action": "sts:AssumeRole",
         "resources": "the role",
-        "policy": f"its trust policy {trust.source}",
+        "policy": "its trust policy",
         "reason": reason,
         "unchecked": _unchecked(parts),
     }
