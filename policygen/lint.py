@@ -9,6 +9,7 @@ severities, message templates) are data in rules/lint/ (`lint_rules.py`).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -551,7 +552,7 @@ class _Checker:
         yield from _open_trust_statements(trust, statements)
         yield from _assumable(trust, statements, self.target, machine_arns)
         for statement in statements:
-            if statement.may_admit_states() and statement_allows_action(statement.statement, "sts:AssumeRole"):
+            if statement.may_admit_states(self.target.region, self.target.partition) and statement_allows_action(statement.statement, "sts:AssumeRole"):
                 keys = {test.key.lower() for test in statement.statement.conditions}
                 if not keys & set(_CONFUSED_DEPUTY_KEYS):
                     ref = statement.statement.ref
@@ -651,7 +652,8 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 # that matches both matches every value; one that matches neither may still match the value the
 # policy itself names, which is probed too (_harvest).
 _PROBES = ("q", "policygen-unknown")
-_MAX_PROBES = 4096
+# Statement evaluations one trust policy may take (about 25 microseconds each).
+_MAX_WORK = 40_000
 
 
 @dataclass(frozen=True)
@@ -679,10 +681,12 @@ class _TrustStatement:
             return named
         return named != self.negated
 
-    def may_admit_states(self) -> bool:
-        """Whether it lets Step Functions in, in some region."""
+    def may_admit_states(self, region: str | None, partition: str) -> bool:
+        """Whether it may let Step Functions in: in `region`, or in some region when that is None."""
         if self.statement.effect is not Effect.ALLOW:
             return False
+        if region is not None:
+            return self.admits_states(region, partition) is not False
         if self.negated:
             return not self.principals.everyone and STATES_PRINCIPAL not in self.principals.services
         return self.principals.everyone or any(
@@ -838,57 +842,75 @@ class _ProbeOutcome:
 
 
 def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> Iterable[Finding]:
-    """PG105 when Step Functions certainly cannot assume the role, PG203 when policygen cannot
-    tell: the trust policy is evaluated for sts:AssumeRole with aws:SourceAccount and aws:SourceArn
-    of the state machine (Step Functions guide, "Prevent cross-service confused deputy issue",
+    """PG105 when Step Functions certainly cannot assume the role for a state machine, PG203 when
+    policygen cannot tell: the trust policy is evaluated for sts:AssumeRole with the state
+    machine's aws:SourceAccount and aws:SourceArn (Step Functions guide, "Prevent cross-service
+    confused deputy issue",
     https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html), every
     part of its ARN that is not known probed."""
-    probes = _probes(statements, target, machine_arns)
-    if probes is None:
+    machines = _probes(statements, target, machine_arns)
+    if machines is None:
         yield _trust_unknown(trust, "its source conditions name too many regions, accounts and state machines to check each")
         return
-    outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
-    decisions = {outcome.decision for outcome in outcomes}
-    if decisions == {Decision.ALLOWED}:
+    unknown: list[_ProbeOutcome] = []
+    for probes in machines:
+        outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
+        decisions = {outcome.decision for outcome in outcomes}
+        if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
+            denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
+            reason = _refusal(statements, outcomes, denied_by, target)
+            yield make_finding("PG105", trust.locate(""), {"reason": reason}, refs=denied_by)
+            return
+        if decisions != {Decision.ALLOWED}:
+            unknown.extend(outcomes)
+    if not unknown:
         return
-    if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
-        denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
-        reason = _refusal(statements, outcomes, denied_by, target)
-        yield make_finding("PG105", trust.locate(""), {"reason": reason}, refs=denied_by)
-        return
-    reasons = [reason for outcome in outcomes for reason in outcome.reasons]
-    reasons += [reason for outcome in outcomes for _, reason in outcome.evaluation.uncertain if outcome.decision is Decision.UNKNOWN]
-    parts = _deciding_parts(outcomes)
+    reasons = [reason for outcome in unknown for reason in outcome.reasons]
+    reasons += [reason for outcome in unknown if outcome.decision is Decision.UNKNOWN for _, reason in outcome.evaluation.uncertain]
+    parts = _deciding_parts(unknown)
     if parts:
         reasons.append(f"whether it does depends on the state machine's {' and '.join(parts)}, which policygen does not know")
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
 
 
-def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[_Probe] | None:
-    """The state machines to evaluate the trust policy for: the known ARNs, or every combination
-    of probe values for the unknown parts (None when there would be too many)."""
-    if machine_arns:
-        return [_Probe(arn.split(":", 5)[3], arn.split(":", 5)[4], arn) for arn in machine_arns]
+def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
+    """For each state machine (one of unknown name when no ARN is given), the probes that stand
+    for it: every combination of values for the parts of its ARN that are not known. None when
+    evaluating them all would take too long."""
     regions, accounts, names = _harvest(statements)
-    choices = {
-        "region": (target.region,) if target.region else (*_PROBES, *regions),
-        "account": (target.account,) if target.account else (*_PROBES, *accounts),
-        "name": (*_PROBES, *names),
-    }
-    if len(choices["region"]) * len(choices["account"]) * len(choices["name"]) > _MAX_PROBES:
-        return None
-    probes = []
-    for region in choices["region"]:
-        for account in choices["account"]:
-            for name in choices["name"]:
-                unknown = tuple(
-                    (part, value)
-                    for part, value, known in (("region", region, target.region), ("account", account, target.account), ("name", name, None))
-                    if known is None
-                )
-                arn = f"arn:{target.partition}:states:{region}:{account}:stateMachine:{name}"
-                probes.append(_Probe(region, account, arn, unknown))
-    return probes
+    machines = []
+    for region, account, name in _machine_parts(target, machine_arns):
+        choices = (
+            ("region", region, (*_PROBES, *regions)),
+            ("account", account, (*_PROBES, *accounts)),
+            ("name", name, (*_PROBES, *names)),
+        )
+        probes = []
+        for values in itertools.product(*(((known,) if known is not None else tried) for _, known, tried in choices)):
+            region_value, account_value, name_value = values
+            unknown = tuple((part, value) for (part, known, _), value in zip(choices, values) if known is None)
+            arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
+            probes.append(_Probe(region_value, account_value, arn, unknown))
+            if len(probes) * max(1, len(statements)) > _MAX_WORK:
+                return None
+        machines.append(probes)
+    return machines
+
+
+def _machine_parts(target: Target, machine_arns: Sequence[str]) -> list[tuple[str | None, str | None, str | None]]:
+    """(region, account, name) of each state machine, None where not known."""
+    if not machine_arns:
+        return [(target.region, target.account, None)]
+    parts = []
+    for arn in machine_arns:
+        pieces = arn.split(":", 6)
+        if len(pieces) != 7 or pieces[5] != "stateMachine":
+            parts.append((target.region, target.account, None))
+            continue
+        region = pieces[3] if pieces[3] and pieces[3] != UNKNOWN_REGION else target.region
+        account = pieces[4] if pieces[4] and pieces[4] != UNKNOWN_ACCOUNT else target.account
+        parts.append((region, account, pieces[6] or None))
+    return parts
 
 
 def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -1007,7 +1029,7 @@ def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOut
             for statement in statements
             if statement.statement.effect is Effect.ALLOW and not statement.negated
             for name in statement.principals.services
-            if _REGIONAL_STATES_PRINCIPAL.match(name)
+            if _REGIONAL_STATES_PRINCIPAL.match(name) and name != f"states.{target.region}.amazonaws.com"
         })
         if others and target.region:
             reason += f" (it names {', '.join(others)}, which Step Functions in {target.region} does not use)"

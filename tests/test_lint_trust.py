@@ -342,3 +342,36 @@ def test_any_trust_policy_gives_findings_or_an_input_error(trust, region, accoun
     except InputError:
         return
     assert {finding.rule.id for finding in findings} <= {"PG105", "PG106", "PG203", "PG302"}
+
+
+# --- Templates: ${AWS::Region}/${AWS::AccountId} are the machine's own; StateMachineName names it
+
+TEMPLATE = ROOT / "fixtures" / "lint" / "PG204" / "good" / "template.yaml"
+NAMED_SOURCE = (
+    "              StringEquals: {aws:SourceAccount: !Ref AWS::AccountId}\n"
+    "              ArnEquals:\n"
+    "                aws:SourceArn: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:nightly\n"
+)
+
+
+@pytest.mark.parametrize(
+    "machine_name, extra_args, expected",
+    [
+        ("nightly", (), []),
+        ("hourly", (), ["PG105"]),
+        (None, (), ["PG203"]),
+        ("nightly", ("--region", "eu-west-1", "--account", "123456789012"), []),
+        ("!Sub ${AWS::StackName}-x", (), ["PG203"]),
+    ],
+)
+def test_template_trust_is_decided_against_the_machine_it_names(run_cli, tmp_path, machine_name, extra_args, expected):
+    text = TEMPLATE.read_text()
+    text = text.replace("              StringEquals: {aws:SourceAccount: !Ref AWS::AccountId}\n", NAMED_SOURCE)
+    if machine_name is not None:
+        text = text.replace("      RoleArn: !GetAtt PipelineRole.Arn\n", f"      StateMachineName: {machine_name}\n      RoleArn: !GetAtt PipelineRole.Arn\n")
+    assert "stateMachine:nightly" in text and (machine_name is None or "StateMachineName" in text)
+    template = tmp_path / "template.yaml"
+    template.write_text(text)
+    result = run_cli("lint", str(template), "--format", "json", *extra_args)
+    found = sorted({finding["ruleId"] for finding in json.loads(result.out)["findings"]})
+    assert found == expected, result.out + result.err
