@@ -736,6 +736,10 @@ def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
                 "a trust policy statement needs a Principal"
             )
             raise InputError(message, trust.locate(pointer + (f"/{element[1]}" if len(element) > 1 else "")))
+        for resource in ("Resource", "NotResource"):
+            if resource in item:
+                # IAM refuses the role: "MalformedPolicyDocument: Has prohibited field Resource".
+                raise InputError(f"a role trust policy has no {resource}: the role itself is the resource", trust.locate(f"{pointer}/{resource}"))
         name = element[0]
         principals.append((_parse_principals(item[name], f"{pointer}/{name}", trust), name == "NotPrincipal"))
         statement = {key: value for key, value in item.items() if key != name}
@@ -747,7 +751,7 @@ def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
                 statement["Condition"] = condition
             else:
                 del statement["Condition"]
-        statement.setdefault("Resource", "*")
+        statement["Resource"] = "*"
         kept.append((pointer, statement))
     document: dict[str, Any] = {"Statement": [statement for _, statement in kept]}
     if "Version" in data:

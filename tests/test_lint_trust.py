@@ -271,6 +271,7 @@ def test_china_principals_are_cannot_verify():
         (dict(TRUST, Effect=True), "/Statement/0/Effect"),
         (dict(TRUST, Condition={"StringEquals": {"aws:SourceAccount": {"a": 1}}}), "/Statement/0/Condition/StringEquals/aws:SourceAccount"),
         (dict(TRUST, Condition=[]), "/Statement/0/Condition"),
+        (dict(TRUST, Resource="*"), "/Statement/0/Resource"),
     ],
 )
 def test_malformed_trust_policy_is_an_input_error(statement, pointer, run_cli, tmp_path):
@@ -295,6 +296,7 @@ def test_malformed_trust_policy_is_an_input_error(statement, pointer, run_cli, t
         (dict(TRUST, NotPrincipal={"AWS": "*"}), "/Statement/0/NotPrincipal"),
         ({"Effect": "Allow", "Action": "sts:AssumeRole"}, "/Statement/0"),
         (dict(TRUST, Principal={"Service": "lambda.amazonaws.com"}, Action=5), "/Statement/0/Action"),
+        (dict(TRUST, NotResource="arn:aws:iam::123456789012:role/x"), "/Statement/0/NotResource"),
     ],
 )
 def test_malformed_trust_policy_points_at_the_element(statement, pointer):
