@@ -297,6 +297,10 @@ def test_malformed_trust_policy_is_an_input_error(statement, pointer, run_cli, t
         ({"Effect": "Allow", "Action": "sts:AssumeRole"}, "/Statement/0"),
         (dict(TRUST, Principal={"Service": "lambda.amazonaws.com"}, Action=5), "/Statement/0/Action"),
         (dict(TRUST, NotResource="arn:aws:iam::123456789012:role/x"), "/Statement/0/NotResource"),
+        # A YAML template can hold numbers where IAM's JSON has strings.
+        (dict(TRUST, Condition={1: {"aws:SourceAccount": "123456789012"}}), "/Statement/0/Condition/1"),
+        (dict(TRUST, Condition={"StringEquals": {2: "123456789012"}}), "/Statement/0/Condition/StringEquals/2"),
+        (dict(TRUST, Principal={1: "states.amazonaws.com"}), "/Statement/0/Principal/1"),
     ],
 )
 def test_malformed_trust_policy_points_at_the_element(statement, pointer):
@@ -315,9 +319,14 @@ _KEYS = st.sampled_from(
     ["Version", "Statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Condition", "Resource",
      "Service", "AWS", "StringEquals", "ArnLike", "Null", "aws:SourceArn", "aws:SourceAccount"]
 )
+# Keys may be numbers: a trust policy in a YAML template is not JSON.
+_KEYS = st.one_of(_KEYS, st.integers(0, 2))
 _JSON = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=4)), max_leaves=12)
 _PRINCIPAL = st.one_of(_JSON, st.dictionaries(st.sampled_from(["Service", "AWS", "Federated", "CanonicalUser"]), _JSON, max_size=2))
-_CONDITION = st.one_of(_JSON, st.dictionaries(st.sampled_from(["StringEquals", "ArnLike", "Bool", "Null"]), _JSON, max_size=2))
+_CONDITION = st.one_of(
+    _JSON,
+    st.dictionaries(st.sampled_from(["StringEquals", "ArnLike", "Bool", "Null"]), st.dictionaries(_KEYS, _JSON, max_size=2), max_size=2),
+)
 _STATEMENT = st.fixed_dictionaries(
     {"Effect": st.one_of(st.sampled_from(["Allow", "Deny"]), _JSON)},
     optional={
@@ -377,3 +386,26 @@ def test_template_trust_is_decided_against_the_machine_it_names(run_cli, tmp_pat
     result = run_cli("lint", str(template), "--format", "json", *extra_args)
     found = sorted({finding["ruleId"] for finding in json.loads(result.out)["findings"]})
     assert found == expected, result.out + result.err
+
+
+def test_identity_policy_with_a_number_for_a_condition_key_is_an_input_error():
+    from policygen.evaluate import parse_policy
+
+    statement = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {7: "x"}}}
+    with pytest.raises(InputError) as raised:
+        parse_policy({"Version": "2012-10-17", "Statement": [statement]}, "policy.yaml")
+    assert raised.value.location.pointer == "/Statement/0/Condition/StringEquals/7"
+
+
+def test_condition_values_are_literal_without_version():
+    """IAM User Guide, Version: in 2008-10-17 `${aws:username}` is literal text, in conditions too."""
+    from policygen.evaluate import Decision, Request, evaluate, parse_policy
+
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"StringEquals": {"s3:prefix": "${aws:username}"}}}
+    request = Request("s3:GetObject", "*", {"s3:prefix": ("david",), "aws:username": ("david",)})
+    literal = Request("s3:GetObject", "*", {"s3:prefix": ("${aws:username}",), "aws:username": ("david",)})
+    for version, allowed, refused in (("2012-10-17", request, literal), (None, literal, request), ("2008-10-17", literal, request)):
+        policy = parse_policy({"Statement": [statement]} | ({"Version": version} if version else {}), "p.json")
+        assert evaluate(allowed, [policy]).decision is Decision.ALLOWED, version
+        assert evaluate(refused, [policy]).decision is Decision.IMPLICIT_DENY, version
