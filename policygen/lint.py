@@ -873,7 +873,7 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
     reasons += [reason for outcome in unknown if outcome.decision is Decision.UNKNOWN for _, reason in outcome.evaluation.uncertain]
     parts = _deciding_parts(unknown)
     if parts:
-        reasons.append(f"whether it does depends on the state machine's {' and '.join(parts)}, which policygen does not know")
+        reasons.append(f"the answer depends on the state machine's {' and '.join(parts)}, which policygen does not know")
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
 
 
