@@ -652,8 +652,9 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 # that matches both matches every value; one that matches neither may still match the value the
 # policy itself names, which is probed too (_harvest).
 _PROBES = ("q", "policygen-unknown")
-# Statement evaluations one trust policy may take (about 25 microseconds each).
-_MAX_WORK = 40_000
+# Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
+# each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
+_MAX_WORK = 20_000
 
 
 @dataclass(frozen=True)
@@ -873,7 +874,8 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
     reasons += [reason for outcome in unknown if outcome.decision is Decision.UNKNOWN for _, reason in outcome.evaluation.uncertain]
     parts = _deciding_parts(unknown)
     if parts:
-        reasons.append(f"the answer depends on the state machine's {' and '.join(parts)}, which policygen does not know")
+        named = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        reasons.append(f"the answer depends on the state machine's {named}, which policygen does not know")
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
 
 
@@ -882,6 +884,7 @@ def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns:
     for it: every combination of values for the parts of its ARN that are not known. None when
     evaluating them all would take too long."""
     regions, accounts, names = _harvest(statements)
+    cost = sum(1 + sum(len(test.values) for test in statement.statement.conditions) for statement in statements)
     machines = []
     for region, account, name in _machine_parts(target, machine_arns):
         choices = (
@@ -895,7 +898,7 @@ def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns:
             unknown = tuple((part, value) for (part, known, _), value in zip(choices, values) if known is None)
             arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
             probes.append(_Probe(region_value, account_value, arn, unknown))
-            if len(probes) * max(1, len(statements)) > _MAX_WORK:
+            if (sum(len(p) for p in machines) + len(probes)) * cost > _MAX_WORK:
                 return None
         machines.append(probes)
     return machines

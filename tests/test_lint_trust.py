@@ -409,3 +409,19 @@ def test_condition_values_are_literal_without_version():
         policy = parse_policy({"Statement": [statement]} | ({"Version": version} if version else {}), "p.json")
         assert evaluate(allowed, [policy]).decision is Decision.ALLOWED, version
         assert evaluate(refused, [policy]).decision is Decision.IMPLICIT_DENY, version
+
+
+def test_too_many_source_values_to_probe_is_cannot_verify_quickly():
+    import time
+
+    arns = [f"arn:aws:states:us-east-{i % 9}:1234567890{i:02d}:stateMachine:m{i}" for i in range(40)]
+    started = time.perf_counter()
+    findings = trust_lint([arn_condition(arns)], target=Target("aws", None, None))
+    assert ids(findings) == ["PG203"] and "too many" in findings[0].message
+    assert time.perf_counter() - started < 5
+
+
+def test_several_unknown_parts_are_named_together():
+    findings = trust_lint([arn_condition("arn:aws:states:eu-west-1:111111111111:stateMachine:x")], target=Target("aws", None, None))
+    assert "depends on the state machine's name, region and account" in findings[0].message
+    assert "(the account and region were not checked: pass --account and --region)" in findings[0].message
