@@ -136,7 +136,9 @@ def lint_role(
 ) -> list[Finding]:
     """Every finding for `role`, used by the state machine(s) `tasks` come from, in a stable order.
 
-    `machine_arns`: the state machines' ARNs where known, for the trust policy's aws:SourceArn."""
+    `machine_arns`: the state machines' ARNs as far as known, for the trust policy's
+    aws:SourceArn (an unknown region or account as UNKNOWN_REGION/UNKNOWN_ACCOUNT, an unknown name
+    empty); without them, one state machine of unknown name in the target's region and account."""
     checker = _Checker(tuple(tasks), role, target, locate_task)
     findings = [
         *checker.unknown_actions(),
@@ -946,8 +948,7 @@ def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tu
 
     def unique(values: list[str]) -> tuple[str, ...]:
         # A template's ${AWS::Region} and ${AWS::AccountId} are the machine's own: not other values.
-        placeholders = {UNKNOWN_REGION, UNKNOWN_ACCOUNT}
-        return tuple(sorted({value for value in values if not placeholders & {value}} - set(_PROBES)))
+        return tuple(sorted(set(values) - {UNKNOWN_REGION, UNKNOWN_ACCOUNT, *_PROBES}))
 
     return unique(regions), unique(accounts), unique(names)
 

@@ -5,7 +5,6 @@ aws:SourceAccount against the state machine's own ARN, and regional service prin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
