@@ -657,6 +657,8 @@ _PROBES = ("q", "policygen-unknown")
 # Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
 # each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
 _MAX_WORK = 20_000
+# What lint_template.py writes for a deploy-time value it cannot express.
+_DEPLOY_TIME_VALUE = "policygen-deploy-time-value"
 
 
 @dataclass(frozen=True)
@@ -864,6 +866,11 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
         outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
         decisions = {outcome.decision for outcome in outcomes}
         if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
+            unresolved = _deploy_time_condition_values(statements)
+            if unresolved:
+                # What such a value turns out to be may let the machine in: not a certain error.
+                yield _trust_unknown(trust, f"its conditions hold values known only at deploy time ({', '.join(unresolved)})")
+                return
             denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
             reason = _refusal(statements, outcomes, denied_by, target)
             yield make_finding("PG105", trust.locate(""), {"reason": reason}, refs=denied_by)
@@ -879,6 +886,22 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
         named = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         reasons.append(f"the answer depends on the state machine's {named}, which policygen does not know")
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
+
+
+def _deploy_time_condition_values(statements: Sequence[_TrustStatement]) -> list[str]:
+    """Condition values a template leaves to deploy time (a parameter without default, a resource
+    attribute), as messages show them."""
+    def shown(value: str) -> str:
+        value = re.sub(r"policygen-ref-([\w.:]+)", r"<Ref \1>", _shown(value))
+        return value.replace(_DEPLOY_TIME_VALUE, "<deploy-time value>")
+
+    return list(dict.fromkeys(
+        shown(value)
+        for statement in statements
+        for test in statement.statement.conditions
+        for value in test.values
+        if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value
+    ))
 
 
 def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:

@@ -424,3 +424,16 @@ def test_several_unknown_parts_are_named_together():
     findings = trust_lint([arn_condition("arn:aws:states:eu-west-1:111111111111:stateMachine:x")], target=Target("aws", None, None))
     assert "depends on the state machine's name, region and account" in findings[0].message
     assert "(the account and region were not checked: pass --account and --region)" in findings[0].message
+
+
+def test_a_deploy_time_value_in_a_condition_is_never_a_certain_refusal(run_cli, tmp_path):
+    text = TEMPLATE.read_text().replace("              StringEquals: {aws:SourceAccount: !Ref AWS::AccountId}\n", NAMED_SOURCE)
+    text = text.replace("stateMachine:nightly", "stateMachine:${Env}-pipeline")
+    text = text.replace("      RoleArn: !GetAtt PipelineRole.Arn\n", "      StateMachineName: prod-pipeline\n      RoleArn: !GetAtt PipelineRole.Arn\n")
+    text = text.replace("Resources:\n", "Parameters:\n  Env: {Type: String}\nResources:\n", 1)
+    template = tmp_path / "template.yaml"
+    template.write_text(text)
+    result = run_cli("lint", str(template), "--format", "json")
+    findings = json.loads(result.out)["findings"]
+    assert [finding["ruleId"] for finding in findings] == ["PG203"], result.out + result.err
+    assert "known only at deploy time" in findings[0]["message"] and "<Ref Env>" in findings[0]["message"]
