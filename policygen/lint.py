@@ -866,10 +866,10 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
         outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
         decisions = {outcome.decision for outcome in outcomes}
         if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
-            unresolved = _deploy_time_condition_values(statements)
+            unresolved = _deploy_time_values(statements)
             if unresolved:
                 # What such a value turns out to be may let the machine in: not a certain error.
-                yield _trust_unknown(trust, f"its conditions hold values known only at deploy time ({', '.join(unresolved)})")
+                yield _trust_unknown(trust, f"it holds values known only at deploy time ({', '.join(unresolved)})")
                 return
             denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
             reason = _refusal(statements, outcomes, denied_by, target)
@@ -888,20 +888,18 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
 
 
-def _deploy_time_condition_values(statements: Sequence[_TrustStatement]) -> list[str]:
-    """Condition values a template leaves to deploy time (a parameter without default, a resource
-    attribute), as messages show them."""
+def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
+    """Service principals and condition values a template leaves to deploy time (a parameter
+    without default, a resource attribute, an Fn::If), as messages show them."""
     def shown(value: str) -> str:
         value = re.sub(r"policygen-ref-([\w.:]+)", r"<Ref \1>", _shown(value))
         return value.replace(_DEPLOY_TIME_VALUE, "<deploy-time value>")
 
-    return list(dict.fromkeys(
-        shown(value)
-        for statement in statements
-        for test in statement.statement.conditions
-        for value in test.values
-        if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value
-    ))
+    values = [
+        *(name for statement in statements for name in statement.principals.services),
+        *(value for statement in statements for test in statement.statement.conditions for value in test.values),
+    ]
+    return list(dict.fromkeys(shown(value) for value in values if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value))
 
 
 def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:

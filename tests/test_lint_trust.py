@@ -436,4 +436,16 @@ def test_a_deploy_time_value_in_a_condition_is_never_a_certain_refusal(run_cli, 
     result = run_cli("lint", str(template), "--format", "json")
     findings = json.loads(result.out)["findings"]
     assert [finding["ruleId"] for finding in findings] == ["PG203"], result.out + result.err
-    assert "known only at deploy time" in findings[0]["message"] and "<Ref Env>" in findings[0]["message"]
+    assert "known only at deploy time" in findings[0]["message"] and "<Ref Env>-pipeline" in findings[0]["message"]
+
+
+def test_a_deploy_time_service_principal_is_never_a_certain_refusal(run_cli, tmp_path):
+    text = TEMPLATE.read_text().replace("Principal: {Service: states.amazonaws.com}", "Principal: {Service: !Ref TrustedService}")
+    text = text.replace("Resources:\n", "Parameters:\n  TrustedService: {Type: String}\nResources:\n", 1)
+    assert "!Ref TrustedService" in text
+    template = tmp_path / "template.yaml"
+    template.write_text(text)
+    result = run_cli("lint", str(template), "--format", "json")
+    findings = json.loads(result.out)["findings"]
+    assert [finding["ruleId"] for finding in findings] == ["PG203"], result.out + result.err
+    assert "<Ref TrustedService>" in findings[0]["message"]
