@@ -197,6 +197,8 @@ def _parse_condition_block(block: Any, pointer: str, where: Locate) -> tuple[Con
     tests = []
     for operator, keys in block.items():
         operator_pointer = f"{pointer}/{escape_pointer_token(operator)}"
+        # A YAML template can give a number as a key; IAM takes JSON, whose keys are strings.
+        _require(isinstance(operator, str), "a condition operator must be a string", operator_pointer, where)
         _require(
             isinstance(keys, dict) and bool(keys),
             f"{operator} must be a non-empty object of key -> values",
@@ -205,6 +207,7 @@ def _parse_condition_block(block: Any, pointer: str, where: Locate) -> tuple[Con
         )
         for key, values in keys.items():
             key_pointer = f"{operator_pointer}/{escape_pointer_token(key)}"
+            _require(isinstance(key, str), "a condition key must be a string", key_pointer, where)
             tests.append(ConditionTest(operator, key, _parse_condition_values(values, key_pointer, where)))
     return tuple(tests)
 

@@ -9,6 +9,7 @@ severities, message templates) are data in rules/lint/ (`lint_rules.py`).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,8 +38,6 @@ from policygen.target import Target
 # REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
 MANAGED_RULE = "StepFunctionsGetEventsForBatchJobsRule"
 STATES_PRINCIPAL = "states.amazonaws.com"
-# Older trust policies name the regional form, states.<region>.amazonaws.com.
-_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.[a-z0-9-]+\.amazonaws\.com$")
 _CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # REFERENCE.md §5
 
 Locate = Callable[[str], Location]
@@ -137,7 +136,9 @@ def lint_role(
 ) -> list[Finding]:
     """Every finding for `role`, used by the state machine(s) `tasks` come from, in a stable order.
 
-    `machine_arns`: the state machines' ARNs where known, for the trust policy's aws:SourceArn."""
+    `machine_arns`: the state machines' ARNs as far as known, for the trust policy's
+    aws:SourceArn (an unknown region or account as UNKNOWN_REGION/UNKNOWN_ACCOUNT, an unknown name
+    empty); without them, one state machine of unknown name in the target's region and account."""
     checker = _Checker(tuple(tasks), role, target, locate_task)
     findings = [
         *checker.unknown_actions(),
@@ -460,6 +461,8 @@ class _Checker:
             "action": ", ".join(dict.fromkeys(outcome.access.action for outcome in outcomes)),
             "resources": resources,
             "unchecked": _unchecked(parts),
+            "subject": f"state {task.path!r} ({task.pattern.value})",
+            "policy": "the role",
         }
         statements: tuple[StatementRef, ...] = ()
         fixes: tuple[StatementFix, ...] = ()
@@ -688,41 +691,21 @@ class _Checker:
         if trust is not None:
             yield from _duplicate_trust_sids(trust)
 
-    # --- PG105/PG302: the trust policy
+    # --- PG105/PG106/PG203/PG302: the trust policy
 
     def trust(self, machine_arns: Sequence[str]) -> Iterable[Finding]:
         trust = self.role.trust
         if trust is None:
             return
-        yield from _open_trust_statements(trust)
-        statements = _states_trust_statements(trust)
-        allowing = [s for s in statements if statement_allows_action(s, "sts:AssumeRole")]
-        if not allowing:
-            yield make_finding(
-                "PG105",
-                trust.locate(""),
-                {"reason": f"no Allow statement for sts:AssumeRole names the service principal {STATES_PRINCIPAL}"},
-            )
-            return
-        context: dict[str, tuple[str, ...]] = {}
-        if self.target.account is not None:
-            context["aws:SourceAccount"] = (self.target.account,)
-        if len(machine_arns) == 1:
-            context["aws:SourceArn"] = (machine_arns[0],)
-        document = PolicyDocument(source=trust.source, version=None, statements=tuple(statements))
-        result = evaluate(Request("sts:AssumeRole", "*", context), [document])
-        if result.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
-            why = (
-                f"{_describe_statements(result.denied_by)} denies it"
-                if result.denied_by
-                else "the conditions of " + _describe_statements(s.ref for s in allowing) + " do not hold for "
-                + ", ".join(f"{key} = {values[0]}" for key, values in sorted(context.items()))
-            )
-            yield make_finding("PG105", trust.locate(""), {"reason": why}, refs=tuple(result.denied_by))
-        for statement in allowing:
-            keys = {test.key.lower() for test in statement.conditions}
-            if not keys & set(_CONFUSED_DEPUTY_KEYS):
-                yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
+        statements = _read_trust(trust)
+        yield from _open_trust_statements(trust, statements)
+        yield from _assumable(trust, statements, self.target, machine_arns)
+        for statement in statements:
+            if statement.may_admit_states(self.target.region, self.target.partition) and statement_allows_action(statement.statement, "sts:AssumeRole"):
+                keys = {test.key.lower() for test in statement.statement.conditions}
+                if not keys & set(_CONFUSED_DEPUTY_KEYS):
+                    ref = statement.statement.ref
+                    yield make_finding("PG302", ref.location, refs=(ref,))
 
 
 def _only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
@@ -857,25 +840,163 @@ def _closest_action(pattern: str) -> str:
     return f"; did you mean {prefix.lower()}:{close[0]}?" if close else ""
 
 
-def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
-    """The trust policy's statements that name Step Functions as principal, as identity-policy
-    statements (Principal removed, Resource "*") so that evaluate.py can judge their Action and
-    Condition. A malformed trust policy is an InputError."""
+# ---------------------------------------------------------------------------------------------
+# The trust policy: who may assume the role, read as IAM reads it
+
+
+# Step Functions assumes the role as states.amazonaws.com; IAM User Guide, "AWS service principals
+# in opt-in Regions"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services-in-opt-in-regions):
+# within its own Region a service presents its non-regional name, and only a cross-Region request
+# from an opt-in Region presents service.<region>.amazonaws.com. A machine in region R therefore
+# never presents another Region's name. The regional name of R itself is accepted: the Step
+# Functions guide once told users to write states.<region>.amazonaws.com, and such roles work.
+_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.([a-z0-9-]+)\.amazonaws\.com$")
+# What the China partition's principals for Step Functions are is not documented as plainly.
+_CHINA_STATES_PRINCIPAL = re.compile(r"^states(\.[a-z0-9-]+)?\.amazonaws\.com\.cn$")
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+# Probe values for a part of the state machine's ARN that is not known: a one-character value
+# and a longer one sharing no character with it or with the known parts of the ARN. A pattern
+# that matches both matches every value; one that matches neither may still match the value the
+# policy itself names, which is probed too (_harvest).
+_PROBES = ("q", "policygen-unknown")
+# Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
+# each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
+_MAX_WORK = 20_000
+# What lint_template.py writes for a deploy-time value it cannot express.
+_DEPLOY_TIME_VALUE = "policygen-deploy-time-value"
+
+
+@dataclass(frozen=True)
+class _Principals:
+    """A Principal or NotPrincipal element: everyone ("*", {"AWS": "*"}), and the service names."""
+
+    everyone: bool
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _TrustStatement:
+    """A trust policy statement: whom it names, and the rest as an identity-policy statement
+    (Resource "*") that evaluate.py judges."""
+
+    statement: Statement
+    principals: _Principals
+    negated: bool  # NotPrincipal: every principal except those named
+
+    def admits_states(self, region: str, partition: str) -> bool | str:
+        """Whether the statement applies to Step Functions running in `region`; a reason when
+        that cannot be known."""
+        named = _names_states(self.principals, region, partition)
+        if isinstance(named, str):
+            return named
+        return named != self.negated
+
+    def may_admit_states(self, region: str | None, partition: str) -> bool:
+        """Whether it may let Step Functions in: in `region`, or in some region when that is None."""
+        if self.statement.effect is not Effect.ALLOW:
+            return False
+        if region is not None:
+            return self.admits_states(region, partition) is not False
+        if self.negated:
+            return not self.principals.everyone and STATES_PRINCIPAL not in self.principals.services
+        return self.principals.everyone or any(
+            name == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(name) or _CHINA_STATES_PRINCIPAL.match(name)
+            for name in self.principals.services
+        )
+
+    def lets_anyone_in(self) -> bool:
+        """An Allow for every principal (or every one but a few: NotPrincipal) without a condition."""
+        if self.statement.effect is not Effect.ALLOW or self.statement.conditions:
+            return False
+        if self.negated:
+            return not self.principals.everyone
+        return self.principals.everyone
+
+
+def _names_states(principals: _Principals, region: str, partition: str) -> bool | str:
+    if principals.everyone:
+        return True
+    unsure = ""
+    for name in principals.services:
+        if name == STATES_PRINCIPAL:
+            return True
+        regional = _REGIONAL_STATES_PRINCIPAL.match(name)
+        if regional and regional[1] == region:
+            return True
+        if partition == "aws-cn" and _CHINA_STATES_PRINCIPAL.match(name):
+            unsure = f"whether {name} is the principal Step Functions uses in the aws-cn partition is not documented"
+    return unsure or False
+
+
+def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
+    """Every statement of the trust policy, checked as IAM checks it: a malformed one is an
+    InputError with its JSON pointer. A policy without Version is "2008-10-17", in which `${...}`
+    is literal text (IAM User Guide, "IAM JSON policy elements: Version",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html)."""
+    from policygen.errors import InputError
+
+    data = trust.data
+    items = _trust_statement_items(trust)
+    principals: list[tuple[_Principals, bool]] = []
     kept: list[tuple[str, dict]] = []
-    for _, pointer, item in _trust_statement_items(trust):
-        # NotPrincipal is not judged: trust policies for a service rarely use it.
-        if "NotPrincipal" not in item and _names_states(item.get("Principal")):
-            statement = {key: value for key, value in item.items() if key != "Principal"}
-            statement.setdefault("Resource", "*")
-            kept.append((pointer, statement))
-    if not kept:
-        return []
-    parsed = parse_policy(
-        {"Version": trust.data.get("Version", "2012-10-17"), "Statement": [statement for _, statement in kept]},
-        trust.source,
-        lambda pointer: trust.locate(_map_pointer(pointer, kept)),
-    )
-    return list(parsed.statements)
+    for _, pointer, item in items:
+        element = [name for name in ("Principal", "NotPrincipal") if name in item]
+        if len(element) != 1:
+            message = "a trust policy statement takes Principal or NotPrincipal, not both" if element else (
+                "a trust policy statement needs a Principal"
+            )
+            raise InputError(message, trust.locate(pointer + (f"/{element[1]}" if len(element) > 1 else "")))
+        for resource in ("Resource", "NotResource"):
+            if resource in item:
+                # IAM refuses the role: "MalformedPolicyDocument: Has prohibited field Resource".
+                raise InputError(f"a role trust policy has no {resource}: the role itself is the resource", trust.locate(f"{pointer}/{resource}"))
+        name = element[0]
+        principals.append((_parse_principals(item[name], f"{pointer}/{name}", trust), name == "NotPrincipal"))
+        statement = {key: value for key, value in item.items() if key != name}
+        condition = statement.get("Condition")
+        if isinstance(condition, dict):
+            # An operator with no keys tests nothing: {} and {"StringEquals": {}} are no condition.
+            condition = {operator: keys for operator, keys in condition.items() if keys != {}}
+            if condition:
+                statement["Condition"] = condition
+            else:
+                del statement["Condition"]
+        statement["Resource"] = "*"
+        kept.append((pointer, statement))
+    document: dict[str, Any] = {"Statement": [statement for _, statement in kept]}
+    if "Version" in data:
+        document["Version"] = data["Version"]
+    parsed = parse_policy(document, trust.source, lambda pointer: trust.locate(_map_pointer(pointer, kept)))
+    return [
+        _TrustStatement(statement, found, negated)
+        for statement, (found, negated) in zip(parsed.statements, principals)
+    ]
+
+
+def _parse_principals(value: Any, pointer: str, trust: TrustPolicy) -> _Principals:
+    """"*", or {type: name or [names]} with the types IAM knows (IAM JSON reference, Principal)."""
+    from policygen.errors import InputError
+    from policygen.load.document import escape_pointer_token
+
+    if value == "*":
+        return _Principals(True, ())
+    if not isinstance(value, dict) or not value:
+        raise InputError('a principal must be "*" or an object of principal type -> names', trust.locate(pointer))
+    names: dict[str, tuple[str, ...]] = {}
+    for kind, listed in value.items():
+        kind_pointer = f"{pointer}/{escape_pointer_token(kind)}"
+        if kind not in _PRINCIPAL_TYPES:
+            raise InputError(f"unknown principal type {kind!r} (one of {', '.join(_PRINCIPAL_TYPES)})", trust.locate(kind_pointer))
+        entries = [listed] if isinstance(listed, str) else listed
+        if not isinstance(entries, list) or not entries:
+            raise InputError(f"{kind} must be a string or a non-empty list of strings", trust.locate(kind_pointer))
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str):
+                where = kind_pointer if isinstance(listed, str) else f"{kind_pointer}/{index}"
+                raise InputError(f"{kind} entries must be strings", trust.locate(where))
+        names[kind] = tuple(entries)
+    return _Principals("*" in names.get("AWS", ()), names.get("Service", ()))
 
 
 def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
@@ -899,28 +1020,13 @@ def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
     return numbered
 
 
-def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
-    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}) assume the role, unconditioned."""
-    for index, pointer, item in _trust_statement_items(trust):
-        if item.get("Effect") != "Allow" or "Condition" in item:
-            continue
-        if not _is_everyone(item.get("Principal")):
-            continue
-        actions = item.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if any(isinstance(a, str) and catalog.iam_wildcard(a.lower()).match("sts:assumerole") for a in actions):
-            name = f'statement "{item["Sid"]}"' if isinstance(item.get("Sid"), str) else f"statement {index}"
-            yield make_finding("PG106", trust.locate(pointer), {"statements": f"{name} of {trust.source}"})
-
-
-def _is_everyone(principal: Any) -> bool:
-    """"*" and {"AWS": "*"} (alone or in a list) are every principal (IAM JSON reference, Principal)."""
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    aws = principal.get("AWS", [])
-    return aws == "*" or (isinstance(aws, list) and "*" in aws)
+def _open_trust_statements(trust: TrustPolicy, statements: Sequence[_TrustStatement]) -> Iterable[Finding]:
+    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}, or NotPrincipal: all but
+    some) assume the role, with no condition (an empty Condition is none)."""
+    for statement in statements:
+        if statement.lets_anyone_in() and statement_allows_action(statement.statement, "sts:AssumeRole"):
+            ref = statement.statement.ref
+            yield make_finding("PG106", ref.location, {"statements": _describe_statements((ref,))}, refs=(ref,))
 
 
 def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
@@ -930,12 +1036,257 @@ def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
     return kept[int(match[1])][0] + match[2]
 
 
-def _names_states(principal: Any) -> bool:
-    """Whether the Principal lets Step Functions in: its service principal, or everyone."""
-    if _is_everyone(principal):
-        return True
-    if not isinstance(principal, dict):
-        return False
-    services = principal.get("Service", [])
-    services = [services] if isinstance(services, str) else services
-    return any(isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services)
+@dataclass(frozen=True)
+class _Probe:
+    """One state machine that may assume the role: its region, account and ARN, and the values
+    that stand in for the parts policygen does not know ({"name": "q", ...})."""
+
+    region: str
+    account: str
+    arn: str
+    unknown: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _ProbeOutcome:
+    probe: _Probe
+    decision: Decision
+    evaluation: Evaluation
+    admitted: tuple[_TrustStatement, ...]
+    reasons: tuple[str, ...] = ()
+
+
+def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> Iterable[Finding]:
+    """PG105 when Step Functions certainly cannot assume the role for a state machine, PG203 when
+    policygen cannot tell: the trust policy is evaluated for sts:AssumeRole with the state
+    machine's aws:SourceAccount and aws:SourceArn (Step Functions guide, "Prevent cross-service
+    confused deputy issue",
+    https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html), every
+    part of its ARN that is not known probed."""
+    machines = _probes(statements, target, machine_arns)
+    if machines is None:
+        yield _trust_unknown(trust, "its source conditions name too many regions, accounts and state machines to check each")
+        return
+    unknown: list[_ProbeOutcome] = []
+    for probes in machines:
+        outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
+        decisions = {outcome.decision for outcome in outcomes}
+        if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
+            unresolved = _deploy_time_values(statements)
+            if unresolved:
+                # What such a value turns out to be may let the machine in: not a certain error.
+                yield _trust_unknown(trust, f"it holds values known only at deploy time ({', '.join(unresolved)})")
+                return
+            denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
+            reason = _refusal(statements, outcomes, denied_by, target)
+            yield make_finding("PG105", trust.locate(""), {"reason": reason}, refs=denied_by)
+            return
+        if decisions != {Decision.ALLOWED}:
+            unknown.extend(outcomes)
+    if not unknown:
+        return
+    reasons = [reason for outcome in unknown for reason in outcome.reasons]
+    reasons += [reason for outcome in unknown if outcome.decision is Decision.UNKNOWN for _, reason in outcome.evaluation.uncertain]
+    parts = _deciding_parts(unknown)
+    if parts:
+        named = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        reasons.append(f"the answer depends on the state machine's {named}, which policygen does not know")
+    yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
+
+
+def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
+    """Service principals and condition values a template leaves to deploy time (a parameter
+    without default, a resource attribute, an Fn::If), as messages show them."""
+    def shown(value: str) -> str:
+        value = re.sub(r"policygen-ref-([\w.:]+)", r"<Ref \1>", _shown(value))
+        return value.replace(_DEPLOY_TIME_VALUE, "<deploy-time value>")
+
+    values = [
+        *(name for statement in statements for name in statement.principals.services),
+        *(value for statement in statements for test in statement.statement.conditions for value in test.values),
+    ]
+    return list(dict.fromkeys(shown(value) for value in values if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value))
+
+
+def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
+    """For each state machine (one of unknown name when no ARN is given), the probes that stand
+    for it: every combination of values for the parts of its ARN that are not known. None when
+    evaluating them all would take too long."""
+    regions, accounts, names = _harvest(statements)
+    cost = sum(1 + sum(len(test.values) for test in statement.statement.conditions) for statement in statements)
+    machines = []
+    for region, account, name in _machine_parts(target, machine_arns):
+        choices = (
+            ("region", region, (*_PROBES, *regions)),
+            ("account", account, (*_PROBES, *accounts)),
+            ("name", name, (*_PROBES, *names)),
+        )
+        probes = []
+        for values in itertools.product(*(((known,) if known is not None else tried) for _, known, tried in choices)):
+            region_value, account_value, name_value = values
+            unknown = tuple((part, value) for (part, known, _), value in zip(choices, values) if known is None)
+            arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
+            probes.append(_Probe(region_value, account_value, arn, unknown))
+            if (sum(len(p) for p in machines) + len(probes)) * cost > _MAX_WORK:
+                return None
+        machines.append(probes)
+    return machines
+
+
+def _machine_parts(target: Target, machine_arns: Sequence[str]) -> list[tuple[str | None, str | None, str | None]]:
+    """(region, account, name) of each state machine, None where not known."""
+    if not machine_arns:
+        return [(target.region, target.account, None)]
+    parts = []
+    for arn in machine_arns:
+        pieces = arn.split(":", 6)
+        if len(pieces) != 7 or pieces[5] != "stateMachine":
+            parts.append((target.region, target.account, None))
+            continue
+        region = pieces[3] if pieces[3] and pieces[3] != UNKNOWN_REGION else target.region
+        account = pieces[4] if pieces[4] and pieces[4] != UNKNOWN_ACCOUNT else target.account
+        parts.append((region, account, pieces[6] or None))
+    return parts
+
+
+def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The regions, accounts and state machine names the trust policy itself names (in regional
+    principals, aws:SourceAccount and aws:SourceArn), as probe values: the one a condition asks for
+    is among them."""
+    regions: list[str] = []
+    accounts: list[str] = []
+    names: list[str] = []
+    for statement in statements:
+        for service in statement.principals.services:
+            regional = _REGIONAL_STATES_PRINCIPAL.match(service)
+            if regional:
+                regions.append(regional[1])
+        for test in statement.statement.conditions:
+            key = test.key.lower()
+            for value in test.values:
+                if key == "aws:sourceaccount":
+                    accounts.append(value)
+                elif key == "aws:sourcearn":
+                    parts = value.split(":", 5)
+                    if len(parts) == 6:
+                        regions.append(parts[3])
+                        accounts.append(parts[4])
+                        names.extend((parts[5].removeprefix("stateMachine:"), parts[5].rpartition(":")[2]))
+
+    def unique(values: list[str]) -> tuple[str, ...]:
+        # A template's ${AWS::Region} and ${AWS::AccountId} are the machine's own: not other values.
+        return tuple(sorted(set(values) - {UNKNOWN_REGION, UNKNOWN_ACCOUNT, *_PROBES}))
+
+    return unique(regions), unique(accounts), unique(names)
+
+
+def _probe_outcome(statements: Sequence[_TrustStatement], probe: _Probe, partition: str) -> _ProbeOutcome:
+    admitted: list[_TrustStatement] = []
+    unsure: list[tuple[_TrustStatement, str]] = []
+    for statement in _in_place_of_deploy_time_values(statements, probe):
+        admits = statement.admits_states(probe.region, partition)
+        if isinstance(admits, str):
+            unsure.append((statement, admits))
+        elif admits:
+            admitted.append(statement)
+    request = Request("sts:AssumeRole", "*", {"aws:SourceAccount": (probe.account,), "aws:SourceArn": (probe.arn,)})
+    result = evaluate(request, [_as_document(admitted)])
+    if unsure:
+        widened = evaluate(request, [_as_document(admitted + [statement for statement, _ in unsure])])
+        if widened.decision is not result.decision:
+            reasons = tuple(reason for _, reason in unsure)
+            return _ProbeOutcome(probe, Decision.UNKNOWN, result, tuple(admitted), reasons)
+    return _ProbeOutcome(probe, result.decision, result, tuple(admitted))
+
+
+def _in_place_of_deploy_time_values(statements: Sequence[_TrustStatement], probe: _Probe) -> list[_TrustStatement]:
+    """A template's trust policy names the machine's own region and account as ${AWS::Region} and
+    ${AWS::AccountId}, which stand for what the probe says they are."""
+    values = {UNKNOWN_REGION: dict(probe.unknown).get("region"), UNKNOWN_ACCOUNT: dict(probe.unknown).get("account")}
+    values = {placeholder: value for placeholder, value in values.items() if value is not None}
+    if not values:
+        return list(statements)
+
+    def substituted(text: str) -> str:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text
+
+    result = []
+    for statement in statements:
+        conditions = tuple(
+            replace(test, values=tuple(substituted(value) for value in test.values)) for test in statement.statement.conditions
+        )
+        services = tuple(substituted(name) for name in statement.principals.services)
+        result.append(
+            replace(
+                statement,
+                statement=replace(statement.statement, conditions=conditions),
+                principals=replace(statement.principals, services=services),
+            )
+        )
+    return result
+
+
+def _as_document(statements: Sequence[_TrustStatement]) -> PolicyDocument:
+    source = statements[0].statement.ref.source if statements else ""
+    return PolicyDocument(source=source, version=None, statements=tuple(s.statement for s in statements))
+
+
+def _deciding_parts(outcomes: Sequence[_ProbeOutcome]) -> list[str]:
+    """The unknown parts of the state machine's ARN on which the decision turns."""
+    parts = []
+    for part in ("name", "region", "account"):
+        groups: dict[tuple, set[Decision]] = {}
+        for outcome in outcomes:
+            others = tuple(item for item in outcome.probe.unknown if item[0] != part)
+            if any(name == part for name, _ in outcome.probe.unknown):
+                groups.setdefault(others, set()).add(outcome.decision)
+        if any(len(decisions) > 1 for decisions in groups.values()):
+            parts.append(part)
+    return parts
+
+
+def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOutcome], denied_by: tuple[StatementRef, ...], target: Target) -> str:
+    """Why Step Functions cannot assume the role, whatever the unknown parts of its ARN are."""
+    if denied_by:
+        return f"{_describe_statements(denied_by)} denies it"
+    allowing = [
+        statement.statement.ref
+        for outcome in outcomes
+        for statement in outcome.admitted
+        if statement_allows_action(statement.statement, "sts:AssumeRole")
+    ]
+    if not allowing:
+        reason = f"no Allow statement for sts:AssumeRole names the service principal {STATES_PRINCIPAL}"
+        others = sorted({
+            name
+            for statement in statements
+            if statement.statement.effect is Effect.ALLOW and not statement.negated
+            for name in statement.principals.services
+            if _REGIONAL_STATES_PRINCIPAL.match(name) and name != f"states.{target.region}.amazonaws.com"
+        })
+        if others and target.region:
+            reason += f" (it names {', '.join(others)}, which Step Functions in {target.region} does not use)"
+        return reason
+    probe = outcomes[0].probe
+    shown = dict(probe.unknown)
+    region = "<region>" if "region" in shown else probe.region
+    account = "<account>" if "account" in shown else probe.account
+    arn = probe.arn if not probe.unknown else f"arn:{target.partition}:states:{region}:{account}:stateMachine:<any name>"
+    return (
+        f"the conditions of {_describe_statements(dict.fromkeys(allowing))} do not hold for "
+        f"aws:SourceAccount = {account}, aws:SourceArn = {arn}"
+    )
+
+
+def _trust_unknown(trust: TrustPolicy, reason: str, parts: Sequence[str] = ()) -> Finding:
+    fields = {
+        "subject": "Step Functions",
+        "action": "sts:AssumeRole",
+        "resources": "the role",
+        "policy": "its trust policy",
+        "reason": reason,
+        "unchecked": _unchecked(parts),
+    }
+    return make_finding("PG203", trust.locate(""), fields)

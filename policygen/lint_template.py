@@ -52,7 +52,7 @@ def template_units(
     for task in tasks:
         by_machine.setdefault((task.file, task.machine), []).append(task)
     target = resolve_target(tasks, region, account, environment, partition)
-    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str]]] = {}
+    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str], list[str]]] = {}
     missing: list[Finding] = []
     for machine in machines:
         context = machine.template
@@ -64,11 +64,13 @@ def template_units(
             missing.append(found)
             continue
         key = (context.file, found.name)
-        role, member_tasks, names = units.setdefault(key, (found, [], []))
+        role, member_tasks, names, arns = units.setdefault(key, (found, [], [], []))
         names.append(machine.name)
+        arns.append(reader.machine_arn(machine.name))
         member_tasks.extend(reader.concrete_task(task) for task in by_machine.get((machine.file, machine.name), []))
     result = [
-        LintUnit(role, tuple(member_tasks), target, tuple(names)) for role, member_tasks, names in units.values()
+        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns))
+        for role, member_tasks, names, arns in units.values()
     ]
     return result, missing
 
@@ -101,6 +103,20 @@ class _TemplateReader:
         if logical_id is None:
             return self.not_found(machine, f"its {key} ({_describe(value)}) is not a role of this template", f"{pointer}/{key}")
         return self.role(logical_id)
+
+    def machine_arn(self, machine: str) -> str:
+        """The state machine's ARN as far as the template says it (StateMachineName, SAM Name);
+        its name part is empty when CloudFormation makes the name up."""
+        resource = self.context.resources.get(machine)
+        key = "StateMachineName" if resource is not None and resource.type == _STEP_FUNCTIONS else "Name"
+        value = resource.properties.get(key) if resource is not None else None
+        opaque: list[str] = []
+        name = self.concrete(value, "", opaque) if value is not None else ""
+        if opaque or not isinstance(name, str) or "policygen-ref-" in name:
+            name = ""  # a deploy-time value (a parameter without default, the stack name): unknown
+        region = self.target.region or UNKNOWN_REGION
+        account = self.target.account or UNKNOWN_ACCOUNT
+        return f"arn:{self.target.partition}:states:{region}:{account}:stateMachine:{name}"
 
     def not_found(self, machine: str, reason: str, pointer: str) -> Finding:
         return make_finding("PG204", self.document.location(pointer), {"machine": machine, "reason": reason})
