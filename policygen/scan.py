@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from policygen import aws_names
 from policygen.errors import InputError
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
@@ -22,7 +23,7 @@ JSONATA = "JSONata"
 
 _STATES_RESOURCE = re.compile(r"^arn:(?P<partition>\$\{AWS::Partition\}|[^:]*):states:::(?P<integration>.*)$")
 _DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
-KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
+KNOWN_PARTITIONS = aws_names.PARTITIONS
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
 _SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
 _LANGUAGES = (JSONPATH, JSONATA)
@@ -219,6 +220,7 @@ class _Walker:
         share_identifier = arguments.string("ShareIdentifier")
         tags, dynamic_tags = arguments.tags()
         consumable_resources = arguments.consumable_resources()
+        self.check_names(path, partition, job_queue, job_definition, consumable_resources)
         credentials = state.get("Credentials")
         return BatchTask(
             self.machine_name,
@@ -263,6 +265,17 @@ class _Walker:
                 pointer + "/Resource",
             )
         return pattern, action, partition
+
+    def check_names(self, path: str, partition: str | None, job_queue: FieldValue | None,
+                    job_definition: FieldValue | None, consumable_resources: tuple[FieldValue, ...]) -> None:
+        """A static queue, job definition or consumable resource that is no Batch name or ARN (a
+        wildcard, another partition) would be granted as written: refused instead."""
+        for resource_type, value in ((aws_names.JOB_QUEUE, job_queue), (aws_names.JOB_DEFINITION, job_definition),
+                                     *((aws_names.CONSUMABLE_RESOURCE, v) for v in consumable_resources)):
+            if value is not None and value.kind is ValueKind.STATIC:
+                problem = aws_names.batch_reference_problem(resource_type, value.text, partition)
+                if problem is not None:
+                    raise self.error(f"state {path!r}: {value.field}: {problem}", value.pointer)
 
     def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue:
         """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
@@ -424,6 +437,10 @@ class _Arguments:
                 raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
+            problem = aws_names.tag_key_problem(name) or (
+                aws_names.tag_value_problem(name, value.text) if value.kind is ValueKind.STATIC else None)
+            if problem is not None:
+                raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
             found.append(Tag(name, value))
         if len(found) > 1:
             found.sort(key=_tag_key)
