@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any
+
+from policygen.errors import one_line
 
 # Characters a YAML reader folds (NEL, U+2028/9 are line breaks in YAML 1.1) or refuses (C1 controls,
 # DEL, non-characters) even inside a double-quoted scalar: written as \uXXXX escapes instead.
@@ -14,10 +15,6 @@ _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff
 # Control characters in an HCL quoted string: a newline ends it ("Invalid multi-line string").
 _HCL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _HCL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-# What a comment line must not hold: a line break of any reader (LF, CR, NEL, U+2028/9) would end
-# the comment and make the rest of a name code; other controls, format characters (bidi overrides
-# that reorder what a reviewer sees), surrogates, private-use and unassigned code points go too.
-_COMMENT_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 @lru_cache(maxsize=1)
@@ -41,17 +38,10 @@ def environment():
 
 
 def comment_text(text: str) -> str:
-    """`text` as the rest of one `#` comment line in YAML or HCL: every character that could end
-    the line, or hide what follows, written as a \\uXXXX escape. Names come from input files
-    (a serverless.yml key, a logical id, a file name) and must not become code."""
-    if text.isascii() and text.isprintable():
-        return text  # nearly every name
-    return "".join(_escaped(c) if unicodedata.category(c) in _COMMENT_UNSAFE_CATEGORIES else c for c in text)
-
-
-def _escaped(character: str) -> str:
-    code = ord(character)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    """`text` as the rest of one `#` comment line in YAML or HCL. Names come from input files (a
+    serverless.yml key, a logical id, a file name): a line break in one would end the comment and
+    make the rest of the name code (YAML and HCL comments end at any of LF, CR, NEL, U+2028/9)."""
+    return one_line(text)
 
 
 def header_lines(version: str, sources: list[str], machines: list[str]) -> list[str]:
