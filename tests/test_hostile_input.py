@@ -463,3 +463,41 @@ def test_warnings_errors_tables_and_explanations_show_input_text_on_one_line(tmp
     path.write_text(json.dumps(definition), encoding="utf-8")
     refused = run_cli("generate", str(path), "--region", "us-east-1", "--account", "123456789012")
     assert refused.code == 2 and len(refused.err.splitlines()) == 1
+
+
+NAME_BREAKOUT = 'x"\nResources:\n  Backdoor:\n    Type: AWS::IAM::User\nresource "null_resource" "y" {}\n#\u2028z'
+
+
+def _name_sources(tmp_path):
+    """The same state machine named NAME_BREAKOUT by each kind of input that names machines."""
+    definition = _definition()
+    template = {"Resources": {NAME_BREAKOUT: {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+        "RoleArn": "arn:aws:iam::123456789012:role/jobs", "DefinitionString": json.dumps(definition)}}}}
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [{
+        "address": NAME_BREAKOUT, "mode": "managed", "type": "aws_sfn_state_machine", "name": "x",
+        "values": {"name": "x", "definition": json.dumps(definition)}}]}}}
+    serverless = {"service": "x", "provider": {"name": "aws"},
+                  "stepFunctions": {"stateMachines": {NAME_BREAKOUT: {"definition": definition}}}}
+    sources = {"template.json": template, "plan.json": plan, "serverless.yml": serverless}
+    for file, content in sources.items():
+        (tmp_path / file).write_text(json.dumps(content), encoding="utf-8")
+    return [tmp_path / file for file in sources]
+
+
+@pytest.mark.parametrize("source", ["template.json", "plan.json", "serverless.yml"])
+def test_a_machine_name_from_any_source_stays_in_its_comment(source, tmp_path, run_cli):
+    path = next(p for p in _name_sources(tmp_path) if p.name == source)
+    machines = run_cli("scan", str(path), "--format", "json")
+    assert machines.code == 0, machines.err
+    (state,) = json.loads(machines.out)["batchStates"]
+    assert state["stateMachine"] == NAME_BREAKOUT  # the name really is the hostile one
+    for output_format in ("cloudformation", "terraform"):
+        result = run_cli("generate", str(path), "--format", output_format)
+        assert result.code == 0, result.err
+        if output_format == "cloudformation":
+            resources = parse_yaml(result.out, "out.yaml").data["Resources"]
+            assert list(resources) == [logical_id(NAME_BREAKOUT, "ExecutionRole")]
+            assert _cfn_errors(result.out) == []
+        else:
+            assert _terraform_blocks(result.out)[0] == {block_name(NAME_BREAKOUT)}
+        assert f"# State machine {comment_text(NAME_BREAKOUT)} (" in result.out
