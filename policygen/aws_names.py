@@ -32,7 +32,7 @@ _RESERVED_PREFIX = "aws:"
 
 @lru_cache(maxsize=4096)
 def tag_key_problem(key: str) -> str | None:
-    """What makes `key` no AWS tag key, or None."""
+    """Why `key` is not an AWS tag key, or None."""
     if not key:
         return "a tag key cannot be empty"
     return _tag_text_problem(key, "tag key", TAG_KEY_MAX)
@@ -40,7 +40,7 @@ def tag_key_problem(key: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def tag_value_problem(key: str, value: str) -> str | None:
-    """What makes `value` no AWS tag value (for the tag `key`), or None."""
+    """Why `value` is not an AWS tag value (of the tag `key`), or None."""
     return _tag_text_problem(value, f"the value of tag {key!r}", TAG_VALUE_MAX)
 
 
@@ -111,7 +111,7 @@ _ARN_PARTS = 6
 
 @lru_cache(maxsize=4096)
 def batch_reference_problem(resource_type: str, text: str, partition: str | None) -> str | None:
-    """What makes `text` no name or ARN of a Batch `resource_type` (JOB_QUEUE, JOB_DEFINITION,
+    """Why `text` is not a name or ARN of a Batch `resource_type` (JOB_QUEUE, JOB_DEFINITION,
     CONSUMABLE_RESOURCE) that SubmitJob accepts, or None. `partition` is the state's own (its
     Resource ARN's); None when it is only known at deploy time."""
     if text.startswith("arn:") and text.count(":") >= _ARN_PARTS - 1:
@@ -123,7 +123,7 @@ def _name_problem(resource_type: str, text: str) -> str | None:
     if resource_type == JOB_DEFINITION:
         name, colon, revision = text.partition(":")
         if colon and not _REVISION.fullmatch(revision):
-            return f"{_short(text)} is no job definition `name:revision` (the revision is a number from 1)"
+            return f"{_short(text)} is not a job definition `name:revision` (the revision is a number from 1)"
     else:
         name = text
     if resource_type == CONSUMABLE_RESOURCE:
@@ -131,12 +131,15 @@ def _name_problem(resource_type: str, text: str) -> str | None:
             return "a consumable resource name cannot be empty"
         bad = _CONSUMABLE_NAME_UNSAFE.search(name)
         if bad:
-            return f"{_short(text)} holds {bad[0]!r}, which no consumable resource name policygen can grant may hold"
+            return (
+                f"{_short(text)} holds {bad[0]!r}: a consumable resource name policygen grants has no wildcard "
+                "(* ?), policy variable ($), ARN separator (: /), space or control character"
+            )
         return None
     if not _BATCH_NAME.fullmatch(name):
         label = "job queue" if resource_type == JOB_QUEUE else "job definition"
         return (
-            f"{_short(text)} is no {label} name or ARN: a name is 1 to 128 letters, digits, hyphens and "
+            f"{_short(text)} is not a {label} name or ARN: a name is 1 to 128 letters, digits, hyphens and "
             "underscores"
         )
     return None
@@ -147,18 +150,18 @@ def _arn_problem(resource_type: str, text: str, partition: str | None) -> str | 
     if "*" in text or "?" in text:
         return f"{_short(text)} is an ARN with a wildcard; name one {resource_type}"
     if arn_partition not in PARTITIONS:
-        return f"{_short(text)} is in no AWS partition ({', '.join(PARTITIONS)})"
+        return f"{_short(text)} is not in an AWS partition ({', '.join(PARTITIONS)})"
     if partition is not None and arn_partition != partition:
-        return f"{_short(text)} is in the partition {arn_partition}, the state's Resource in {partition}"
+        return f"{_short(text)} is in the partition {arn_partition}, but the state's Resource is in {partition}"
     if service != "batch":
-        return f"{_short(text)} is no AWS Batch ARN"
+        return f"{_short(text)} is not an AWS Batch ARN"
     if not is_region(region) or partition_of_region(region) != arn_partition:
-        return f"{_short(text)} names no region of the partition {arn_partition}"
+        return f"{_short(text)} does not name a region of the partition {arn_partition}"
     if not is_account(account):
-        return f"{_short(text)} names no 12-digit account"
+        return f"{_short(text)} does not name a 12-digit account"
     kind, slash, name = resource.partition("/")
     if kind != resource_type or not slash:
-        return f"{_short(text)} is no {resource_type} ARN"
+        return f"{_short(text)} is not a {resource_type} ARN"
     return _name_problem(resource_type, name)
 
 

@@ -861,7 +861,7 @@ def test_static_text_with_a_literal_dollar_brace_is_not_inferred(tmp_path):
     # The literal `${Region}` is no region: the ARN is refused rather than read as one (or granted).
     with pytest.raises(InputError) as caught:
         api.scan_state_machines(_load(path))
-    assert "state 'A': JobQueue: 'arn:aws:batch:${Region}:123456789012:job-queue/q' names no region" in str(caught.value)
+    assert "state 'A': JobQueue: 'arn:aws:batch:${Region}:123456789012:job-queue/q' does not name a region" in str(caught.value)
 
 
 def test_load_result_still_iterates_as_machines():
