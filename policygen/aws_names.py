@@ -104,8 +104,8 @@ _REVISION = re.compile(r"[1-9][0-9]*")
 # CreateConsumableResource documents no character set for consumableResourceName
 # (https://docs.aws.amazon.com/batch/latest/APIReference/API_CreateConsumableResource.html): refuse
 # only what would change the meaning of the ARN the policy names: IAM wildcards (* ?), policy
-# variables (${...}), ARN separators, and spaces or control characters.
-_CONSUMABLE_NAME_UNSAFE = re.compile(r"[*?$:/\s\x00-\x1f\x7f-\x9f]")
+# variables (${...}), ARN separators, spaces, and what cannot be written (controls, surrogates).
+_CONSUMABLE_NAME_UNSAFE = re.compile(r"[*?$:/\s]")
 _ARN_PARTS = 6
 
 
@@ -129,11 +129,11 @@ def _name_problem(resource_type: str, text: str) -> str | None:
     if resource_type == CONSUMABLE_RESOURCE:
         if not name:
             return "a consumable resource name cannot be empty"
-        bad = _CONSUMABLE_NAME_UNSAFE.search(name)
-        if bad:
+        bad = next((c for c in name if _CONSUMABLE_NAME_UNSAFE.match(c) or not c.isprintable()), None)
+        if bad is not None:
             return (
-                f"{_short(text)} holds {bad[0]!r}: a consumable resource name policygen grants has no wildcard "
-                "(* ?), policy variable ($), ARN separator (: /), space or control character"
+                f"{_short(text)} holds {bad!r}: a consumable resource name policygen grants has no wildcard "
+                "(* ?), policy variable ($), ARN separator (: /), space or unprintable character"
             )
         return None
     if not _BATCH_NAME.fullmatch(name):
