@@ -501,3 +501,29 @@ def test_a_machine_name_from_any_source_stays_in_its_comment(source, tmp_path, r
         else:
             assert _terraform_blocks(result.out)[0] == {block_name(NAME_BREAKOUT)}
         assert f"# State machine {comment_text(NAME_BREAKOUT)} (" in result.out
+
+
+# python-hcl2 (8.1) refuses HCL's `$${` / `%%{` escapes without a closing brace, which Terraform's
+# own scanner reads as literal text (hashicorp/hcl, hclsyntax/scan_tokens.rl: TemplateNotInterp):
+# the library-level test below keeps its braces balanced so that python-hcl2 can check the rest.
+BALANCED_TEXT = HOSTILE_TEXT.filter(lambda text: "${" not in text and "%{" not in text)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=BALANCED_TEXT, value=BALANCED_TEXT)
+def test_required_tags_given_to_the_library_unchecked_are_still_escaped(key, value):
+    """The CLI refuses a --tag AWS refuses; a library caller passing Options directly is not
+    checked, and the outputs must hold anyway: the key is in a Terraform `variable` string and a
+    YAML mapping key, the value in a list of strings."""
+    machine = _machine(_definition(), "m", "m.asl.json")  # sends no tags: a warning (allow_untagged)
+    tags = ((key, value),)
+    tf_text = _generate([machine], "terraform", tags=tags)
+    assert _terraform_blocks(tf_text)[0] == {"m"}
+    (statements,) = parse_terraform(tf_text, raw=True).values()
+    conditions = [c for s in statements for c in s.get("Condition", {}).values()]
+    assert {f"aws:RequestTag/{key}": [value]} in conditions  # python-hcl2 decodes \" \n \\ ...
+    assert {f"aws:ResourceTag/{key}": [value]} in conditions
+    yaml_text = _generate([machine], "cloudformation", tags=tags)
+    loaded = parse_yaml(yaml_text, "out.yaml").data
+    assert list(loaded["Resources"]) == ["MExecutionRole"]
+    assert yaml_text.count("\n") == _generate([machine], "cloudformation", tags=(("k", "v"),)).count("\n")
