@@ -31,6 +31,11 @@ _RESERVED_PREFIX = "aws:"
 
 
 @lru_cache(maxsize=4096)
+def tag_problem(key: str, value: str | None) -> str | None:
+    """Why a tag is not one AWS accepts, or None; `value` None when it is known only later."""
+    return tag_key_problem(key) or (None if value is None else tag_value_problem(key, value))
+
+
 def tag_key_problem(key: str) -> str | None:
     """Why `key` is not an AWS tag key, or None."""
     if not key:
@@ -38,7 +43,6 @@ def tag_key_problem(key: str) -> str | None:
     return _tag_text_problem(key, "tag key", TAG_KEY_MAX)
 
 
-@lru_cache(maxsize=4096)
 def tag_value_problem(key: str, value: str) -> str | None:
     """Why `value` is not an AWS tag value (of the tag `key`), or None."""
     return _tag_text_problem(value, f"the value of tag {key!r}", TAG_VALUE_MAX)

@@ -187,7 +187,7 @@ def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
         key, separator, value = tag.partition("=")
         if not separator or not key:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
-        problem = aws_names.tag_key_problem(key) or aws_names.tag_value_problem(key, value)
+        problem = aws_names.tag_problem(key, value)
         if problem is not None:
             raise UsageError(f"--tag {tag!r}: {problem}")
         if key in pairs and pairs[key] != value:

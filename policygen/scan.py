@@ -70,6 +70,9 @@ class FieldValue:
         return self.kind is ValueKind.STATIC
 
 
+_STATIC = ValueKind.STATIC
+
+
 @dataclass(unsafe_hash=True, slots=True)
 class Tag:
     key: str
@@ -268,14 +271,22 @@ class _Walker:
 
     def check_names(self, path: str, partition: str | None, job_queue: FieldValue | None,
                     job_definition: FieldValue | None, consumable_resources: tuple[FieldValue, ...]) -> None:
-        """A static queue, job definition or consumable resource that is no Batch name or ARN (a
+        """A static queue, job definition or consumable resource that is not a Batch name or ARN (a
         wildcard, another partition) would be granted as written: refused instead."""
-        for resource_type, value in ((aws_names.JOB_QUEUE, job_queue), (aws_names.JOB_DEFINITION, job_definition),
-                                     *((aws_names.CONSUMABLE_RESOURCE, v) for v in consumable_resources)):
-            if value is not None and value.kind is ValueKind.STATIC:
-                problem = aws_names.batch_reference_problem(resource_type, value.text, partition)
-                if problem is not None:
-                    raise self.error(f"state {path!r}: {value.field}: {problem}", value.pointer)
+        problem = aws_names.batch_reference_problem
+        if job_queue is not None and job_queue.kind is _STATIC:
+            if problem(aws_names.JOB_QUEUE, job_queue.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_QUEUE, job_queue)
+        if job_definition is not None and job_definition.kind is _STATIC:
+            if problem(aws_names.JOB_DEFINITION, job_definition.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_DEFINITION, job_definition)
+        for value in consumable_resources:
+            if value.kind is _STATIC and problem(aws_names.CONSUMABLE_RESOURCE, value.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.CONSUMABLE_RESOURCE, value)
+
+    def refuse_name(self, path: str, partition: str | None, resource_type: str, value: FieldValue) -> None:
+        problem = aws_names.batch_reference_problem(resource_type, value.text, partition)
+        raise self.error(f"state {path!r}: {value.field}: {problem}", value.pointer)
 
     def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue:
         """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
@@ -437,8 +448,7 @@ class _Arguments:
                 raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
-            problem = aws_names.tag_key_problem(name) or (
-                aws_names.tag_value_problem(name, value.text) if value.kind is ValueKind.STATIC else None)
+            problem = aws_names.tag_problem(name, value.text if value.kind is _STATIC else None)
             if problem is not None:
                 raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
             found.append(Tag(name, value))
