@@ -527,3 +527,12 @@ def test_required_tags_given_to_the_library_unchecked_are_still_escaped(key, val
     loaded = parse_yaml(yaml_text, "out.yaml").data
     assert list(loaded["Resources"]) == ["MExecutionRole"]
     assert yaml_text.count("\n") == _generate([machine], "cloudformation", tags=(("k", "v"),)).count("\n")
+
+
+@pytest.mark.parametrize("region", ["us-east-1\n", "us-east-1\n# x"])
+def test_a_region_with_a_line_break_is_no_region(region):
+    """`$` in the old pattern matched before a final newline: AWS_REGION=$'us-east-1\\n' passed."""
+    from policygen.target import validate_region
+
+    with pytest.raises(UsageError, match="is not an AWS region name"):
+        validate_region(region, "AWS_REGION")
