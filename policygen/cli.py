@@ -213,6 +213,7 @@ def _explain(generated, explain: bool, header: str = "") -> None:
 
 
 def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
+    from policygen import aws_names
     from policygen.errors import UsageError
 
     if tags and mode is not Mode.fine_grained:
@@ -222,6 +223,9 @@ def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
         key, separator, value = tag.partition("=")
         if not separator or not key:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
+        problem = aws_names.tag_problem(key, value)
+        if problem is not None:
+            raise UsageError(f"--tag {tag!r}: {problem}")
         if key in pairs and pairs[key] != value:
             raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
         pairs[key] = value

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from policygen import aws_names
 from policygen.errors import InputError, Location
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
@@ -33,7 +34,7 @@ JSONATA = "JSONata"
 # Matched whole (fullmatch): `$` would let a trailing newline through, which Step Functions does not trim.
 _STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
 _DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
-KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
+KNOWN_PARTITIONS = aws_names.PARTITIONS
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
 _SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
 _LANGUAGES = (JSONPATH, JSONATA)
@@ -86,6 +87,9 @@ class FieldValue:
     @property
     def is_static(self) -> bool:
         return self.kind is ValueKind.STATIC
+
+
+_STATIC = ValueKind.STATIC
 
 
 @dataclass(unsafe_hash=True, slots=True)
@@ -284,6 +288,7 @@ class _Walker:
         share_identifier = arguments.string("ShareIdentifier")
         tags, dynamic_tags = arguments.tags()
         consumable_resources = arguments.consumable_resources()
+        self.check_names(path, partition, job_queue, job_definition, consumable_resources)
         credentials = state.get("Credentials")
         return BatchTask(
             self.machine_name,
@@ -445,6 +450,25 @@ class _Walker:
                     position = end
                 tokens.extend(_literal_tokens(segment[position:]))
         return tokens, open_parts
+
+    def check_names(self, path: str, partition: str | None, job_queue: FieldValue | None,
+                    job_definition: FieldValue | None, consumable_resources: tuple[FieldValue, ...]) -> None:
+        """A static queue, job definition or consumable resource that is not a Batch name or ARN (a
+        wildcard, another partition) would be granted as written: refused instead."""
+        problem = aws_names.batch_reference_problem
+        if job_queue is not None and job_queue.kind is _STATIC:
+            if problem(aws_names.JOB_QUEUE, job_queue.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_QUEUE, job_queue)
+        if job_definition is not None and job_definition.kind is _STATIC:
+            if problem(aws_names.JOB_DEFINITION, job_definition.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_DEFINITION, job_definition)
+        for value in consumable_resources:
+            if value.kind is _STATIC and problem(aws_names.CONSUMABLE_RESOURCE, value.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.CONSUMABLE_RESOURCE, value)
+
+    def refuse_name(self, path: str, partition: str | None, resource_type: str, value: FieldValue) -> None:
+        problem = aws_names.batch_reference_problem(resource_type, value.text, partition)
+        raise self.error(f"state {path!r}: {value.field}: {problem}", value.pointer)
 
     def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue:
         """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
@@ -733,6 +757,9 @@ class _Arguments:
                 raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
+            problem = aws_names.tag_problem(name, value.text if value.kind is _STATIC else None)
+            if problem is not None:
+                raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
             found.append(Tag(name, value))
         if len(found) > 1:
             found.sort(key=_tag_key)
