@@ -166,6 +166,36 @@ def describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
+# A \\ud800-style escape (JSON \\uXXXX, YAML also \\UXXXXXXXX) that is not half of a pair decodes to
+# a lone UTF-16 surrogate: no Unicode character, and nothing can write it (UTF-8 refuses it), so an
+# input holding one would end in an internal error at the first output.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = "an escaped UTF-16 surrogate (\\uD800-\\uDFFF) that is not half of a pair: no Unicode character"
+
+
+def lone_surrogate(text: str, data: Any) -> str | None:
+    """The JSON pointer of the first key or string in `data` (parsed from `text`) that holds a lone
+    surrogate, or None. Costs a regular-expression search of the text unless it has such an escape."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return None
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return pointer
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                child = f"{pointer}/{escape_pointer_token(key)}" if isinstance(key, (str, int)) else pointer
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return child
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{index}", item) for index, item in reversed(list(enumerate(value))))
+    return None
+
+
 def escape_pointer_token(token: str | int) -> str:
     """One JSON pointer reference token (RFC 6901)."""
     token = str(token)

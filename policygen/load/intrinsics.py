@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from policygen.errors import InputError
 from policygen.load.document import Document, escape_pointer_token
-from policygen.load.json_source import DuplicateKeyError, loads_unique
+from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
 from policygen.load.template import (
     PSEUDO_PARAMETERS,
     Opaque,
@@ -272,6 +272,8 @@ class Resolver:
                 "silently replace the first",
                 pointer + error.pointer,
             ) from None
+        except LoneSurrogateError as error:
+            raise self.error(str(error), pointer + error.pointer) from None
         except json.JSONDecodeError as error:
             lines = text.splitlines()
             line = lines[error.lineno - 1].strip() if error.lineno <= len(lines) else ""
