@@ -11,7 +11,7 @@ from policygen.errors import Location, Notice, UsageError
 from policygen.generate import Policy, generate_policy_document
 from policygen.integrations import FINE_GRAINED
 from policygen.load import load_document
-from policygen.load.asl import StateMachine
+from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
 from policygen.requirements import Options, missing_required_tags, needs_of_all
 from policygen.scan import BatchTask, Pattern, ValueKind, scan
@@ -48,16 +48,26 @@ class LoadResult:
         return self.machines[index]
 
 
-def load_state_machines(paths: Iterable[str], input_type: str | None = None) -> LoadResult:
+def load_state_machines(
+    paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None
+) -> LoadResult:
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
-    policygen.load.sources.INPUT_TYPES) says which."""
+    policygen.load.sources.INPUT_TYPES) says which. `substitutions` (--substitute) fill the
+    `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders)."""
     machines: list[StateMachine] = []
     warnings: list[Notice] = []
+    used: set[str] = set()
     for path in paths:
         found, notices = state_machines_from(load_document(path), input_type)
-        machines.extend(found)
+        machines.extend(substitute_placeholders(machine, substitutions or {}, used) for machine in found)
         warnings.extend(notices)
+    for name in sorted(set(substitutions or {}) - used):
+        # A misspelt NAME would leave its placeholder open: say so rather than pass quietly.
+        warnings.append(Notice(
+            f"--substitute {name}: no ASL definition file has the placeholder ${{{name}}} "
+            "(a template's definition is filled by its own substitutions, never by --substitute)"
+        ))
     return LoadResult(tuple(machines), tuple(warnings))
 
 

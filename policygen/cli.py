@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import os
 import sys
@@ -81,6 +82,33 @@ INPUT_TYPE = typer.Option(
     "--input-type",
     help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
 )
+SUBSTITUTE = typer.Option(
+    [],
+    "--substitute",
+    metavar="NAME=VALUE",
+    help="(repeatable) Fill the placeholder ${NAME} in ASL definition files (DefinitionSubstitutions, "
+    "Terraform templatefile variables) with VALUE before scanning; templates keep their own substitutions.",
+)
+
+
+def _substitutions(values: List[str]) -> dict:
+    from policygen.load.asl import parse_substitutions
+
+    return parse_substitutions(values)
+
+
+MAX_INPUT_SIZE = typer.Option(
+    "100M",
+    "--max-input-size",
+    metavar="BYTES",
+    help="The most one input file (or stdin) may hold, in bytes or with K, M or G (powers of 1024); a larger one is an error.",
+)
+
+
+def _limit_input_size(text: str) -> None:
+    from policygen.load.document import parse_size, set_input_size_limit
+
+    set_input_size_limit(parse_size(text))
 
 
 def _input_type(value: "InputType | None") -> str | None:
@@ -97,13 +125,16 @@ def scan(
     paths: List[str] = PATHS,
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import api
     from policygen.output import write_output
     from policygen.render import scan_report
 
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    _limit_input_size(max_input_size)
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     tasks = api.scan_state_machines(loaded)
     if output_format is ScanFormat.json:
@@ -120,17 +151,19 @@ def generate(
     region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
     account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all) instead of stdout; with several state machines, to this directory, a <name>.json per machine."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
     tags: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
     partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
     attach_to: Optional[str] = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import api
@@ -138,6 +171,7 @@ def generate(
     from policygen.outputs import Settings, generate_outputs
     from policygen.requirements import Options
 
+    _limit_input_size(max_input_size)
     settings = Settings(
         output_format=output_format.value,
         options=Options(mode=mode.value, required_tags=_parse_tags(tags, mode)),
@@ -150,10 +184,14 @@ def generate(
         managed=managed,
         environment=os.environ,
     )
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
-    per_machine_files = output is not None and (len(machines) > 1 or os.path.isdir(output))
+    # -o DIR: a file per machine into an existing directory in every format; a new directory
+    # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
+    per_machine_files = output is not None and (
+        os.path.isdir(output) or (len(machines) > 1 and output_format is PolicyFormat.json)
+    )
     outputs = generate_outputs(machines, paths, settings, per_machine_files)
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
@@ -162,11 +200,9 @@ def generate(
     if outputs.text is not None:
         write_output(outputs.text, output)
         return
-    from policygen.output_files import output_directory
+    from policygen.output_files import write_directory
 
-    directory = output_directory(output)
-    for file_name, text in outputs.files:
-        write_output(text, str(directory / file_name))
+    write_directory(output, outputs.files)
 
 
 def _explain(generated, explain: bool, header: str = "") -> None:
@@ -177,6 +213,7 @@ def _explain(generated, explain: bool, header: str = "") -> None:
 
 
 def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
+    from policygen import aws_names
     from policygen.errors import UsageError
 
     if tags and mode is not Mode.fine_grained:
@@ -186,6 +223,9 @@ def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
         key, separator, value = tag.partition("=")
         if not separator or not key:
             raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
+        problem = aws_names.tag_problem(key, value)
+        if problem is not None:
+            raise UsageError(f"--tag {tag!r}: {problem}")
         if key in pairs and pairs[key] != value:
             raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
         pairs[key] = value
@@ -199,7 +239,8 @@ def main() -> None:
     # Re-enabled on the way out for callers that run main() in-process (the tests).
     gc.disable()
     try:
-        _main()
+        # A context of its own: --max-input-size holds for this run only (tests run many in-process).
+        contextvars.copy_context().run(_main)
     finally:
         gc.enable()
 
@@ -268,7 +309,9 @@ def lint(
     config: Optional[str] = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
     fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the documented one merged with the statements no rule flagged) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
     input_type: Optional[InputType] = INPUT_TYPE,
+    max_input_size: str = MAX_INPUT_SIZE,
     state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
+    substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """Check an execution role against what the definitions' Batch states need.
 
@@ -283,8 +326,10 @@ def lint(
     from policygen.errors import UsageError
     from policygen.lint_inputs import load_role_files, run_lint
     from policygen.lint_rules import Severity, all_rules
-    from policygen.output import write_output
+    from policygen.output import check_output, write_output
 
+    check_output(output)  # before the report goes to stdout (with --fix) or any work is done
+    _limit_input_size(max_input_size)
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
     settings = load_config(config, known)
@@ -294,7 +339,7 @@ def lint(
         raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
     if [*paths, *policies, trust_policy].count("-") > 1:
         raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
-    loaded = api.load_state_machines(paths, _input_type(input_type))
+    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
     machines = api.select_state_machines(loaded.machines, state_machines)
     tasks = api.scan_state_machines(machines)

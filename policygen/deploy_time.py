@@ -16,21 +16,9 @@ from typing import Mapping
 
 from policygen.arns import is_arn
 from policygen.load.template import TERRAFORM_PLAN, Ref, TemplateContext, TemplateResource, has_references, parse_sub
+from policygen.template_values import batch_arn, batch_arn_reference, reference_text
 
 _PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
-
-# What a Ref (or GetAtt) of a Batch resource gives, per resource type the state names
-# (AWS CloudFormation User Guide, AWS::Batch::JobQueue / JobDefinition / ConsumableResource "Return values").
-_ARN_REFERENCES = {
-    "job-queue": {("AWS::Batch::JobQueue", ""), ("AWS::Batch::JobQueue", "JobQueueArn")},
-    "job-definition": {("AWS::Batch::JobDefinition", "")},
-    "consumable-resource": {("AWS::Batch::ConsumableResource", "ConsumableResourceArn")},
-}
-_NAME_PROPERTIES = {
-    "AWS::Batch::JobQueue": "JobQueueName",
-    "AWS::Batch::JobDefinition": "JobDefinitionName",
-    "AWS::Batch::ConsumableResource": "ConsumableResourceName",
-}
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ class DeployTimeValues:
         logical_id, _, attribute = name.partition(".")
         resource = template.resources.get(logical_id)
         if resource is not None:
-            return "arn" if (resource.type, attribute) in _ARN_REFERENCES.get(resource_type, ()) else None
+            return "arn" if _arn_of_type(resource, attribute, resource_type) else None
         parameter = template.parameters.get(name)
         if parameter is None or not isinstance(parameter.default, str):
             return None  # a parameter without a default: name or ARN is the deployer's choice
@@ -128,9 +116,10 @@ class DeployTimeValues:
         return None
 
     def _resource_arn(self, template: TemplateContext, resource: TemplateResource, attribute: str, resource_type: str) -> Resolved | None:
-        if (resource.type, attribute) not in _ARN_REFERENCES.get(resource_type, ()):
+        reference = batch_arn_reference(resource.type, attribute)
+        if reference is None or reference.arn_type != resource_type:
             return None
-        name = resource.properties.get(_NAME_PROPERTIES[resource.type])
+        name = resource.properties.get(reference.name_property)
         defaults: tuple[tuple[str, str], ...] = ()
         if isinstance(name, dict) and set(name) == {"Fn::Sub"} and isinstance(name["Fn::Sub"], str):
             # e.g. JobQueueName: !Sub "video-${Stage}": the name, with parameter defaults filled in.
@@ -140,8 +129,38 @@ class DeployTimeValues:
             name, defaults = named.text, named.defaults
         if not isinstance(name, str) or has_references(name):
             return None  # CloudFormation makes up the name: the ARN is unknown before deploy
-        arn = f"arn:{{partition}}:batch:{{region}}:{{account}}:{resource_type}/{name}"
-        if resource_type == "job-definition":
-            # A JobDefinition's Ref is its ARN with the revision, which only deploy time knows.
-            return Resolved(f"{arn}:*", is_arn=True, pinned=True, defaults=defaults)
-        return Resolved(arn, is_arn=True, defaults=defaults)
+        # A job definition's Ref is its ARN with the revision, which only deploy time knows: `:*`.
+        arn = batch_arn(reference, name, "{partition}", "{region}", "{account}", revision="*")
+        return Resolved(arn, is_arn=True, pinned=reference.revisioned, defaults=defaults)
+
+    def job_definition_consumable_resources(self, file: str, machine: str, text: str) -> tuple[str, ...] | None:
+        """The consumable resources of the template's job definition a state names by Ref/GetAtt,
+        as Fn::Sub text (None when the state names no job definition of the template).
+
+        Only a reference counts: it is the revision this template registers, whose
+        ConsumableResourceProperties the template holds. A job definition named by text may be a
+        later revision registered outside the template, with consumable resources we cannot read."""
+        template = self.templates.get((file, machine))
+        segments = parse_sub(text) if template is not None else ()
+        if len(segments) != 1 or not isinstance(segments[0], Ref):
+            return None
+        logical_id, _, attribute = segments[0].name.partition(".")
+        resource = template.resources.get(logical_id)
+        if resource is None or not _arn_of_type(resource, attribute, "job-definition"):
+            return None
+        properties = resource.properties.get("ConsumableResourceProperties")
+        if properties is None:
+            return ()
+        entries = properties.get("ConsumableResourceList") if isinstance(properties, dict) else None
+        if not isinstance(entries, list):
+            return None  # an Fn::If or a malformed list: unknown, not "none"
+        found: list[str] = []
+        for entry in entries:
+            value = entry.get("ConsumableResource") if isinstance(entry, dict) else None
+            found.append(reference_text(value) or "")  # "" stands for a value we cannot read
+        return tuple(found)
+
+
+def _arn_of_type(resource: TemplateResource, attribute: str, resource_type: str) -> bool:
+    reference = batch_arn_reference(resource.type, attribute)
+    return reference is not None and reference.arn_type == resource_type

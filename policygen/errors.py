@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+# Characters that would end a line (LF, CR, NEL, U+2028/9) or hide text (controls, bidi and other
+# format characters, surrogates, private-use and unassigned code points) where input text is shown.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def one_line(text: str) -> str:
+    """`text` from an input file (a name, a path, a pointer) as one line: every character that
+    could end the line or hide what follows written as a \\uXXXX escape. An error or a comment
+    must not become another line of a log (a CI workflow command) or of generated code."""
+    if text.isascii() and text.isprintable():
+        return text  # nearly every name
+    return "".join(_escaped(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text)
+
+
+def _escaped(character: str) -> str:
+    code = ord(character)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,7 @@ class PolicygenError(Exception):
         text = f"{self.location}: {self.message}" if self.location else self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
 
 
 class InputError(PolicygenError):
@@ -57,4 +76,4 @@ class Notice:
     location: Location | None = None
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        return one_line(f"{self.location}: {self.message}" if self.location else self.message)

@@ -13,7 +13,6 @@ multivalued context keys", "IAM policy elements: Variables and tags", "NotAction
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -198,6 +197,8 @@ def _parse_condition_block(block: Any, pointer: str, where: Locate) -> tuple[Con
     tests = []
     for operator, keys in block.items():
         operator_pointer = f"{pointer}/{escape_pointer_token(operator)}"
+        # A YAML template can give a number as a key; IAM takes JSON, whose keys are strings.
+        _require(isinstance(operator, str), "a condition operator must be a string", operator_pointer, where)
         _require(
             isinstance(keys, dict) and bool(keys),
             f"{operator} must be a non-empty object of key -> values",
@@ -206,6 +207,7 @@ def _parse_condition_block(block: Any, pointer: str, where: Locate) -> tuple[Con
         )
         for key, values in keys.items():
             key_pointer = f"{operator_pointer}/{escape_pointer_token(key)}"
+            _require(isinstance(key, str), "a condition key must be a string", key_pointer, where)
             tests.append(ConditionTest(operator, key, _parse_condition_values(values, key_pointer, where)))
     return tuple(tests)
 
@@ -248,6 +250,10 @@ class Request:
     # IAM-wildcard key patterns (case-insensitive) whose absence from `context` is known; a key
     # neither in `context` nor matched here is unknown.
     known_keys: frozenset[str] = frozenset()
+    # True when the action is known to have no resource-level permissions (the Service
+    # Authorization Reference lists no resource types for it): only a Resource of "*" matches it.
+    # False leaves a wildcard ARN undecided for a "*" request (_covers_resourceless_action).
+    resourceless: bool = False
 
     def __post_init__(self) -> None:
         lowered: dict[str, tuple[str, ...]] = {}
@@ -262,7 +268,7 @@ class Request:
         object.__setattr__(self, "known_keys", frozenset(pattern.lower() for pattern in self.known_keys))
 
     def __hash__(self) -> int:
-        return hash((self.action, self.resource, frozenset(self.context.items()), self.known_keys))
+        return hash((self.action, self.resource, frozenset(self.context.items()), self.known_keys, self.resourceless))
 
 
 @dataclass(frozen=True)
@@ -407,7 +413,7 @@ def _resource_element_matches(statement: Statement, request: Request) -> _Truth:
 
 def _resource_matches(pattern: str, statement: Statement, request: Request) -> _Truth:
     if request.resource == "*":
-        return _covers_resourceless_action(pattern)
+        return _covers_resourceless_action(pattern, request.resourceless)
     if statement.variables_enabled and _has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
     resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
@@ -416,15 +422,19 @@ def _resource_matches(pattern: str, statement: Statement, request: Request) -> _
     return wildcard.compile_tokens(resolved).matches(request.resource)
 
 
-def _covers_resourceless_action(pattern: str) -> _Truth:
+def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) -> _Truth:
     """Whether a Resource pattern covers an action without resource-level permissions.
 
     `*` does (Service Authorization Reference), and a pattern without wildcards cannot. For a
     wildcard ARN the documentation contradicts itself: "NotAction" says Resource "arn:aws:s3:::*"
-    does not allow s3:ListAllMyBuckets, "Policy evaluation logic" (AllowS3ListRead) says it does."""
+    does not allow s3:ListAllMyBuckets, "Policy evaluation logic" (AllowS3ListRead) says it does.
+    Both examples are S3's; for an action the caller knows to have no resource types, the Service
+    Authorization Reference's rule decides: "If there is no value for this column, you must specify
+    all resources ("*")" (Service Authorization Reference, e.g.
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)."""
     if pattern and set(pattern) == {"*"}:
         return True
-    if "*" not in pattern and "?" not in pattern:
+    if known_resourceless or ("*" not in pattern and "?" not in pattern):
         return False
     return _unknown(f'whether Resource {pattern} covers an action without resource-level permissions ("*")')
 
@@ -595,10 +605,13 @@ def _holds_when_absent(operator: _Operator, test: ConditionTest) -> _Truth:
     """The documented results for a key missing from the request context."""
     if operator.kind is _Kind.NULL:
         return _null_holds(test, present=False)
-    if operator.set_prefix is not None and operator.if_exists:
-        return _unknown(f"{test.operator} on a missing key is not documented")
     if operator.set_prefix == "ForAllValues":
-        return True  # "It also returns true if there are no context keys in the request."
+        # "It also returns true if there are no context keys in the request", and IfExists is true
+        # for a missing key too: the combination agrees.
+        return True
+    if operator.set_prefix is not None and operator.if_exists:
+        # ForAnyValue is false for a missing key, IfExists true: the combination is not documented.
+        return _unknown(f"{test.operator} on a missing key is not documented")
     if operator.set_prefix == "ForAnyValue":
         return False  # "... or if the key does not exist, the condition returns false."
     # "If the key ... is not present ... the condition is false. If the policy condition requires

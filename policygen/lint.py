@@ -9,6 +9,7 @@ severities, message templates) are data in rules/lint/ (`lint_rules.py`).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,15 +31,13 @@ from policygen.evaluate import (
     statement_allows_action,
 )
 from policygen.lint_rules import Rule, Severity, rule
-from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
-from policygen.scan import BatchTask, Pattern, ValueKind
+from policygen.requirements import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
+from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
 # REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
 MANAGED_RULE = "StepFunctionsGetEventsForBatchJobsRule"
 STATES_PRINCIPAL = "states.amazonaws.com"
-# Older trust policies name the regional form, states.<region>.amazonaws.com.
-_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.[a-z0-9-]+\.amazonaws\.com$")
 _CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # REFERENCE.md §5
 
 Locate = Callable[[str], Location]
@@ -137,12 +136,15 @@ def lint_role(
 ) -> list[Finding]:
     """Every finding for `role`, used by the state machine(s) `tasks` come from, in a stable order.
 
-    `machine_arns`: the state machines' ARNs where known, for the trust policy's aws:SourceArn."""
+    `machine_arns`: the state machines' ARNs as far as known, for the trust policy's
+    aws:SourceArn (an unknown region or account as UNKNOWN_REGION/UNKNOWN_ACCOUNT, an unknown name
+    empty); without them, one state machine of unknown name in the target's region and account."""
     checker = _Checker(tuple(tasks), role, target, locate_task)
     findings = [
         *checker.unknown_actions(),
         *checker.requests(),
         *checker.broad_and_unneeded(),
+        *checker.duplicate_sids(),
         *checker.trust(machine_arns),
     ]
     return sorted(set(findings), key=Finding.sort_key)
@@ -302,7 +304,7 @@ class _Checker:
     def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> _Outcome:
         context = dict(access.context)
         evaluations = tuple(
-            evaluate(Request(access.action, resource, context, access.known_keys), policies) for resource in access.resources
+            evaluate(_request(access, resource, context), policies) for resource in access.resources
         )
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
@@ -324,8 +326,34 @@ class _Checker:
             if key not in grouped:
                 order.append(key)
             grouped.setdefault(key, []).append(outcome)
+        for (index, action), outcomes in self.disputed_failures(grouped).items():
+            key = (index, action, "PG205")
+            order.append(key)
+            grouped[key] = outcomes
         for key in order:
-            yield self.request_finding(key[2], grouped[key])
+            if grouped[key]:
+                yield self.request_finding(key[2], grouped[key])
+
+    @staticmethod
+    def disputed_failures(grouped: dict[tuple[int, str, str], list[_Outcome]]) -> dict[tuple[int, str], list[_Outcome]]:
+        """Take out of PG101/PG102 the refused resources that AWS's documents disagree about, unless
+        together they make the call fail by every document that speaks about them: those become
+        PG205, a warning citing both sides (rules/integrations/batch.yaml, `disputed`)."""
+        disputed: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action, rule_id), outcomes in grouped.items():
+            if rule_id in ("PG101", "PG102"):
+                disputed.setdefault((index, action), []).extend(o for o in outcomes if o.access.dispute is not None)
+        found: dict[tuple[int, str], list[_Outcome]] = {}
+        for (index, action), outcomes in disputed.items():
+            if not outcomes or not _works_by_some_source(outcomes):
+                continue
+            for rule_id in ("PG101", "PG102"):
+                kept = grouped.get((index, action, rule_id))
+                if kept is not None:
+                    taken = {id(outcome) for outcome in outcomes}
+                    kept[:] = [outcome for outcome in kept if id(outcome) not in taken]
+            found[(index, action)] = outcomes
+        return found
 
     def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
         access = outcome.access
@@ -391,7 +419,7 @@ class _Checker:
         for outcome in outcomes:
             access = outcome.access
             for resource in access.resources:
-                request = Request(access.action, resource, dict(access.context), access.known_keys)
+                request = _request(access, resource, dict(access.context))
                 for statement in (s for document in self.documents for s in document.statements):
                     if allows_only_under_conditions(statement, request):
                         refs.append(statement.ref)
@@ -401,6 +429,25 @@ class _Checker:
         return (
             f" ({_describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
             f"{', '.join(dict.fromkeys(keys))}, which the state's request does not meet)"
+        )
+
+    def resource_level_refusal(self, access: Access) -> str:
+        """Why Allow statements for an action without resource-level permissions do not allow it:
+        they name resources other than "*", which IAM never matches for such an action."""
+        if not access.resourceless:
+            return ""
+        refs = [
+            statement.ref
+            for document in self.documents
+            for statement in document.statements
+            if statement_allows_action(statement, access.action)
+        ]
+        if not refs:
+            return ""
+        name = access.action.partition(":")[2]
+        return (
+            f" ({_describe_statements(dict.fromkeys(refs))} names other resources; {name} supports no "
+            'resource-level permissions: IAM matches it only with Resource "*")'
         )
 
     def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
@@ -414,12 +461,26 @@ class _Checker:
             "action": ", ".join(dict.fromkeys(outcome.access.action for outcome in outcomes)),
             "resources": resources,
             "unchecked": _unchecked(parts),
+            "subject": f"state {task.path!r} ({task.pattern.value})",
+            "policy": "the role",
         }
         statements: tuple[StatementRef, ...] = ()
         fixes: tuple[StatementFix, ...] = ()
         if rule_id == "PG101":
             fields["consequence"] = _consequence(access.action)
-            fields["detail"] = self.refused_by_conditions(outcomes)
+            fields["detail"] = self.refused_by_conditions(outcomes) or self.resource_level_refusal(access)
+            if all(outcome.access.dispute is not None for outcome in outcomes):
+                fields["detail"] += (
+                    " (AWS's documents disagree which of these resources the call checks, but each of them "
+                    "requires one that the role does not allow)"
+                )
+        elif rule_id == "PG205":
+            disputes = list(dict.fromkeys(outcome.access.dispute for outcome in outcomes))
+            fails = [url for dispute in disputes for url in dispute.required_by]
+            works = [url for dispute in disputes for url in dispute.not_required_by if url not in fails]
+            fields["why"] = "; ".join(dispute.why for dispute in disputes)
+            fields["fails_per"] = ", ".join(dict.fromkeys(fails))
+            fields["works_per"] = ", ".join(dict.fromkeys(works))
         elif rule_id == "PG102":
             statements = tuple(
                 dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)
@@ -462,13 +523,15 @@ class _Checker:
                 )
                 continue
             unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
-            if unneeded:
+            beyond = self.wildcards_beyond_needs(opened, needed, managed_rule, any_rule)
+            if unneeded or beyond:
+                shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond)]
                 yield make_finding(
                     "PG202",
                     statement.ref.location,
-                    {"actions": ", ".join(unneeded), "reason": self.unneeded_reason(unneeded)},
+                    {"actions": ", ".join(shown), "reason": self.unneeded_reason([*unneeded, *(a for _, _, extra in beyond for a in extra)])},
                     refs=(statement.ref,),
-                    fixes=(StatementFix(statement.ref, tuple(unneeded)),),
+                    fixes=(StatementFix(statement.ref, (*unneeded, *(pattern for pattern, _, _ in beyond))),),
                 )
         yield from self.prefer_fine_grained()
 
@@ -506,16 +569,80 @@ class _Checker:
             expanded = catalog.expand_action_pattern(pattern)
             if not expanded or {action.lower() for action in expanded} & needed:
                 continue
-            if service == "events":
-                # Only statements about the Batch managed rule: other integrations (ECS .sync, ...)
-                # have managed rules of their own, and EventBridge tasks need events:PutEvents.
-                probe = sorted(expanded)[0]
-                on_batch_rule = _allow_applies(opened, Request(probe, managed_rule)) is True
-                on_other_rules = _allow_applies(opened, Request(probe, any_rule)) is not False
-                if not on_batch_rule or on_other_rules:
-                    continue
+            if service == "events" and not _only_on_batch_rule(opened, sorted(expanded)[0], managed_rule, any_rule):
+                continue
             unneeded.append(pattern)
         return unneeded
+
+    def wildcards_beyond_needs(
+        self, opened: Statement, needed: set[str], managed_rule: str, any_rule: str
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """(pattern, needed actions it covers, unneeded actions it also grants) for each Batch or
+        EventBridge wildcard of an Allow statement that covers a needed action and others besides:
+        `batch:*Job*` grants batch:CancelJob and batch:DeleteJobQueue beside batch:SubmitJob."""
+        found = []
+        for pattern in opened.actions:
+            service = pattern.partition(":")[0].lower()
+            if service not in ("batch", "events") or not any(c in pattern for c in "*?"):
+                continue
+            expanded = catalog.expand_action_pattern(pattern) or frozenset()
+            covered = sorted(action for action in expanded if action.lower() in needed)
+            if not covered:
+                continue  # unneeded_patterns reports the whole pattern
+            if service == "events" and not _only_on_batch_rule(opened, covered[0], managed_rule, any_rule):
+                continue  # as in unneeded_patterns: other rules belong to other integrations
+            extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
+            if extra:
+                found.append((pattern, covered, extra))
+        return found
+
+    def grants(self, opened: Statement, action: str) -> bool:
+        """Whether an Allow statement (with the unknown region/account left open) may allow `action`
+        on some resource that action has: a resource of one of its catalogued types, or "*" for an
+        action without resource types (which IAM matches only with Resource "*")."""
+        prefix, _, name = action.partition(":")
+        service = catalog.service(prefix)
+        if service is None or name not in service.actions:
+            return False
+        templates = [service.resource_types[t] for t in sorted(service.actions[name]["resourceTypes"])]
+        if not templates:
+            return _allow_applies(opened, Request(action, "*", resourceless=True)) is not False
+        shapes = [self.arn_shape(template) for template in templates]
+        probes = [self.arn_example(template) for template in templates]
+        # The statement's own resources, where they have the shape of the action's resource types
+        # (a rule ARN for events:DeleteRule): a statement on one named resource grants it there.
+        if not opened.resources_negated:
+            own = (resource.replace("*", ANY_NAME) for resource in opened.resources)
+            probes += [probe for probe in own if any(shape.fullmatch(probe) for shape in shapes)]
+        return any(_allow_applies(opened, Request(action, probe)) is not False for probe in probes)
+
+    def arn_shape(self, template: str) -> re.Pattern[str]:
+        """A catalogue ARN template as a regex: the target's partition (region, account where known);
+        a resource name is one or more characters other than ':' and '/'."""
+        target = {"Partition": self.target.partition, "Region": self.target.region, "Account": self.target.account}
+        pieces = []
+        for literal, variable in re.findall(r"([^$]*)(?:\$\{(\w+)\})?", template):
+            pieces.append(re.escape(literal))
+            if variable in ("Region", "Account") and target[variable] is None:
+                pieces.append("[^:]*")  # left open, as the statement's own region/account are
+            elif variable in target:
+                pieces.append(re.escape(target[variable]))
+            elif variable:
+                pieces.append("[^:/]+")
+        return re.compile("".join(pieces))
+
+    def arn_example(self, template: str) -> str:
+        """One ARN of the template's type in the target's partition, region and account."""
+        values = {
+            "Partition": self.target.partition,
+            "Region": self.target.region or UNKNOWN_REGION,
+            "Account": self.target.account or UNKNOWN_ACCOUNT,
+        }
+        return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m[1], ANY_NAME), template)
+
+    @staticmethod
+    def describe_wildcard(pattern: str, covered: list[str], extra: list[str]) -> str:
+        return f"{', '.join(extra)} (through {pattern}, which also covers the needed {', '.join(covered)})"
 
     def unneeded_reason(self, unneeded: list[str]) -> str:
         run_job = any(task.pattern is Pattern.RUN_JOB for task in self.tasks)
@@ -529,7 +656,11 @@ class _Checker:
         if not submitting or not all(_named_statically(task) for task in submitting):
             return
         other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
-        queues = sorted({_shown(task.job_queue.text) for task in submitting if task.job_queue is not None})
+        # Judged on the whole role: a Deny (or an Allow's NotResource) that keeps SubmitJob to the
+        # states' own queues leaves nothing to narrow.
+        if evaluate(Request("batch:SubmitJob", other_queue), self.opened).decision is not Decision.ALLOWED:
+            return
+        queues = sorted({_queue_shown(task.job_queue) for task in submitting if task.job_queue is not None})
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
                 continue
@@ -541,41 +672,89 @@ class _Checker:
                     refs=(statement.ref,),
                 )
 
-    # --- PG105/PG302: the trust policy
+    # --- PG206: Sids that are not unique within a policy
+
+    def duplicate_sids(self) -> Iterable[Finding]:
+        """"In IAM, the Sid value must be unique within a JSON policy" (IAM JSON policy elements:
+        Sid). Each policy document of the role, and its trust policy, on its own."""
+        for document in self.documents:
+            for sid, indexes in _repeated_sids((s.ref.index, s.ref.sid) for s in document.statements).items():
+                refs = tuple(document.statements[index].ref for index in indexes)
+                yield make_finding(
+                    "PG206",
+                    refs[1].location,
+                    {"sid": sid, "statements": _numbered(indexes, document.source)},
+                    refs=refs,
+                    related=tuple(ref.location for ref in refs),
+                )
+        trust = self.role.trust
+        if trust is not None:
+            yield from _duplicate_trust_sids(trust)
+
+    # --- PG105/PG106/PG203/PG302: the trust policy
 
     def trust(self, machine_arns: Sequence[str]) -> Iterable[Finding]:
         trust = self.role.trust
         if trust is None:
             return
-        yield from _open_trust_statements(trust)
-        statements = _states_trust_statements(trust)
-        allowing = [s for s in statements if statement_allows_action(s, "sts:AssumeRole")]
-        if not allowing:
-            yield make_finding(
-                "PG105",
-                trust.locate(""),
-                {"reason": f"no Allow statement for sts:AssumeRole names the service principal {STATES_PRINCIPAL}"},
-            )
-            return
-        context: dict[str, tuple[str, ...]] = {}
-        if self.target.account is not None:
-            context["aws:SourceAccount"] = (self.target.account,)
-        if len(machine_arns) == 1:
-            context["aws:SourceArn"] = (machine_arns[0],)
-        document = PolicyDocument(source=trust.source, version=None, statements=tuple(statements))
-        result = evaluate(Request("sts:AssumeRole", "*", context), [document])
-        if result.decision in (Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY):
-            why = (
-                f"{_describe_statements(result.denied_by)} denies it"
-                if result.denied_by
-                else "the conditions of " + _describe_statements(s.ref for s in allowing) + " do not hold for "
-                + ", ".join(f"{key} = {values[0]}" for key, values in sorted(context.items()))
-            )
-            yield make_finding("PG105", trust.locate(""), {"reason": why}, refs=tuple(result.denied_by))
-        for statement in allowing:
-            keys = {test.key.lower() for test in statement.conditions}
-            if not keys & set(_CONFUSED_DEPUTY_KEYS):
-                yield make_finding("PG302", statement.ref.location, refs=(statement.ref,))
+        statements = _read_trust(trust)
+        yield from _open_trust_statements(trust, statements)
+        yield from _assumable(trust, statements, self.target, machine_arns)
+        for statement in statements:
+            if statement.may_admit_states(self.target.region, self.target.partition) and statement_allows_action(statement.statement, "sts:AssumeRole"):
+                keys = {test.key.lower() for test in statement.statement.conditions}
+                if not keys & set(_CONFUSED_DEPUTY_KEYS):
+                    ref = statement.statement.ref
+                    yield make_finding("PG302", ref.location, refs=(ref,))
+
+
+def _only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
+    """Whether an EventBridge statement is about the Batch managed rule alone: other integrations
+    (ECS .sync, ...) have managed rules of their own, and EventBridge tasks need events:PutEvents."""
+    on_batch_rule = _allow_applies(opened, Request(action, managed_rule)) is True
+    on_other_rules = _allow_applies(opened, Request(action, any_rule)) is not False
+    return on_batch_rule and not on_other_rules
+
+
+def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
+    return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
+
+
+def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
+    """Whether some AWS document says the call works although these disputed resources are
+    refused: one that requires none of them."""
+    disputes = {outcome.access.dispute for outcome in outcomes}
+    fails_by = {url for dispute in disputes for url in dispute.required_by}
+    return any(url not in fails_by for dispute in disputes for url in dispute.not_required_by)
+
+
+def _numbered(indexes: Sequence[int], source: str) -> str:
+    """"statements 0 and 2 of policy.json": statements that share a Sid, by position."""
+    return f"statements {', '.join(map(str, indexes[:-1]))} and {indexes[-1]} of {source}"
+
+
+def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
+    """PG206 for the trust policy as loaded (a malformed one is reported by the trust checks)."""
+    items = trust.data.get("Statement") if isinstance(trust.data, dict) else None
+    if not isinstance(items, list):
+        return
+    sids = ((index, item.get("Sid")) for index, item in enumerate(items) if isinstance(item, dict))
+    for sid, indexes in _repeated_sids(sids).items():
+        yield make_finding(
+            "PG206",
+            trust.locate(f"/Statement/{indexes[1]}"),
+            {"statements": _numbered(indexes, trust.source), "sid": sid},
+            related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
+        )
+
+
+def _repeated_sids(sids: Iterable[tuple[int, Any]]) -> dict[str, list[int]]:
+    """Sid -> the positions of the statements that use it, for Sids used more than once."""
+    by_sid: dict[str, list[int]] = {}
+    for index, sid in sids:
+        if isinstance(sid, str):
+            by_sid.setdefault(sid, []).append(index)
+    return {sid: indexes for sid, indexes in by_sid.items() if len(indexes) > 1}
 
 
 def _allow_applies(statement: Statement, request: Request) -> bool | None:
@@ -616,6 +795,16 @@ def _named_statically(task: BatchTask) -> bool:
     return all(value is not None and value.kind is ValueKind.STATIC for value in (task.job_queue, task.job_definition))
 
 
+def _queue_shown(value: FieldValue) -> str:
+    """A state's queue as PG301 names it: a value built from template parameter Defaults says so,
+    since a stack deployed with other values uses other queues."""
+    shown = _shown(value.text)
+    if not value.defaults:
+        return shown
+    names = ", ".join(dict.fromkeys(value.defaults))
+    return f"{shown} (assuming the Default of template parameter {names})"
+
+
 def _unnamed_reason(access: Access) -> str:
     task = access.task
     if task.pattern is Pattern.SDK:
@@ -651,25 +840,163 @@ def _closest_action(pattern: str) -> str:
     return f"; did you mean {prefix.lower()}:{close[0]}?" if close else ""
 
 
-def _states_trust_statements(trust: TrustPolicy) -> list[Statement]:
-    """The trust policy's statements that name Step Functions as principal, as identity-policy
-    statements (Principal removed, Resource "*") so that evaluate.py can judge their Action and
-    Condition. A malformed trust policy is an InputError."""
+# ---------------------------------------------------------------------------------------------
+# The trust policy: who may assume the role, read as IAM reads it
+
+
+# Step Functions assumes the role as states.amazonaws.com; IAM User Guide, "AWS service principals
+# in opt-in Regions"
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services-in-opt-in-regions):
+# within its own Region a service presents its non-regional name, and only a cross-Region request
+# from an opt-in Region presents service.<region>.amazonaws.com. A machine in region R therefore
+# never presents another Region's name. The regional name of R itself is accepted: the Step
+# Functions guide once told users to write states.<region>.amazonaws.com, and such roles work.
+_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.([a-z0-9-]+)\.amazonaws\.com$")
+# What the China partition's principals for Step Functions are is not documented as plainly.
+_CHINA_STATES_PRINCIPAL = re.compile(r"^states(\.[a-z0-9-]+)?\.amazonaws\.com\.cn$")
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+# Probe values for a part of the state machine's ARN that is not known: a one-character value
+# and a longer one sharing no character with it or with the known parts of the ARN. A pattern
+# that matches both matches every value; one that matches neither may still match the value the
+# policy itself names, which is probed too (_harvest).
+_PROBES = ("q", "policygen-unknown")
+# Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
+# each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
+_MAX_WORK = 20_000
+# What lint_template.py writes for a deploy-time value it cannot express.
+_DEPLOY_TIME_VALUE = "policygen-deploy-time-value"
+
+
+@dataclass(frozen=True)
+class _Principals:
+    """A Principal or NotPrincipal element: everyone ("*", {"AWS": "*"}), and the service names."""
+
+    everyone: bool
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _TrustStatement:
+    """A trust policy statement: whom it names, and the rest as an identity-policy statement
+    (Resource "*") that evaluate.py judges."""
+
+    statement: Statement
+    principals: _Principals
+    negated: bool  # NotPrincipal: every principal except those named
+
+    def admits_states(self, region: str, partition: str) -> bool | str:
+        """Whether the statement applies to Step Functions running in `region`; a reason when
+        that cannot be known."""
+        named = _names_states(self.principals, region, partition)
+        if isinstance(named, str):
+            return named
+        return named != self.negated
+
+    def may_admit_states(self, region: str | None, partition: str) -> bool:
+        """Whether it may let Step Functions in: in `region`, or in some region when that is None."""
+        if self.statement.effect is not Effect.ALLOW:
+            return False
+        if region is not None:
+            return self.admits_states(region, partition) is not False
+        if self.negated:
+            return not self.principals.everyone and STATES_PRINCIPAL not in self.principals.services
+        return self.principals.everyone or any(
+            name == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(name) or _CHINA_STATES_PRINCIPAL.match(name)
+            for name in self.principals.services
+        )
+
+    def lets_anyone_in(self) -> bool:
+        """An Allow for every principal (or every one but a few: NotPrincipal) without a condition."""
+        if self.statement.effect is not Effect.ALLOW or self.statement.conditions:
+            return False
+        if self.negated:
+            return not self.principals.everyone
+        return self.principals.everyone
+
+
+def _names_states(principals: _Principals, region: str, partition: str) -> bool | str:
+    if principals.everyone:
+        return True
+    unsure = ""
+    for name in principals.services:
+        if name == STATES_PRINCIPAL:
+            return True
+        regional = _REGIONAL_STATES_PRINCIPAL.match(name)
+        if regional and regional[1] == region:
+            return True
+        if partition == "aws-cn" and _CHINA_STATES_PRINCIPAL.match(name):
+            unsure = f"whether {name} is the principal Step Functions uses in the aws-cn partition is not documented"
+    return unsure or False
+
+
+def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
+    """Every statement of the trust policy, checked as IAM checks it: a malformed one is an
+    InputError with its JSON pointer. A policy without Version is "2008-10-17", in which `${...}`
+    is literal text (IAM User Guide, "IAM JSON policy elements: Version",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html)."""
+    from policygen.errors import InputError
+
+    data = trust.data
+    items = _trust_statement_items(trust)
+    principals: list[tuple[_Principals, bool]] = []
     kept: list[tuple[str, dict]] = []
-    for _, pointer, item in _trust_statement_items(trust):
-        # NotPrincipal is not judged: trust policies for a service rarely use it.
-        if "NotPrincipal" not in item and _names_states(item.get("Principal")):
-            statement = {key: value for key, value in item.items() if key != "Principal"}
-            statement.setdefault("Resource", "*")
-            kept.append((pointer, statement))
-    if not kept:
-        return []
-    parsed = parse_policy(
-        {"Version": trust.data.get("Version", "2012-10-17"), "Statement": [statement for _, statement in kept]},
-        trust.source,
-        lambda pointer: trust.locate(_map_pointer(pointer, kept)),
-    )
-    return list(parsed.statements)
+    for _, pointer, item in items:
+        element = [name for name in ("Principal", "NotPrincipal") if name in item]
+        if len(element) != 1:
+            message = "a trust policy statement takes Principal or NotPrincipal, not both" if element else (
+                "a trust policy statement needs a Principal"
+            )
+            raise InputError(message, trust.locate(pointer + (f"/{element[1]}" if len(element) > 1 else "")))
+        for resource in ("Resource", "NotResource"):
+            if resource in item:
+                # IAM refuses the role: "MalformedPolicyDocument: Has prohibited field Resource".
+                raise InputError(f"a role trust policy has no {resource}: the role itself is the resource", trust.locate(f"{pointer}/{resource}"))
+        name = element[0]
+        principals.append((_parse_principals(item[name], f"{pointer}/{name}", trust), name == "NotPrincipal"))
+        statement = {key: value for key, value in item.items() if key != name}
+        condition = statement.get("Condition")
+        if isinstance(condition, dict):
+            # An operator with no keys tests nothing: {} and {"StringEquals": {}} are no condition.
+            condition = {operator: keys for operator, keys in condition.items() if keys != {}}
+            if condition:
+                statement["Condition"] = condition
+            else:
+                del statement["Condition"]
+        statement["Resource"] = "*"
+        kept.append((pointer, statement))
+    document: dict[str, Any] = {"Statement": [statement for _, statement in kept]}
+    if "Version" in data:
+        document["Version"] = data["Version"]
+    parsed = parse_policy(document, trust.source, lambda pointer: trust.locate(_map_pointer(pointer, kept)))
+    return [
+        _TrustStatement(statement, found, negated)
+        for statement, (found, negated) in zip(parsed.statements, principals)
+    ]
+
+
+def _parse_principals(value: Any, pointer: str, trust: TrustPolicy) -> _Principals:
+    """"*", or {type: name or [names]} with the types IAM knows (IAM JSON reference, Principal)."""
+    from policygen.errors import InputError
+    from policygen.load.document import escape_pointer_token
+
+    if value == "*":
+        return _Principals(True, ())
+    if not isinstance(value, dict) or not value:
+        raise InputError('a principal must be "*" or an object of principal type -> names', trust.locate(pointer))
+    names: dict[str, tuple[str, ...]] = {}
+    for kind, listed in value.items():
+        kind_pointer = f"{pointer}/{escape_pointer_token(kind)}"
+        if kind not in _PRINCIPAL_TYPES:
+            raise InputError(f"unknown principal type {kind!r} (one of {', '.join(_PRINCIPAL_TYPES)})", trust.locate(kind_pointer))
+        entries = [listed] if isinstance(listed, str) else listed
+        if not isinstance(entries, list) or not entries:
+            raise InputError(f"{kind} must be a string or a non-empty list of strings", trust.locate(kind_pointer))
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str):
+                where = kind_pointer if isinstance(listed, str) else f"{kind_pointer}/{index}"
+                raise InputError(f"{kind} entries must be strings", trust.locate(where))
+        names[kind] = tuple(entries)
+    return _Principals("*" in names.get("AWS", ()), names.get("Service", ()))
 
 
 def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
@@ -693,28 +1020,13 @@ def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
     return numbered
 
 
-def _open_trust_statements(trust: TrustPolicy) -> Iterable[Finding]:
-    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}) assume the role, unconditioned."""
-    for index, pointer, item in _trust_statement_items(trust):
-        if item.get("Effect") != "Allow" or "Condition" in item:
-            continue
-        if not _is_everyone(item.get("Principal")):
-            continue
-        actions = item.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if any(isinstance(a, str) and wildcard.matches_ignoring_case(a, "sts:assumerole") for a in actions):
-            name = f'statement "{item["Sid"]}"' if isinstance(item.get("Sid"), str) else f"statement {index}"
-            yield make_finding("PG106", trust.locate(pointer), {"statements": f"{name} of {trust.source}"})
-
-
-def _is_everyone(principal: Any) -> bool:
-    """"*" and {"AWS": "*"} (alone or in a list) are every principal (IAM JSON reference, Principal)."""
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    aws = principal.get("AWS", [])
-    return aws == "*" or (isinstance(aws, list) and "*" in aws)
+def _open_trust_statements(trust: TrustPolicy, statements: Sequence[_TrustStatement]) -> Iterable[Finding]:
+    """PG106: Allow statements that let everyone ("*", {"AWS": "*"}, or NotPrincipal: all but
+    some) assume the role, with no condition (an empty Condition is none)."""
+    for statement in statements:
+        if statement.lets_anyone_in() and statement_allows_action(statement.statement, "sts:AssumeRole"):
+            ref = statement.statement.ref
+            yield make_finding("PG106", ref.location, {"statements": _describe_statements((ref,))}, refs=(ref,))
 
 
 def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
@@ -724,12 +1036,257 @@ def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:
     return kept[int(match[1])][0] + match[2]
 
 
-def _names_states(principal: Any) -> bool:
-    """Whether the Principal lets Step Functions in: its service principal, or everyone."""
-    if _is_everyone(principal):
-        return True
-    if not isinstance(principal, dict):
-        return False
-    services = principal.get("Service", [])
-    services = [services] if isinstance(services, str) else services
-    return any(isinstance(s, str) and (s == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(s)) for s in services)
+@dataclass(frozen=True)
+class _Probe:
+    """One state machine that may assume the role: its region, account and ARN, and the values
+    that stand in for the parts policygen does not know ({"name": "q", ...})."""
+
+    region: str
+    account: str
+    arn: str
+    unknown: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _ProbeOutcome:
+    probe: _Probe
+    decision: Decision
+    evaluation: Evaluation
+    admitted: tuple[_TrustStatement, ...]
+    reasons: tuple[str, ...] = ()
+
+
+def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> Iterable[Finding]:
+    """PG105 when Step Functions certainly cannot assume the role for a state machine, PG203 when
+    policygen cannot tell: the trust policy is evaluated for sts:AssumeRole with the state
+    machine's aws:SourceAccount and aws:SourceArn (Step Functions guide, "Prevent cross-service
+    confused deputy issue",
+    https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html), every
+    part of its ARN that is not known probed."""
+    machines = _probes(statements, target, machine_arns)
+    if machines is None:
+        yield _trust_unknown(trust, "its source conditions name too many regions, accounts and state machines to check each")
+        return
+    unknown: list[_ProbeOutcome] = []
+    for probes in machines:
+        outcomes = [_probe_outcome(statements, probe, target.partition) for probe in probes]
+        decisions = {outcome.decision for outcome in outcomes}
+        if decisions <= {Decision.IMPLICIT_DENY, Decision.EXPLICIT_DENY}:
+            unresolved = _deploy_time_values(statements)
+            if unresolved:
+                # What such a value turns out to be may let the machine in: not a certain error.
+                yield _trust_unknown(trust, f"it holds values known only at deploy time ({', '.join(unresolved)})")
+                return
+            denied_by = tuple(dict.fromkeys(ref for outcome in outcomes for ref in outcome.evaluation.denied_by))
+            reason = _refusal(statements, outcomes, denied_by, target)
+            yield make_finding("PG105", trust.locate(""), {"reason": reason}, refs=denied_by)
+            return
+        if decisions != {Decision.ALLOWED}:
+            unknown.extend(outcomes)
+    if not unknown:
+        return
+    reasons = [reason for outcome in unknown for reason in outcome.reasons]
+    reasons += [reason for outcome in unknown if outcome.decision is Decision.UNKNOWN for _, reason in outcome.evaluation.uncertain]
+    parts = _deciding_parts(unknown)
+    if parts:
+        named = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        reasons.append(f"the answer depends on the state machine's {named}, which policygen does not know")
+    yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
+
+
+def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
+    """Service principals and condition values a template leaves to deploy time (a parameter
+    without default, a resource attribute, an Fn::If), as messages show them."""
+    def shown(value: str) -> str:
+        value = re.sub(r"policygen-ref-([\w.:]+)", r"<Ref \1>", _shown(value))
+        return value.replace(_DEPLOY_TIME_VALUE, "<deploy-time value>")
+
+    values = [
+        *(name for statement in statements for name in statement.principals.services),
+        *(value for statement in statements for test in statement.statement.conditions for value in test.values),
+    ]
+    return list(dict.fromkeys(shown(value) for value in values if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value))
+
+
+def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
+    """For each state machine (one of unknown name when no ARN is given), the probes that stand
+    for it: every combination of values for the parts of its ARN that are not known. None when
+    evaluating them all would take too long."""
+    regions, accounts, names = _harvest(statements)
+    cost = sum(1 + sum(len(test.values) for test in statement.statement.conditions) for statement in statements)
+    machines = []
+    for region, account, name in _machine_parts(target, machine_arns):
+        choices = (
+            ("region", region, (*_PROBES, *regions)),
+            ("account", account, (*_PROBES, *accounts)),
+            ("name", name, (*_PROBES, *names)),
+        )
+        probes = []
+        for values in itertools.product(*(((known,) if known is not None else tried) for _, known, tried in choices)):
+            region_value, account_value, name_value = values
+            unknown = tuple((part, value) for (part, known, _), value in zip(choices, values) if known is None)
+            arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
+            probes.append(_Probe(region_value, account_value, arn, unknown))
+            if (sum(len(p) for p in machines) + len(probes)) * cost > _MAX_WORK:
+                return None
+        machines.append(probes)
+    return machines
+
+
+def _machine_parts(target: Target, machine_arns: Sequence[str]) -> list[tuple[str | None, str | None, str | None]]:
+    """(region, account, name) of each state machine, None where not known."""
+    if not machine_arns:
+        return [(target.region, target.account, None)]
+    parts = []
+    for arn in machine_arns:
+        pieces = arn.split(":", 6)
+        if len(pieces) != 7 or pieces[5] != "stateMachine":
+            parts.append((target.region, target.account, None))
+            continue
+        region = pieces[3] if pieces[3] and pieces[3] != UNKNOWN_REGION else target.region
+        account = pieces[4] if pieces[4] and pieces[4] != UNKNOWN_ACCOUNT else target.account
+        parts.append((region, account, pieces[6] or None))
+    return parts
+
+
+def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The regions, accounts and state machine names the trust policy itself names (in regional
+    principals, aws:SourceAccount and aws:SourceArn), as probe values: the one a condition asks for
+    is among them."""
+    regions: list[str] = []
+    accounts: list[str] = []
+    names: list[str] = []
+    for statement in statements:
+        for service in statement.principals.services:
+            regional = _REGIONAL_STATES_PRINCIPAL.match(service)
+            if regional:
+                regions.append(regional[1])
+        for test in statement.statement.conditions:
+            key = test.key.lower()
+            for value in test.values:
+                if key == "aws:sourceaccount":
+                    accounts.append(value)
+                elif key == "aws:sourcearn":
+                    parts = value.split(":", 5)
+                    if len(parts) == 6:
+                        regions.append(parts[3])
+                        accounts.append(parts[4])
+                        names.extend((parts[5].removeprefix("stateMachine:"), parts[5].rpartition(":")[2]))
+
+    def unique(values: list[str]) -> tuple[str, ...]:
+        # A template's ${AWS::Region} and ${AWS::AccountId} are the machine's own: not other values.
+        return tuple(sorted(set(values) - {UNKNOWN_REGION, UNKNOWN_ACCOUNT, *_PROBES}))
+
+    return unique(regions), unique(accounts), unique(names)
+
+
+def _probe_outcome(statements: Sequence[_TrustStatement], probe: _Probe, partition: str) -> _ProbeOutcome:
+    admitted: list[_TrustStatement] = []
+    unsure: list[tuple[_TrustStatement, str]] = []
+    for statement in _in_place_of_deploy_time_values(statements, probe):
+        admits = statement.admits_states(probe.region, partition)
+        if isinstance(admits, str):
+            unsure.append((statement, admits))
+        elif admits:
+            admitted.append(statement)
+    request = Request("sts:AssumeRole", "*", {"aws:SourceAccount": (probe.account,), "aws:SourceArn": (probe.arn,)})
+    result = evaluate(request, [_as_document(admitted)])
+    if unsure:
+        widened = evaluate(request, [_as_document(admitted + [statement for statement, _ in unsure])])
+        if widened.decision is not result.decision:
+            reasons = tuple(reason for _, reason in unsure)
+            return _ProbeOutcome(probe, Decision.UNKNOWN, result, tuple(admitted), reasons)
+    return _ProbeOutcome(probe, result.decision, result, tuple(admitted))
+
+
+def _in_place_of_deploy_time_values(statements: Sequence[_TrustStatement], probe: _Probe) -> list[_TrustStatement]:
+    """A template's trust policy names the machine's own region and account as ${AWS::Region} and
+    ${AWS::AccountId}, which stand for what the probe says they are."""
+    values = {UNKNOWN_REGION: dict(probe.unknown).get("region"), UNKNOWN_ACCOUNT: dict(probe.unknown).get("account")}
+    values = {placeholder: value for placeholder, value in values.items() if value is not None}
+    if not values:
+        return list(statements)
+
+    def substituted(text: str) -> str:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text
+
+    result = []
+    for statement in statements:
+        conditions = tuple(
+            replace(test, values=tuple(substituted(value) for value in test.values)) for test in statement.statement.conditions
+        )
+        services = tuple(substituted(name) for name in statement.principals.services)
+        result.append(
+            replace(
+                statement,
+                statement=replace(statement.statement, conditions=conditions),
+                principals=replace(statement.principals, services=services),
+            )
+        )
+    return result
+
+
+def _as_document(statements: Sequence[_TrustStatement]) -> PolicyDocument:
+    source = statements[0].statement.ref.source if statements else ""
+    return PolicyDocument(source=source, version=None, statements=tuple(s.statement for s in statements))
+
+
+def _deciding_parts(outcomes: Sequence[_ProbeOutcome]) -> list[str]:
+    """The unknown parts of the state machine's ARN on which the decision turns."""
+    parts = []
+    for part in ("name", "region", "account"):
+        groups: dict[tuple, set[Decision]] = {}
+        for outcome in outcomes:
+            others = tuple(item for item in outcome.probe.unknown if item[0] != part)
+            if any(name == part for name, _ in outcome.probe.unknown):
+                groups.setdefault(others, set()).add(outcome.decision)
+        if any(len(decisions) > 1 for decisions in groups.values()):
+            parts.append(part)
+    return parts
+
+
+def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOutcome], denied_by: tuple[StatementRef, ...], target: Target) -> str:
+    """Why Step Functions cannot assume the role, whatever the unknown parts of its ARN are."""
+    if denied_by:
+        return f"{_describe_statements(denied_by)} denies it"
+    allowing = [
+        statement.statement.ref
+        for outcome in outcomes
+        for statement in outcome.admitted
+        if statement_allows_action(statement.statement, "sts:AssumeRole")
+    ]
+    if not allowing:
+        reason = f"no Allow statement for sts:AssumeRole names the service principal {STATES_PRINCIPAL}"
+        others = sorted({
+            name
+            for statement in statements
+            if statement.statement.effect is Effect.ALLOW and not statement.negated
+            for name in statement.principals.services
+            if _REGIONAL_STATES_PRINCIPAL.match(name) and name != f"states.{target.region}.amazonaws.com"
+        })
+        if others and target.region:
+            reason += f" (it names {', '.join(others)}, which Step Functions in {target.region} does not use)"
+        return reason
+    probe = outcomes[0].probe
+    shown = dict(probe.unknown)
+    region = "<region>" if "region" in shown else probe.region
+    account = "<account>" if "account" in shown else probe.account
+    arn = probe.arn if not probe.unknown else f"arn:{target.partition}:states:{region}:{account}:stateMachine:<any name>"
+    return (
+        f"the conditions of {_describe_statements(dict.fromkeys(allowing))} do not hold for "
+        f"aws:SourceAccount = {account}, aws:SourceArn = {arn}"
+    )
+
+
+def _trust_unknown(trust: TrustPolicy, reason: str, parts: Sequence[str] = ()) -> Finding:
+    fields = {
+        "subject": "Step Functions",
+        "action": "sts:AssumeRole",
+        "resources": "the role",
+        "policy": "its trust policy",
+        "reason": reason,
+        "unchecked": _unchecked(parts),
+    }
+    return make_finding("PG203", trust.locate(""), fields)

@@ -27,6 +27,9 @@ class LintUnit:
     tasks: tuple[BatchTask, ...]
     target: Target
     machines: tuple[str, ...]
+    # The state machines' ARNs as far as known, for the trust policy's aws:SourceArn: an unknown
+    # region or account is policygen-region / policygen-account, an unknown name is empty.
+    machine_arns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def run_lint(
     if not tasks:
         notices.append(Notice("no AWS Batch Task state found: only the policies themselves were checked"))
     for unit in units:
-        findings.extend(lint_role(unit.tasks, unit.role, unit.target, locate_task))
+        findings.extend(lint_role(unit.tasks, unit.role, unit.target, locate_task, unit.machine_arns))
     unique = sorted(set(findings), key=Finding.sort_key)
     return LintReport(tuple(unique), tuple(notices), tuple(units))
 

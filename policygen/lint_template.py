@@ -32,16 +32,11 @@ from policygen.load.template import CLOUDFORMATION, SAM, Opaque, Ref, TemplateCo
 from policygen.requirements import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
 from policygen.target import Target, resolve_target
+from policygen.template_values import batch_arn, batch_arn_reference
 
 _ROLE_TYPE = "AWS::IAM::Role"
 _STEP_FUNCTIONS = "AWS::StepFunctions::StateMachine"
 _OPAQUE = "policygen-deploy-time-value"
-# Resources whose Ref / GetAtt …Arn is an ARN of a Batch resource type (CloudFormation User Guide).
-_BATCH_ARNS = {
-    "AWS::Batch::JobQueue": ("job-queue/{}", ("", "JobQueueArn")),
-    "AWS::Batch::JobDefinition": ("job-definition/{}:policygen-revision", ("", "JobDefinitionArn")),
-    "AWS::Batch::ConsumableResource": ("consumable-resource/{}", ("", "ConsumableResourceArn")),
-}
 
 
 def template_units(
@@ -57,7 +52,7 @@ def template_units(
     for task in tasks:
         by_machine.setdefault((task.file, task.machine), []).append(task)
     target = resolve_target(tasks, region, account, environment, partition)
-    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str]]] = {}
+    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str], list[str]]] = {}
     missing: list[Finding] = []
     for machine in machines:
         context = machine.template
@@ -69,11 +64,13 @@ def template_units(
             missing.append(found)
             continue
         key = (context.file, found.name)
-        role, member_tasks, names = units.setdefault(key, (found, [], []))
+        role, member_tasks, names, arns = units.setdefault(key, (found, [], [], []))
         names.append(machine.name)
+        arns.append(reader.machine_arn(machine.name))
         member_tasks.extend(reader.concrete_task(task) for task in by_machine.get((machine.file, machine.name), []))
     result = [
-        LintUnit(role, tuple(member_tasks), target, tuple(names)) for role, member_tasks, names in units.values()
+        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns))
+        for role, member_tasks, names, arns in units.values()
     ]
     return result, missing
 
@@ -106,6 +103,20 @@ class _TemplateReader:
         if logical_id is None:
             return self.not_found(machine, f"its {key} ({_describe(value)}) is not a role of this template", f"{pointer}/{key}")
         return self.role(logical_id)
+
+    def machine_arn(self, machine: str) -> str:
+        """The state machine's ARN as far as the template says it (StateMachineName, SAM Name);
+        its name part is empty when CloudFormation makes the name up."""
+        resource = self.context.resources.get(machine)
+        key = "StateMachineName" if resource is not None and resource.type == _STEP_FUNCTIONS else "Name"
+        value = resource.properties.get(key) if resource is not None else None
+        opaque: list[str] = []
+        name = self.concrete(value, "", opaque) if value is not None else ""
+        if opaque or not isinstance(name, str) or "policygen-ref-" in name:
+            name = ""  # a deploy-time value (a parameter without default, the stack name): unknown
+        region = self.target.region or UNKNOWN_REGION
+        account = self.target.account or UNKNOWN_ACCOUNT
+        return f"arn:{self.target.partition}:states:{region}:{account}:stateMachine:{name}"
 
     def not_found(self, machine: str, reason: str, pointer: str) -> Finding:
         return make_finding("PG204", self.document.location(pointer), {"machine": machine, "reason": reason})
@@ -247,18 +258,40 @@ class _TemplateReader:
         }
         if ref.name in pseudo:
             return pseudo[ref.name]
+        default = self.default_of(ref.name)
+        if default is not None:
+            return default
         name, _, attribute = ref.name.partition(".")
-        parameter = self.context.parameters.get(name)
-        if parameter is not None and isinstance(parameter.default, (str, int)) and not attribute:
-            return str(parameter.default)
         resource = self.context.resources.get(name)
-        if resource is not None and resource.type in _BATCH_ARNS:
-            form, attributes = _BATCH_ARNS[resource.type]
-            if attribute in attributes:
-                region = target.region or UNKNOWN_REGION
-                account = target.account or UNKNOWN_ACCOUNT
-                return f"arn:{target.partition}:batch:{region}:{account}:" + form.format(f"policygen-ref-{name}")
+        batch = batch_arn_reference(resource.type, attribute) if resource is not None else None
+        if batch is not None:
+            region = target.region or UNKNOWN_REGION
+            account = target.account or UNKNOWN_ACCOUNT
+            resource_name = self.resource_name(resource.properties.get(batch.name_property), name)
+            # The revision a job definition's Ref names is picked at deploy time: one stand-in on
+            # both sides, so `!Ref JobDefinition` in the state and in the policy match each other
+            # and `job-definition/<name>:*` matches both.
+            return batch_arn(batch, resource_name, target.partition, region, account, revision="policygen-revision")
         return f"policygen-ref-{ref.name}"
+
+    def resource_name(self, name: Any, logical_id: str) -> str:
+        """The resource's name as the template gives it (the same one generate writes), or a
+        stand-in when CloudFormation makes it up or deploy time chooses it."""
+        if isinstance(name, str):
+            return name
+        if isinstance(name, dict):
+            opaque: list[str] = []
+            text = self.concrete(name, f"/Resources/{escape_pointer_token(logical_id)}", opaque)
+            if isinstance(text, str) and not opaque and "policygen-ref-" not in text:
+                return text
+        return f"policygen-ref-{logical_id}"
+
+    def default_of(self, reference: str) -> str | None:
+        """The Default of the template parameter a Ref names, as text; None for anything else."""
+        parameter = self.context.parameters.get(reference)
+        if parameter is not None and isinstance(parameter.default, (str, int)):
+            return str(parameter.default)
+        return None
 
     def concrete_task(self, task: BatchTask) -> BatchTask:
         """The task with its deploy-time values made concrete, as the policy's are."""
@@ -267,8 +300,12 @@ class _TemplateReader:
             if field is None or field.kind is not ValueKind.DEPLOY_TIME:
                 return field
             opaque: list[str] = []
-            text = self.text(parse_sub(field.text), opaque)
-            return field if opaque else FieldValue(ValueKind.STATIC, text, field.field, field.pointer)
+            segments = parse_sub(field.text)
+            text = self.text(segments, opaque)
+            if opaque:
+                return field
+            defaults = tuple(s.name for s in segments if isinstance(s, Ref) and self.default_of(s.name) is not None)
+            return FieldValue(ValueKind.STATIC, text, field.field, field.pointer, defaults)
 
         return replace(
             task,

@@ -1,12 +1,26 @@
-"""One output file per state machine: safe file names from machine names, written into a directory."""
+"""One output file per state machine: safe file names from machine names, written into a directory
+all together or not at all."""
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
-from typing import Iterable
+import shutil
+import tempfile
+from typing import Iterable, Sequence
 
 from policygen.errors import Location, UsageError
+from policygen.output import (
+    Staged,
+    cannot_write,
+    check_directory,
+    check_name_lengths,
+    commit,
+    current_umask,
+    discard,
+    output_destination,
+    stage,
+)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -40,17 +54,56 @@ def file_names(names: Iterable[str], suffix: str) -> dict[str, str]:
     return files
 
 
-def output_directory(path: str) -> Path:
-    """The directory -o names for one file per state machine, created when it does not exist yet
-    (its parent must)."""
-    directory = Path(path)
-    if directory.exists() and not directory.is_dir():
+def write_directory(path: str, files: Sequence[tuple[str, str]]) -> None:
+    """Write each (file name, text) into the directory `path`, all of them or none: every name is
+    checked first; a new directory is built beside `path` under a temporary name and renamed into
+    place; into an existing one each file is written beside its target and then all are renamed,
+    the renames undone if one fails. Files of the directory that are not written are left alone."""
+    check_name_lengths(path)
+    for name, _ in files:
+        check_name_lengths(os.path.join(path, name))
+    if os.path.isdir(path):
+        _write_into_existing(path, files)
+        return
+    if os.path.lexists(path):
         raise UsageError(
             "is a file; with several state machines -o takes a directory (a file per machine), or use --merge",
             Location(path),
         )
-    if not directory.exists():
-        if not directory.parent.is_dir():
-            raise UsageError("the directory to write into does not exist", Location(path))
-        directory.mkdir()
-    return directory
+    _write_new_directory(path, files)
+
+
+def _write_into_existing(path: str, files: Sequence[tuple[str, str]]) -> None:
+    destinations = [output_destination(os.path.join(path, name)) for name, _ in files]
+    for destination in destinations:
+        if destination.through:
+            raise UsageError("is not a regular file; -o DIR writes a regular file per state machine", Location(destination.path))
+    staged: list[Staged] = []
+    try:
+        for destination, (_, text) in zip(destinations, files):
+            staged.append(stage(destination, text.encode("utf-8")))
+        commit(staged)
+    finally:
+        discard(staged)
+
+
+def _write_new_directory(path: str, files: Sequence[tuple[str, str]]) -> None:
+    parent = os.path.dirname(os.path.normpath(path)) or "."
+    check_directory(path, parent)
+    prefix = "." + os.path.basename(os.path.normpath(path))[:32] + "."
+    try:
+        temporary = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    except OSError as error:
+        raise cannot_write(path, error) from None
+    try:
+        # mkdtemp makes 0700: give the directory the mode mkdir would.
+        os.chmod(temporary, 0o777 & ~current_umask())
+        for name, text in files:
+            with open(os.path.join(temporary, name), "xb") as stream:  # 0666 less the umask
+                stream.write(text.encode("utf-8"))
+        os.rename(temporary, path)
+    except BaseException as error:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise cannot_write(path, error) from None
+        raise

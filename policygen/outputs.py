@@ -20,6 +20,8 @@ CLOUDFORMATION = "cloudformation"
 CLOUDFORMATION_JSON = "cloudformation-json"
 TERRAFORM = "terraform"
 FORMATS = (JSON, CLOUDFORMATION, CLOUDFORMATION_JSON, TERRAFORM)
+# The name ending of the file per state machine -o DIR writes.
+FILE_SUFFIXES = {JSON: ".json", CLOUDFORMATION: ".yaml", CLOUDFORMATION_JSON: ".json", TERRAFORM: ".tf"}
 # AWS CloudFormation User Guide, "Pseudo parameters reference".
 _ALL_PSEUDO_PARAMETERS = (
     "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
@@ -54,7 +56,7 @@ class Unit:
 class Outputs:
     units: tuple[Unit, ...]
     text: str | None  # the single output (json for one unit, CloudFormation, Terraform)
-    files: tuple[tuple[str, str], ...] = ()  # (file name, text) per state machine, for -o DIR with json
+    files: tuple[tuple[str, str], ...] = ()  # (file name, text) per state machine, for -o DIR
 
     @property
     def warnings(self) -> tuple[Notice, ...]:
@@ -62,9 +64,10 @@ class Outputs:
 
 
 def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[str], settings: Settings, per_machine_files: bool) -> Outputs:
-    """The policies for `machines` in the requested format. JSON is one document per file: one
-    unit, or a file per machine with `per_machine_files`; CloudFormation and Terraform hold every
-    machine's role or policy document in one snippet."""
+    """The policies for `machines` in the requested format: with `per_machine_files` (and no
+    --merge) a file per machine, in every format; else one text. JSON is one document, so several
+    machines need --merge or a file each; CloudFormation and Terraform hold every machine's role or
+    policy document in one snippet."""
     if settings.output_format not in FORMATS:
         raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
     if settings.attach_to is not None or settings.managed:
@@ -97,7 +100,14 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
         sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
         units.append(Unit(unit_name, sources, generated))
         references.append(_template_names(group))
-    per_machine = per_machine_files and not settings.merge and settings.output_format == JSON
+    per_machine = per_machine_files and not settings.merge
+    if per_machine and settings.output_format == TERRAFORM and len(units) > 1:
+        # A directory of .tf files is one module: a file per machine would declare the same
+        # aws_partition/aws_region/aws_caller_identity data sources in each, which Terraform refuses.
+        raise UsageError(
+            f"{len(units)} state machines into a directory: --format terraform writes them all to one "
+            "file (-o FILE.tf), or pick one with --state-machine"
+        )
     if settings.attach_to is not None:
         empty = [unit.name for unit in units if not unit.generated.policy.statements]
         if empty:
@@ -168,15 +178,18 @@ def _render(
     references: Sequence[frozenset[str]] | None = None,
 ) -> Outputs:
     fmt = settings.output_format
+    if per_machine_files:
+        from policygen.output_files import file_names
+
+        names = file_names([unit.name for unit in units], FILE_SUFFIXES[fmt])
+        files = tuple(
+            (names[unit.name], _render((unit,), settings, False, target, None if references is None else (references[index],)).text)
+            for index, unit in enumerate(units)
+        )
+        return Outputs(units, None, files)
     if fmt == JSON:
         from policygen.render.policy_json import render_policy_json
 
-        if per_machine_files:
-            from policygen.output_files import file_names
-
-            names = file_names([unit.name for unit in units], ".json")
-            files = tuple((names[unit.name], render_policy_json(unit.generated.policy)) for unit in units)
-            return Outputs(units, None, files)
         return Outputs(units, render_policy_json(units[0].generated.policy))
     if fmt == TERRAFORM:
         from policygen.render.terraform import PolicyBlock, render_terraform

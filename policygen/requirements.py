@@ -14,7 +14,8 @@ from functools import lru_cache
 from policygen.arns import is_arn
 from policygen.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
-from policygen.integrations import DOCUMENTED, FINE_GRAINED, GrantTemplate, batch_table
+from policygen.integrations import DOCUMENTED, FINE_GRAINED, Dispute, GrantTemplate, batch_table
+from policygen.load.template import has_references, unescape
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
@@ -35,6 +36,8 @@ class Need:
     source: str
     task: BatchTask
     conditions: tuple[Condition, ...] = ()
+    # Resources of the request that AWS's documents disagree about (rules/integrations/batch.yaml).
+    disputes: tuple[Dispute, ...] = ()
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -68,18 +71,19 @@ def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice
     tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
     grants = _grants(options.mode, task.pattern.value, task.action, tags_on_create)
     found = []
-    for sid, actions, resources, conditions, why, source, kind in grants:
+    for sid, actions, resources, conditions, why, source, kind, disputes in grants:
         if kind is _FIXED:
-            found.append(_need(sid, actions, resources, why, source, task, ()))
+            found.append(_need(sid, actions, resources, why, source, task, (), disputes))
         elif kind is _SENT_TAGS:
             # The common case (every tagged state, in both modes): no per-state resources.
-            found.append(_need(sid, actions, resources, why, source, task, _sent_tag_conditions(_sent_tags(task))))
+            conditions = _sent_tag_conditions(_sent_tags(task))
+            found.append(_need(sid, actions, resources, why, source, task, conditions, disputes))
         else:
             expander = _FineGrained(task, options, notices if notices is not None else [])
             resources = expander.resources(resources)
             conditions = expander.conditions(conditions)
             why = expander.why(why)
-            found.append(_need(sid, actions, resources, why, source, task, tuple(sorted(set(conditions)))))
+            found.append(_need(sid, actions, resources, why, source, task, tuple(sorted(set(conditions))), disputes))
     return found
 
 
@@ -94,6 +98,7 @@ def _need(
     source: str,
     task: BatchTask,
     conditions: tuple[Condition, ...],
+    disputes: tuple[Dispute, ...] = (),
 ) -> Need:
     """Need(sid, actions, ...) without the frozen dataclass's __init__, which sets each field
     through object.__setattr__ (nearly 3x the cost; one Need is made per row of every state). The
@@ -107,6 +112,7 @@ def _need(
     fields["source"] = source
     fields["task"] = task
     fields["conditions"] = conditions
+    fields["disputes"] = disputes
     return need
 
 
@@ -143,7 +149,7 @@ def _grants(mode: str, pattern: str, action: str, tags_on_create: bool):
             kind = _PER_STATE
         else:
             kind = _FIXED
-        rows.append((sid, actions, resources, conditions, why, source, kind))
+        rows.append((sid, actions, resources, conditions, why, source, kind, template.disputes))
     return tuple(rows)
 
 
@@ -275,17 +281,57 @@ class _FineGrained:
     def consumable_resources(self) -> list[str]:
         values = self.task.consumable_resources
         if not values:
-            # The job definition itself may use consumable resources, which SubmitJob then checks;
-            # offline we cannot read the job definition, so any consumable resource stays allowed.
-            self.notes.append(
-                "the state overrides no consumable resources; the job definition's own (if any) are "
-                "allowed through consumable-resource/*"
-            )
-            return [self.arn("consumable-resource/*")]
+            return self.job_definition_consumable_resources()
         found: list[str] = []
         for value in values:
             found.extend(self.named("consumable-resource", value, "ConsumableResource"))
         return found
+
+    def job_definition_consumable_resources(self) -> list[str]:
+        """SubmitJob also checks the consumable resources the job definition itself names. Those of
+        a job definition the template registers (the state's JobDefinition is its Ref) are read
+        from its ConsumableResourceProperties; any other job definition may name consumable
+        resources we cannot read offline, so any consumable resource stays allowed."""
+        task = self.task
+        deploy_time = self.options.deploy_time
+        definition = task.job_definition
+        texts = None
+        if deploy_time is not None and definition is not None and definition.kind is ValueKind.DEPLOY_TIME:
+            texts = deploy_time.job_definition_consumable_resources(task.file, task.machine, definition.text)
+        if texts is None:
+            self.notes.append(
+                "the state overrides no consumable resources and its job definition is none a template here "
+                "registers: a job definition may name consumable resources, which SubmitJob checks and which "
+                "cannot be read offline, so they are allowed through consumable-resource/*"
+            )
+            return [self.arn("consumable-resource/*")]
+        assert definition is not None
+        self.notes.append(
+            f"the consumable resources are those of the template's job definition {definition.text} "
+            "(its ConsumableResourceProperties)" if texts else
+            f"the template's job definition {definition.text} names no consumable resources"
+        )
+        found: list[str] = []
+        field_name = f"ConsumableResource (in the job definition {definition.text})"
+        for text in texts:
+            if not text:
+                found.append(self.unreadable_consumable_resource(definition))
+                continue
+            kind = ValueKind.DEPLOY_TIME if has_references(text) else ValueKind.STATIC
+            value = FieldValue(kind, text if has_references(text) else unescape(text), field_name, definition.pointer)
+            found.extend(self.named("consumable-resource", value, "ConsumableResource"))
+        return found
+
+    def unreadable_consumable_resource(self, definition: FieldValue) -> str:
+        self.notices.append(
+            Notice(
+                f"state {self.task.path!r} uses the job definition {definition.text}, one of whose consumable "
+                "resources is a template value policygen does not read: fine-grained mode allows "
+                "consumable-resource/* in the account and region instead",
+                Location(self.task.file, pointer=definition.pointer),
+            )
+        )
+        return self.arn("consumable-resource/*")
 
     def unknown(self, resource_type: str, value: FieldValue | None, field_name: str) -> str:
         task = self.task
@@ -379,6 +425,11 @@ class Access:
     open_parts: frozenset[str]  # "region", "account": not known, left open when matching
     why: str
     source: str
+    # Set when AWS's documents disagree whether the call needs this resource at all.
+    dispute: Dispute | None = None
+    # The action has no resource-level permissions (no resource types in the Service Authorization
+    # Reference): IAM matches it only with a Resource of "*".
+    resourceless: bool = False
 
 
 def requests_of(task: BatchTask, target: Target) -> list[Access]:
@@ -395,6 +446,7 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                 groups = [tuple(patterns)]  # any one of the action's resource types
             else:
                 groups = [(pattern,) for pattern in patterns]
+            resourceless = _resourceless(action)
             for group in groups:
                 filled = tuple(_fill(pattern, target) for pattern in group)
                 accesses.append(
@@ -409,9 +461,55 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                         open_parts=open_parts if any(_uses_target(pattern) for pattern in group) else frozenset(),
                         why=need.why,
                         source=need.source,
+                        dispute=_dispute(need, group),
+                        resourceless=resourceless,
                     )
                 )
     return accesses
+
+
+def _dispute(need: Need, group: tuple[str, ...]) -> Dispute | None:
+    """The table's dispute about the one resource a request stands for (None for a request that may
+    touch any of several resources, such as an SDK call's)."""
+    if len(group) != 1:
+        return None
+    return next((dispute for dispute in need.disputes if dispute.covers(group[0])), None)
+
+
+@lru_cache(maxsize=256)
+def _resourceless(action: str) -> bool:
+    """Whether the Service Authorization Reference lists no resource types for the action (it is
+    allowed only by Resource "*"); False for an action outside the catalogue."""
+    entry = _catalogue_entry(action)
+    return entry is not None and not entry["resourceTypes"]
+
+
+def _catalogue_entry(action: str) -> dict | None:
+    from policygen import catalog
+
+    prefix, _, name = action.partition(":")
+    catalogue = catalog.service(prefix)
+    return catalogue.actions.get(name) if catalogue is not None else None
+
+
+# The Service Authorization Reference lists these keys for every action whose request carries tags.
+_REQUEST_TAG_KEYS = {"aws:RequestTag/${TagKey}": "aws:RequestTag/*", "aws:TagKeys": "aws:TagKeys"}
+
+
+@lru_cache(maxsize=256)
+def _keys_never_sent(action: str) -> frozenset[str]:
+    """Tag condition keys that no request of `action` carries, per the Service Authorization
+    Reference (rules/catalog/): aws:RequestTag/* and aws:TagKeys for an action that does not list
+    them (it takes no tags), aws:ResourceTag/* for an action without resource types (there is no
+    resource to have tags). Empty for an action outside the catalogue."""
+    entry = _catalogue_entry(action)
+    if entry is None:
+        return frozenset()
+    listed = set(entry["conditionKeys"])
+    absent = {key for listed_as, key in _REQUEST_TAG_KEYS.items() if listed_as not in listed}
+    if not entry["resourceTypes"]:
+        absent.add("aws:ResourceTag/*")
+    return frozenset(absent)
 
 
 def _sdk_resources(action: str, catalog) -> tuple[str, ...]:
@@ -465,9 +563,11 @@ def _request_context(task: BatchTask, action: str, target: Target) -> tuple[tupl
 
     SubmitJob and TagResource carry the tags the state sends as aws:RequestTag/<key> and
     aws:TagKeys; TerminateJob acts on the job, which has those tags as aws:ResourceTag/<key>
-    (REFERENCE.md §3-§4); SubmitJob carries a static ShareIdentifier as batch:ShareIdentifier."""
+    (REFERENCE.md §3-§4); SubmitJob carries a static ShareIdentifier as batch:ShareIdentifier.
+    An action that takes no tags (DescribeJobs, TerminateJob) carries no aws:RequestTag/aws:TagKeys
+    at all: IAM's rules for a missing key then decide the condition (_keys_never_sent)."""
     context: dict[str, tuple[str, ...]] = {}
-    known: set[str] = set()
+    known: set[str] = set(_keys_never_sent(action))
     if target.region is not None:
         context["aws:RequestedRegion"] = (target.region,)
     tags_static = task.dynamic_tags is None and all(tag.value.is_static for tag in task.tags)

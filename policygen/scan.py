@@ -6,27 +6,44 @@ and DISTRIBUTED), and records each Task whose Resource is a Batch integration (R
 
 from __future__ import annotations
 
+import json
 import re
 from operator import attrgetter
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from policygen.errors import InputError
+from policygen import aws_names
+from policygen.errors import InputError, Location
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
-from policygen.load.template import OpaqueValue, has_references, unescape
+from policygen.load.template import (
+    PSEUDO_PARAMETERS,
+    SERVERLESS,
+    TERRAFORM_PLAN,
+    OpaqueValue,
+    Ref,
+    has_references,
+    parse_sub,
+    unescape,
+)
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
 
-_STATES_RESOURCE = re.compile(r"^arn:(?P<partition>\$\{AWS::Partition\}|[^:]*):states:::(?P<integration>.*)$")
+# Matched whole (fullmatch): `$` would let a trailing newline through, which Step Functions does not trim.
+_STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
 _DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
-KNOWN_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")  # REFERENCE.md §1
+KNOWN_PARTITIONS = aws_names.PARTITIONS
 _JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
 _SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
 _LANGUAGES = (JSONPATH, JSONATA)
 _ABSENT = object()
+# Every state type Step Functions accepts (Step Functions Developer Guide, "Discovering workflow
+# states to use in Step Functions": https://docs.aws.amazon.com/step-functions/latest/dg/workflow-states.html).
+STATE_TYPES = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+_MAP_PROCESSORS = ("ItemProcessor", "Iterator")  # ItemProcessor replaced the older Iterator
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 class Pattern(str, Enum):
@@ -63,10 +80,16 @@ class FieldValue:
     text: str
     field: str  # the key as written in the state, e.g. "JobQueue.$"
     pointer: str  # where it is in the document
+    # Template parameters whose Default the text stands for (a template linted offline): a stack
+    # deployed with other values sends other text.
+    defaults: tuple[str, ...] = ()
 
     @property
     def is_static(self) -> bool:
         return self.kind is ValueKind.STATIC
+
+
+_STATIC = ValueKind.STATIC
 
 
 @dataclass(unsafe_hash=True, slots=True)
@@ -134,7 +157,30 @@ def _error(machine: StateMachine, message: str, pointer: str) -> InputError:
     if template is not None:
         where = f" in {template.file}" if template.file != machine.file else ""
         message = f"state machine {machine.name!r}{where}: {message}"
-    return InputError(message, machine.document.location(pointer))
+    return InputError(message, _location(machine, pointer))
+
+
+def _location(machine: StateMachine, pointer: str) -> Location:
+    """Where `pointer` is; for a pointer the text does not hold as written (a YAML `~` key) the
+    line and column of the nearest enclosing value it does hold."""
+    document = machine.document
+    location = document.location(pointer)
+    enclosing = pointer
+    while location.line is None and enclosing:
+        enclosing = enclosing.rsplit("/", 1)[0]
+        position = document.locator(enclosing)
+        if position is not None:
+            return Location(document.name, position[0], position[1], pointer)
+    return location
+
+
+def _yaml_scalar(value: Any) -> str:
+    """A non-string mapping key as YAML writes it: `null`, `true`, `1`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class _Walker:
@@ -145,8 +191,9 @@ class _Walker:
         self.top_language = top_language
         self.batch_actions = batch_actions
         self.template_free = machine.template is None
-        # Resource -> (pattern, action, partition): a definition repeats a few Resources many times.
-        self.calls: dict[str, tuple[Pattern, str, str | None]] = {}
+        # Resource -> (pattern, action, partition), or None for no Batch integration: a definition
+        # repeats a few Resources many times.
+        self.calls: dict[str, tuple[Pattern, str, str | None] | None] = {}
 
     def error(self, message: str, pointer: str) -> InputError:
         return _error(self.machine, message, pointer)
@@ -154,18 +201,25 @@ class _Walker:
     def states(self, container: Any, pointer: str, path: str, found: list[BatchTask]) -> None:
         """Appends the Batch tasks in a definition-like object (one with "States") to `found`."""
         if not isinstance(container, dict):
-            raise self.error("expected an object with \"States\"", pointer)
+            raise self.error("expected an object with \"StartAt\" and \"States\"", pointer)
         states = container.get("States")
         if not isinstance(states, dict):
             raise self.error("expected \"States\" to be an object of named states", pointer + "/States")
+        if not isinstance(container.get("StartAt"), str):
+            raise self.error("expected \"StartAt\", the name of the first state", pointer + "/StartAt")
         for name, state in states.items():
+            if type(name) is not str:
+                # A YAML key such as `~`, `1` or `yes` is no string; Step Functions names states
+                # with strings only (a JSON object's keys).
+                token = _yaml_scalar(name)
+                raise self.error(f"state name {token} must be a string: quote it", f"{pointer}/States/{escape_pointer_token(token)}")
             if not isinstance(state, dict):
                 raise self.error(f"state {name!r} must be an object", f"{pointer}/States/{escape_pointer_token(name)}")
             kind = state.get("Type")
             if kind == "Task":
                 resource = state.get("Resource")
-                if isinstance(resource, str) and "batch:" not in resource:
-                    continue  # a Task calling another service (task() would say the same, later)
+                if type(resource) is str and "${" not in resource and "batch" not in resource.lower():
+                    continue  # names no Batch integration in any spelling (task() would say the same, later)
                 task = self.task(
                     state, f"{pointer}/States/{escape_pointer_token(name)}", f"{path}/{name}" if path else name
                 )
@@ -174,21 +228,36 @@ class _Walker:
             elif kind == "Parallel" or kind == "Map":
                 state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
                 self.state(state, kind, state_pointer, f"{path}/{name}" if path else name, found)
+            elif kind not in STATE_TYPES:
+                # Step Functions rejects any other type; a state policygen cannot read is never skipped quietly.
+                state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
+                raise self.error(
+                    f"state {(f'{path}/{name}' if path else name)!r}: \"Type\" must be one of {', '.join(STATE_TYPES)}, not {kind!r}",
+                    state_pointer + "/Type",
+                )
             # any other state (most of them) holds no Task: skipping it early keeps large definitions fast
 
     def state(self, state: dict[str, Any], kind: str, pointer: str, path: str, found: list[BatchTask]) -> None:
         """A Parallel or Map state: the Batch tasks in its branches or its processor."""
         if kind == "Parallel":
             branches = state.get("Branches")
-            if not isinstance(branches, list):
-                raise self.error("a Parallel state needs \"Branches\", a list", pointer + "/Branches")
+            if not isinstance(branches, list) or not branches:
+                raise self.error(
+                    f"state {path!r}: a Parallel state needs \"Branches\", a non-empty list of objects with \"StartAt\" and \"States\"",
+                    pointer + "/Branches",
+                )
             for index, branch in enumerate(branches):
                 self.states(branch, f"{pointer}/Branches/{index}", f"{path}/branch[{index}]", found)
         else:
-            # ItemProcessor (inline or DISTRIBUTED) replaced the older Iterator; both hold States.
-            for key in ("ItemProcessor", "Iterator"):
-                if key in state:
-                    self.states(state[key], f"{pointer}/{key}", path, found)
+            processors = [key for key in _MAP_PROCESSORS if key in state]
+            if len(processors) != 1:
+                raise self.error(
+                    f"state {path!r}: a Map state needs exactly one of \"ItemProcessor\" and the older \"Iterator\""
+                    + (", not both" if processors else ""),
+                    pointer + (f"/{processors[-1]}" if processors else ""),
+                )
+            (key,) = processors
+            self.states(state[key], f"{pointer}/{key}", path, found)
 
     def task(self, state: dict[str, Any], pointer: str, path: str) -> BatchTask | None:
         resource = state.get("Resource")
@@ -202,13 +271,13 @@ class _Walker:
                 "integration it calls (and what it needs) is unknown; write one Resource ARN per state",
                 pointer + "/Resource",
             )
-        call = self.calls.get(resource)
-        if call is None:
+        call = self.calls.get(resource, _ABSENT)
+        if call is _ABSENT:
             call = self.call(resource, pointer, path)
-            if call is None:
-                return None
             if type(resource) is str:
                 self.calls[resource] = call
+        if call is None:
+            return None
         pattern, action, partition = call
         language = state.get("QueryLanguage", self.top_language)
         if language not in _LANGUAGES:
@@ -219,6 +288,7 @@ class _Walker:
         share_identifier = arguments.string("ShareIdentifier")
         tags, dynamic_tags = arguments.tags()
         consumable_resources = arguments.consumable_resources()
+        self.check_names(path, partition, job_queue, job_definition, consumable_resources)
         credentials = state.get("Credentials")
         return BatchTask(
             self.machine_name,
@@ -241,28 +311,164 @@ class _Walker:
 
     def call(self, resource: str, pointer: str, path: str) -> tuple[Pattern, str, str | None] | None:
         """(pattern, IAM action, partition) of a Task's Resource, None for no Batch integration;
-        the same for every state with that Resource (task() keeps it per walk)."""
-        match = _STATES_RESOURCE.match(resource) if "batch:" in resource else None
-        if match is None:
-            return None
-        integration = match["integration"]
+        the same for every state with that Resource (task() keeps it per walk). A Resource that
+        might call Batch but is not written as Step Functions documents it is an InputError."""
+        match = _STATES_RESOURCE.fullmatch(resource)
+        integration = match["integration"] if match is not None else ""
         if integration.startswith("batch:"):
             pattern, action = self.optimized_pattern(integration, pointer, path)
         elif integration.startswith("aws-sdk:batch:"):
             pattern, action = Pattern.SDK, self.sdk_action(integration, pointer, path)
         else:
+            self.check_not_batch(resource, pointer, path)
             return None
-        partition: str | None = match["partition"]
-        if partition == _DEPLOY_PARTITION and self.machine.template is not None:
-            partition = None
-        elif partition not in KNOWN_PARTITIONS:
+        return pattern, action, self.partition(match["partition"], resource, pointer, path)
+
+    def partition(self, partition: str, resource: str, pointer: str, path: str) -> str | None:
+        """The partition a Batch Resource names; None when it is only known at deploy time (the
+        partition the state machine is deployed in), which the target then supplies."""
+        if partition in KNOWN_PARTITIONS:
+            return partition
+        template = self.machine.template
+        if partition.startswith("${") and template is not None and not partition.startswith("${!"):
+            return None  # ${AWS::Partition}, or a reference CloudFormation fills in
+        if partition.startswith("${") and template is None and not partition.startswith("${AWS::"):
+            # A placeholder (DefinitionSubstitutions, a Terraform templatefile variable): the
+            # role is in the partition the machine is deployed in, as --partition or the region says.
+            return None
+        hint = ""
+        if partition == _DEPLOY_PARTITION:
+            hint = " (CloudFormation fills in ${AWS::Partition}: scan the template)"
+        elif partition.startswith("${!"):
+            hint = f": {self.literal_placeholder_hint()}"
+            partition = unescape(partition)
+        raise self.error(
+            f"state {path!r}: unknown partition {partition!r} in {unescape(resource)!r}; "
+            f"expected one of {', '.join(KNOWN_PARTITIONS)}{hint}",
+            pointer + "/Resource",
+        )
+
+    def literal_placeholder_hint(self) -> str:
+        """Why a `${...}` in a template's definition reaches Step Functions as literal text."""
+        kind = self.machine.template.kind if self.machine.template is not None else None
+        if kind == SERVERLESS:
+            return (
+                "serverless-step-functions substitutes ${...} only in a definition that holds an intrinsic "
+                "function or a #{...} pseudo parameter; write the Resource with Fn::Sub"
+            )
+        if kind == TERRAFORM_PLAN:
+            return "the planned definition holds this text as it is (a templatefile() variable left unfilled?)"
+        return (
+            "no DefinitionSubstitutions entry fills it, and CloudFormation leaves ${...} in a Definition's plain "
+            "strings as they are; write the Resource with !Sub"
+        )
+
+    def check_not_batch(self, resource: str, pointer: str, path: str) -> None:
+        """Nothing, for a Resource that cannot call Batch; an InputError naming the state and the
+        value for one that might (a misspelt integration, or one with a part only known later):
+        skipping that state would drop its permissions without a word."""
+        if isinstance(resource, OpaqueValue) and not _is_serverless_variable(resource):
+            # e.g. !If [Sync, ...batch:submitJob.sync, ...batch:submitJob]: which integration, and so
+            # which permissions, is chosen at deploy time.
+            if _intrinsic_may_call_batch(_parse_intrinsic(resource), self.parameters()):
+                raise self.error(
+                    f"state {path!r}: its Resource is chosen at deploy time ({resource}), so whether it calls "
+                    "AWS Batch, and through which integration, is unknown; write one Resource ARN per state",
+                    pointer + "/Resource",
+                )
+            return
+        tokens, open_parts = self.resource_tokens(resource)
+        if not _may_be_batch(tokens):
+            return
+        shown = unescape(resource) if self.machine.template is not None and not isinstance(resource, OpaqueValue) else resource
+        if not open_parts:
+            hint = (
+                f"; {self.literal_placeholder_hint()}" if self.machine.template is not None and "${" in shown else ""
+            )
             raise self.error(
-                f"state {path!r}: unknown partition {partition!r} in {resource!r}; "
-                f"expected one of {', '.join(KNOWN_PARTITIONS)}"
-                + (" (CloudFormation fills in ${AWS::Partition}: scan the template)" if partition == _DEPLOY_PARTITION else ""),
+                f"state {path!r}: the Resource {shown!r} is no AWS Batch integration Step Functions knows: "
+                "it takes them exactly as documented, e.g. arn:aws:states:::batch:submitJob.sync "
+                f"(lower-case service, camelCase action, no spaces){hint}",
                 pointer + "/Resource",
             )
-        return pattern, action, partition
+        distinct = list(dict.fromkeys(open_parts))
+        names = ", ".join(distinct)
+        if self.machine.template is None:
+            example = distinct[0][2:-1]
+            raise self.error(
+                f"state {path!r}: the Resource {shown!r} holds the placeholder{'s' if len(distinct) > 1 else ''} "
+                f"{names}, so whether it calls "
+                f"AWS Batch is unknown; give its value with --substitute {example}=VALUE",
+                pointer + "/Resource",
+            )
+        raise self.error(
+            f"state {path!r}: the Resource {shown!r} depends on {names}, only known at deploy time, so whether "
+            "it calls AWS Batch is unknown; write the integration ARN in the definition "
+            "(arn:${AWS::Partition}:states:::<service>:<action>)",
+            pointer + "/Resource",
+        )
+
+    def parameters(self) -> frozenset[str]:
+        template = self.machine.template
+        return frozenset(template.parameters) if template is not None else frozenset()
+
+    def resource_tokens(self, resource: str) -> tuple[list[str], list[str]]:
+        """The Resource as glob tokens for _may_be_batch (lower-case letters without whitespace,
+        and wildcards for the parts only known later), and those parts as written."""
+        tokens: list[str] = []
+        open_parts: list[str] = []
+        if self.machine.template is None or isinstance(resource, OpaqueValue):
+            # A loose file's `${name}` placeholders, or a serverless variable: any text, or any
+            # one ARN field for one between colons (`arn:${partition}:states:::lambda:invoke`).
+            position = 0
+            for start, end in _placeholders(resource):
+                tokens.extend(_literal_tokens(resource[position:start]))
+                one_field = resource[start - 1 : start] == ":" and resource[end : end + 1] == ":"
+                tokens.append(_NO_COLON if one_field else _ANY)
+                open_parts.append(resource[start:end])
+                position = end
+            tokens.extend(_literal_tokens(resource[position:]))
+            return tokens, open_parts
+        parameters = self.parameters()
+        for segment in parse_sub(resource):
+            if isinstance(segment, Ref):
+                if segment.name in parameters:
+                    tokens.append(_ANY)  # a parameter holds whatever it is given
+                    open_parts.append(f"the parameter {segment.name}")
+                elif segment.name in PSEUDO_PARAMETERS:
+                    tokens.append(_NO_COLON)
+                else:
+                    # A resource's own name, ARN or attribute: never a Step Functions integration.
+                    tokens.append(_OTHER)
+            else:
+                # Literal `${...}` text reaches Step Functions as it is: no partition or service
+                # it knows, but the state was surely meant to call something; let it match anything.
+                position = 0
+                for start, end in _placeholders(segment):
+                    tokens.extend(_literal_tokens(segment[position:start]))
+                    tokens.append(_ANY)
+                    position = end
+                tokens.extend(_literal_tokens(segment[position:]))
+        return tokens, open_parts
+
+    def check_names(self, path: str, partition: str | None, job_queue: FieldValue | None,
+                    job_definition: FieldValue | None, consumable_resources: tuple[FieldValue, ...]) -> None:
+        """A static queue, job definition or consumable resource that is not a Batch name or ARN (a
+        wildcard, another partition) would be granted as written: refused instead."""
+        problem = aws_names.batch_reference_problem
+        if job_queue is not None and job_queue.kind is _STATIC:
+            if problem(aws_names.JOB_QUEUE, job_queue.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_QUEUE, job_queue)
+        if job_definition is not None and job_definition.kind is _STATIC:
+            if problem(aws_names.JOB_DEFINITION, job_definition.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.JOB_DEFINITION, job_definition)
+        for value in consumable_resources:
+            if value.kind is _STATIC and problem(aws_names.CONSUMABLE_RESOURCE, value.text, partition) is not None:
+                self.refuse_name(path, partition, aws_names.CONSUMABLE_RESOURCE, value)
+
+    def refuse_name(self, path: str, partition: str | None, resource_type: str, value: FieldValue) -> None:
+        problem = aws_names.batch_reference_problem(resource_type, value.text, partition)
+        raise self.error(f"state {path!r}: {value.field}: {problem}", value.pointer)
 
     def credentials(self, value: Any, language: str, pointer: str, path: str) -> FieldValue:
         """`Credentials.RoleArn` (or `RoleArn.$`, a JSONata expression): the role Step Functions
@@ -304,6 +510,133 @@ class _Walker:
                 pointer + "/Resource",
             )
         return f"batch:{iam_name}"
+
+
+# -- Could a Resource call Batch? ------------------------------------------------------------------
+# A Resource as glob tokens: single lower-case characters, and wildcards for parts only known later.
+_ANY = "\x00any"  # any text
+_NO_COLON = "\x00no-colon"  # any text without ":" (a pseudo parameter: a partition, region, account)
+_OTHER = "\x00other"  # a resource's name or ARN: matches only a wildcard of the other side
+_WILDCARDS = frozenset({_ANY, _NO_COLON})
+
+
+def _shape(text: str) -> tuple[str, ...]:
+    """A glob of states ARNs in any partition, region or account ("*": no colon; "+": anything)."""
+    return tuple(_NO_COLON if char == "*" else _ANY if char == "+" else char for char in text)
+
+
+# Every Resource that names the Batch service in a states ARN, spelt as documented or not.
+_BATCH_SHAPES = tuple(
+    _shape(f"arn:*:states:*:*:{service}{rest}") for service in ("batch", "aws-sdk:batch") for rest in ("", ":+")
+)
+
+
+def _literal_tokens(text: str) -> list[str]:
+    return [char for char in text.lower() if not char.isspace()]
+
+
+def _placeholders(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every `${...}` in `text`, nested braces included (`${self:a.${sls:stage}}`)."""
+    found = []
+    position = text.find("${")
+    while position >= 0:
+        depth, index = 0, position
+        while index < len(text):
+            if text.startswith("${", index):
+                depth += 1
+                index += 2
+                continue
+            if text[index] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            index += 1
+        end = min(index + 1, len(text))
+        found.append((position, end))
+        position = text.find("${", end)
+    return found
+
+
+def _may_be_batch(tokens: list[str]) -> bool:
+    """Whether some value of the Resource's wildcards makes it a Batch shape."""
+    return any(_globs_meet(tokens, shape) for shape in _BATCH_SHAPES)
+
+
+def _globs_meet(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]) -> bool:
+    """Whether two globs match a common text: a search over (position in left, position in right).
+    A wildcard may match nothing (skip it) or take one character the other side offers."""
+    seen = set()
+    pending = [(0, 0)]
+    while pending:
+        i, j = pending.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(left) and j == len(right):
+            return True
+        a = left[i] if i < len(left) else None
+        b = right[j] if j < len(right) else None
+        if a in _WILDCARDS:
+            pending.append((i + 1, j))
+            if b is not None and b not in _WILDCARDS and _takes(a, b):
+                pending.append((i, j + 1))
+        if b in _WILDCARDS:
+            pending.append((i, j + 1))
+            if a is not None and a not in _WILDCARDS and _takes(b, a):
+                pending.append((i + 1, j))
+        if a is not None and b is not None and a not in _WILDCARDS and b not in _WILDCARDS and a == b and a != _OTHER:
+            pending.append((i + 1, j + 1))
+    return False
+
+
+def _takes(wildcard: str, token: str) -> bool:
+    if wildcard == _ANY:
+        return True
+    return token != ":" and token != _OTHER
+
+
+def _is_serverless_variable(value: OpaqueValue) -> bool:
+    """A serverless.yml string with `${self:...}`-style variables (its text as written), not an
+    intrinsic function (its text JSON)."""
+    return all(name.startswith("${") for name in value.intrinsics)
+
+
+def _parse_intrinsic(value: OpaqueValue) -> Any:
+    """An opaque template value's intrinsic function call, as data (its text is compact JSON)."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return str(value)
+
+
+def _intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
+    """Whether a Resource chosen at deploy time might be a Batch integration: one of its
+    choices names Batch or a parameter, or comes from a function whose result the template does
+    not show (Fn::ImportValue, Fn::FindInMap, Fn::Select, ...). Resource names and ARNs
+    (Fn::GetAtt, Ref to a resource) never are."""
+    if isinstance(value, str):
+        return "batch" in value.lower() or any(name in parameters for name in _sub_names(value))
+    if isinstance(value, list):
+        return any(_intrinsic_may_call_batch(item, parameters) for item in value)
+    if not isinstance(value, dict):
+        return False
+    if len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return argument in parameters
+        if function == "Fn::GetAtt":
+            return False
+        if function == "Fn::If":
+            return isinstance(argument, list) and _intrinsic_may_call_batch(argument[1:], parameters)
+        if function in ("Fn::Sub", "Fn::Join"):
+            return _intrinsic_may_call_batch(argument, parameters)
+        if function.startswith("Fn::"):
+            return True
+    return any(_intrinsic_may_call_batch(item, parameters) for item in value.values())
+
+
+def _sub_names(text: str) -> list[str]:
+    return [match.group(1).strip() for match in _PLACEHOLDER.finditer(text)]
 
 
 class _Arguments:
@@ -424,6 +757,9 @@ class _Arguments:
                 raise self.error(
                     f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
                 )
+            problem = aws_names.tag_problem(name, value.text if value.kind is _STATIC else None)
+            if problem is not None:
+                raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
             found.append(Tag(name, value))
         if len(found) > 1:
             found.sort(key=_tag_key)

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from policygen.aws_names import PARTITIONS as KNOWN_PARTITIONS
+from policygen.aws_names import is_account, is_region, partition_of_region
 from policygen.errors import UsageError
-from policygen.scan import KNOWN_PARTITIONS, BatchTask, ValueKind
+from policygen.scan import BatchTask, ValueKind
 
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _BATCH_ARN = re.compile(r"^arn:(?P<partition>[^:]+):batch:(?P<region>[^:]*):(?P<account>[^:]*):")
 
 
@@ -32,13 +32,13 @@ class Target:
 
 
 def validate_region(region: str, source: str = "--region") -> str:
-    if not _REGION.match(region):
+    if not is_region(region):
         raise UsageError(f"{source} {region!r} is not an AWS region name (e.g. us-east-1)")
     return region
 
 
 def validate_account(account: str) -> str:
-    if not _ACCOUNT.match(account):
+    if not is_account(account):
         raise UsageError(f"--account {account!r} is not a 12-digit AWS account id")
     return account
 
@@ -47,15 +47,6 @@ def validate_partition(partition: str) -> str:
     if partition not in KNOWN_PARTITIONS:
         raise UsageError(f"--partition {partition!r} is not an AWS partition ({', '.join(KNOWN_PARTITIONS)})")
     return partition
-
-
-def partition_of_region(region: str) -> str:
-    """The partition a region belongs to: cn-* in aws-cn, us-gov-* in aws-us-gov, the rest in aws."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def resolve_target(
@@ -82,7 +73,7 @@ def resolve_target(
         validate_partition(partition)
         if partitions and partitions[0] != partition:
             raise UsageError(f"--partition {partition} given, but the Batch states' Resource ARNs are in {partitions[0]}")
-    arn_regions, arn_accounts = _from_static_arns(tasks)
+    arn_regions, arn_accounts, arn_partitions = _from_static_arns(tasks)
     region_source = account_source = ""
     if region is not None:
         region, region_source = validate_region(region), "--region"
@@ -111,10 +102,18 @@ def resolve_target(
             f"(from {partition_source})",
             hint="pass --region with a region of that partition",
         )
+    foreign = sorted(arn_partitions - {partition})
+    if foreign:
+        # A template's states run in whatever partition it is deployed in: an ARN the scanner could
+        # not hold against the state's own partition is checked against the policy's here.
+        raise UsageError(
+            f"the Batch states name ARNs in the partition {', '.join(foreign)}, but the policy is for "
+            f"{partition} (from {partition_source}); one role lives in one partition"
+        )
     return Target(partition, region, account, region_source, account_source, partition_source)
 
 
-def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
+def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str], set[str]]:
     static = ValueKind.STATIC
     texts: set[str] = set()  # most states name the same few queues and job definitions
     for task in tasks:
@@ -129,13 +128,15 @@ def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str]]:
                 texts.add(value.text)
     regions: set[str] = set()
     accounts: set[str] = set()
+    partitions: set[str] = set()
     for text in texts:
         if "${" in text:
             continue
         match = _BATCH_ARN.match(text)
         if match:
+            partitions.add(match["partition"])
             if match["region"]:
                 regions.add(match["region"])
             if match["account"]:
                 accounts.add(match["account"])
-    return regions, accounts
+    return regions, accounts, partitions

@@ -702,7 +702,7 @@ def test_sub_escapes_and_substitutions_interplay(tmp_path):
         "StartAt": "A",
         "States": {"A": {
             "Type": "Task", "Resource": "arn:${AWS::Partition}:states:::batch:submitJob",
-            "Parameters": {"JobQueue": "${!Queue}", "JobDefinition": "${!Unfilled}", "JobName": "${Prefix}-run"},
+            "Parameters": {"JobQueue": "${!Queue}", "ShareIdentifier": "${!Unfilled}", "JobName": "${Prefix}-run"},
             "End": True,
         }},
     }
@@ -717,10 +717,11 @@ def test_sub_escapes_and_substitutions_interplay(tmp_path):
     path.write_text(json.dumps(template))
     (task,) = api.scan_state_machines(_load(path))
     assert _value(task.job_queue) == ("deploy-time", "${JobQueue.JobQueueArn}")
-    assert _value(task.job_definition) == ("static", "${Unfilled}")  # a literal ${ left as it is
+    # a literal ${ left as it is (in a ShareIdentifier: as a JobDefinition it is no name, and refused)
+    assert _value(task.share_identifier) == ("static", "${Unfilled}")
     parameters = _load(path)[0].definition["States"]["A"]["Parameters"]
     assert parameters["JobName"] == "nightly-${AWS::Region}-run"
-    assert parameters["JobDefinition"] == "${!Unfilled}"
+    assert parameters["ShareIdentifier"] == "${!Unfilled}"
 
 
 def test_a_deploy_time_value_outside_a_json_string_is_opaque_not_invalid_json(tmp_path):
@@ -857,10 +858,10 @@ def test_static_text_with_a_literal_dollar_brace_is_not_inferred(tmp_path):
     path = tmp_path / "template.json"
     path.write_text(json.dumps({"Resources": {"Jobs": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
         "RoleArn": "arn:aws:iam::123456789012:role/jobs", "DefinitionString": {"Fn::Sub": json.dumps(definition)}}}}}))
-    (task,) = api.scan_state_machines(_load(path))
-    assert _value(task.job_queue) == ("static", "arn:aws:batch:${Region}:123456789012:job-queue/q")
-    target = resolve_target([task], None, None, {})
-    assert target.region is None and target.account is None
+    # The literal `${Region}` is no region: the ARN is refused rather than read as one (or granted).
+    with pytest.raises(InputError) as caught:
+        api.scan_state_machines(_load(path))
+    assert "state 'A': JobQueue: 'arn:aws:batch:${Region}:123456789012:job-queue/q' does not name a region" in str(caught.value)
 
 
 def test_load_result_still_iterates_as_machines():

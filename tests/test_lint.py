@@ -176,7 +176,9 @@ TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "A
         # Everyone may assume the role: PG106 (and, as it also lets Step Functions in, PG302).
         ([dict(TRUST, Principal={"AWS": "*"})], ["PG106", "PG302"]),
         ([dict(TRUST, Principal={"AWS": ["arn:aws:iam::123456789012:root", "*"]})], ["PG106", "PG302"]),
-        ([dict(TRUST, Principal="*", Action="sts:*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})], ["PG302"]),
+        # Whether aws:PrincipalOrgID is in Step Functions' request is not documented: it cannot be
+        # verified (PG203), where it used to be silence.
+        ([dict(TRUST, Principal="*", Action="sts:*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})], ["PG203", "PG302"]),
         ([TRUST, dict(TRUST, Effect="Deny", Principal={"AWS": ["*"]})], ["PG105", "PG302"]),
     ],
 )

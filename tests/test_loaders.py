@@ -388,3 +388,40 @@ def test_a_document_that_is_not_a_state_machine_is_rejected(data):
 def test_state_machine_name_from_the_file_name(file_name, machine):
     document = parse_json(json.dumps(SMALL_ASL), file_name)
     assert state_machine_from_asl(document).name == machine
+
+
+@pytest.mark.parametrize(
+    "parse, text, pointer",
+    [
+        (parse_json, '{"a": {"b": ["x", "\\ud800"]}}', "/a/b/1"),
+        (parse_json, '{"\\udc00": 1}', "/\udc00"),
+        (parse_yaml, 'a:\n  b: "\\ud800"\n', "/a/b"),
+        (parse_yaml, 'a: "\\U0000dfff"\n', "/a"),
+    ],
+)
+def test_a_lone_surrogate_escape_is_an_input_error_at_its_string(parse, text, pointer):
+    # Before, it reached the writers and ended in a UnicodeEncodeError (exit 3).
+    error = _error(parse, text, "in")
+    assert "surrogate" in error.message
+    assert error.location.pointer == pointer
+
+
+def test_a_surrogate_pair_escape_is_one_character():
+    assert parse_json('{"a": "\\ud83d\\ude00"}', "in").data == {"a": "\U0001F600"}
+
+
+def test_a_lone_surrogate_inside_a_definition_string_names_the_machine(tmp_path):
+    from policygen.api import load_state_machines
+
+    template = {
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/r", "DefinitionString": '{"StartAt": "\\ud800", "States": {}}'},
+            }
+        }
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    error = _error(load_state_machines, [str(path)], None)
+    assert "surrogate" in error.message and "Machine" in str(error)

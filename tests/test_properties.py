@@ -166,7 +166,7 @@ def _tags(draw, body: dict, language: str) -> tuple | str:
         return DYNAMIC_TAGS
     tags: dict[str, str] = {}
     sent = []
-    for key in draw(st.lists(st.sampled_from(["team", "cost-center", "owner", "env", "a/b", "x~y"]), min_size=1, max_size=3, unique=True)):
+    for key in draw(st.lists(st.sampled_from(["team", "cost-center", "owner", "env", "a/b", "x:y=z"]), min_size=1, max_size=3, unique=True)):
         value, dynamic = draw(st.sampled_from(["data", "finance", "prod"])), draw(st.booleans())
         _put(draw, tags, key, language, value, dynamic)
         sent.append((key, None if dynamic else value))
@@ -195,8 +195,9 @@ def _task(draw, context: Context) -> dict:
         tags = DYNAMIC_TAGS
     else:
         body: dict = {"JobName": "job"}
-        _optional_value(draw, body, "JobQueue", language, ["etl", "gpu-queue", f"arn:{context.partition}:batch:us-east-1:111122223333:job-queue/q"])
-        _optional_value(draw, body, "JobDefinition", language, ["render", "render:3", "arn:aws:batch:us-east-1:111122223333:job-definition/d:1"])
+        _optional_value(draw, body, "JobQueue", language, ["etl", "gpu-queue", f"arn:{context.partition}:batch:{TARGETS[context.partition][0]}:111122223333:job-queue/q"])
+        # A Batch ARN is in the state's partition and names a region of it (policygen refuses others).
+        _optional_value(draw, body, "JobDefinition", language, ["render", "render:3", f"arn:{context.partition}:batch:{TARGETS[context.partition][0]}:111122223333:job-definition/d:1"])
         _optional_value(draw, body, "ShareIdentifier", language, ["blue", "red"])
         if draw(st.booleans()):
             entries = []

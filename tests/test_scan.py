@@ -185,8 +185,9 @@ def test_jsonpath_paths_and_intrinsics_are_dynamic():
 
 
 def test_jsonata_braces_are_literal_text_under_jsonpath():
-    task = _one(_machine({"S": _task(Parameters={"JobQueue": "{% $states.input.q %}"})}))
-    assert task.job_queue.kind is ValueKind.STATIC
+    # (A ShareIdentifier: as a JobQueue, the literal text is no queue name and is refused.)
+    task = _one(_machine({"S": _task(Parameters={"ShareIdentifier": "{% $states.input.q %}"})}))
+    assert task.share_identifier.kind is ValueKind.STATIC
 
 
 def test_jsonata_expressions_are_dynamic_and_plain_strings_static():
@@ -201,8 +202,8 @@ def test_jsonata_expressions_are_dynamic_and_plain_strings_static():
 
 
 def test_jsonata_partial_braces_are_static():
-    task = _one(_machine({"S": _task(Arguments={"JobQueue": "prefix {% $x %}"})}, QueryLanguage=JSONATA))
-    assert task.job_queue.kind is ValueKind.STATIC
+    task = _one(_machine({"S": _task(Arguments={"ShareIdentifier": "prefix {% $x %}"})}, QueryLanguage=JSONATA))
+    assert task.share_identifier.kind is ValueKind.STATIC
 
 
 def test_jsonata_whole_arguments_expression_makes_everything_dynamic():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
-from policygen.errors import InputError
+from policygen.errors import InputError, UsageError
 from policygen.load.document import STDIN_NAME, Document
 from policygen.load.template import TemplateContext
 
@@ -49,3 +50,62 @@ def state_machine_from_asl(document: Document) -> StateMachine:
             document.location(""),
         )
     return StateMachine(name=machine_name_for(document), document=document, definition=data)
+
+
+# A --substitute NAME: what DefinitionSubstitutions keys and Terraform templatefile() variables
+# are in practice (letters, digits, `_`, `-`, `.`); never a pseudo parameter such as AWS::Partition.
+_SUBSTITUTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def parse_substitutions(values: Iterable[str]) -> dict[str, str]:
+    """`NAME=VALUE` arguments as a mapping; a malformed or repeated NAME is a UsageError."""
+    substitutions: dict[str, str] = {}
+    for value in values:
+        name, separator, text = value.partition("=")
+        if not separator:
+            raise UsageError(f"--substitute {value!r}: expected NAME=VALUE")
+        if not _SUBSTITUTION_NAME.fullmatch(name):
+            raise UsageError(
+                f"--substitute {value!r}: {name!r} is no placeholder name (letters, digits, _, - and ., "
+                "starting with a letter or _)",
+                hint="CloudFormation fills its pseudo parameters: scan the template" if name.startswith("AWS::") else None,
+            )
+        if name in substitutions:
+            raise UsageError(f"--substitute {name}: given twice ({substitutions[name]!r}, {text!r})")
+        substitutions[name] = text
+    return substitutions
+
+
+def substitute_placeholders(machine: StateMachine, substitutions: Mapping[str, str], used: set[str]) -> StateMachine:
+    """A loose ASL definition with each `${NAME}` of `substitutions` filled in, in its string
+    values and keys, as DefinitionSubstitutions or templatefile() would fill it at deploy time;
+    other placeholders stay. The names filled go into `used`. A template's definition is never
+    changed: its own substitutions and references are what deploys, and a `${NAME}` it leaves
+    reaches Step Functions as that text."""
+    if machine.template is not None or not substitutions:
+        return machine
+
+    def fill(text: str) -> str:
+        if "${" not in text:
+            return text
+
+        def filled(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in substitutions:
+                return match.group(0)
+            used.add(name)
+            return substitutions[name]
+
+        return _PLACEHOLDER.sub(filled, text)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return fill(value)
+        if isinstance(value, dict):
+            return {fill(key) if isinstance(key, str) else key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return replace(machine, definition=walk(machine.definition))

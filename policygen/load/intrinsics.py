@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from policygen.errors import InputError
 from policygen.load.document import Document, escape_pointer_token
-from policygen.load.json_source import DuplicateKeyError, loads_unique
+from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
 from policygen.load.template import (
     PSEUDO_PARAMETERS,
     Opaque,
@@ -36,6 +36,8 @@ _SERVERLESS_VARIABLE = re.compile(r"^(?:[A-Za-z][\w-]*:(?!:)|[A-Za-z]\w*\()")
 _SERVERLESS_PSEUDO = {"aws:region": "AWS::Region", "aws:accountId": "AWS::AccountId"}
 # Pseudo parameters that are no string: no property at all, a list.
 _NOT_A_STRING = ("AWS::NoValue", "AWS::NotificationARNs")
+# serverless-step-functions' pseudo parameter syntax, `#{AWS::Region}`, which it turns into `${AWS::Region}`.
+_PLUGIN_PSEUDO = re.compile(r"#\{([^}]+)\}")
 _OPAQUE_MARK = "\ue000"  # a private-use character marks opaque parts in a DefinitionString text
 
 
@@ -67,6 +69,9 @@ class Resolver:
     machine: str
     known_name: Callable[[str], bool]
     serverless: bool = False
+    # serverless-step-functions writes a definition that holds an intrinsic function or a `#{...}`
+    # pseudo parameter as one Fn::Sub: its plain strings are then Fn::Sub text too.
+    plain_strings_are_sub: bool = False
 
     def error(self, message: str, pointer: str) -> InputError:
         return InputError(f"state machine {self.machine!r}: {message}", self.document.location(pointer))
@@ -89,6 +94,9 @@ class Resolver:
         raise self.error(f"expected a string value, found {type(value).__name__}", pointer)
 
     def plain_string(self, text: str) -> Segments:
+        if self.plain_strings_are_sub:
+            text = _PLUGIN_PSEUDO.sub(r"${\1}", text)
+            return self.serverless_string(text, sub=True) if "${" in text else (text,)
         if not self.serverless or "${" not in text:
             return (text,)
         return self.serverless_string(text, sub=False)
@@ -264,6 +272,8 @@ class Resolver:
                 "silently replace the first",
                 pointer + error.pointer,
             ) from None
+        except LoneSurrogateError as error:
+            raise self.error(str(error), pointer + error.pointer) from None
         except json.JSONDecodeError as error:
             lines = text.splitlines()
             line = lines[error.lineno - 1].strip() if error.lineno <= len(lines) else ""

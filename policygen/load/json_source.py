@@ -14,7 +14,7 @@ from json.decoder import scanstring
 from typing import Any
 
 from policygen.errors import InputError, Location
-from policygen.load.document import Document, escape_pointer_token, split_pointer
+from policygen.load.document import LONE_SURROGATE, Document, escape_pointer_token, lone_surrogate, split_pointer
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
@@ -36,6 +36,14 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+class LoneSurrogateError(ValueError):
+    """A JSON text escapes half of a UTF-16 surrogate pair alone; `pointer` is the string holding it."""
+
+    def __init__(self, pointer: str):
+        super().__init__(LONE_SURROGATE)
+        self.pointer = pointer
+
+
 class DuplicateKeyError(ValueError):
     """A JSON text names one key twice in an object; `pointer` is the second one, in that text."""
 
@@ -47,12 +55,17 @@ class DuplicateKeyError(ValueError):
 
 def loads_unique(text: str) -> Any:
     """json.loads for JSON held inside another document (a DefinitionString, a plan's definition):
-    a duplicate key (two states with one name) is a DuplicateKeyError, never a silent overwrite."""
+    a duplicate key (two states with one name) is a DuplicateKeyError, never a silent overwrite; a
+    lone surrogate is a LoneSurrogateError."""
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        data = json.loads(text, object_pairs_hook=_reject_duplicates)
     except _DuplicateKey:
         pointer, _ = _PositionIndex(text).first_duplicate
         raise DuplicateKeyError(split_pointer(pointer)[-1], pointer) from None
+    pointer = lone_surrogate(text, data)
+    if pointer is not None:
+        raise LoneSurrogateError(pointer)
+    return data
 
 
 def parse_json(text: str, name: str) -> Document:
@@ -81,7 +94,11 @@ def parse_json(text: str, name: str) -> Document:
             index_holder.append(_PositionIndex(text))
         return index_holder[0].locate(pointer)
 
-    return Document(name=name, format="json", data=data, locator=locate)
+    document = Document(name=name, format="json", data=data, locator=locate)
+    surrogate = lone_surrogate(text, data)
+    if surrogate is not None:
+        raise InputError(LONE_SURROGATE, document.location(surrogate))
+    return document
 
 
 class _PositionIndex:

@@ -59,7 +59,9 @@ def state_machines_from_serverless(document: Document, required: bool) -> tuple[
             )
             continue
         # Serverless and the plugin add resources of their own (functions, roles): any name may exist.
-        resolver = Resolver(document, name, known_name=lambda _: True, serverless=True)
+        resolver = Resolver(
+            document, name, known_name=lambda _: True, serverless=True, plain_strings_are_sub=_plugin_substitutes(definition)
+        )
         machines.append(
             StateMachine(
                 name=name,
@@ -72,6 +74,18 @@ def state_machines_from_serverless(document: Document, required: bool) -> tuple[
     if required and not machines_spec:
         raise InputError("stepFunctions.stateMachines is empty", document.location(pointer))
     return machines, warnings
+
+
+def _plugin_substitutes(value: Any) -> bool:
+    """Whether serverless-step-functions deploys the definition as one Fn::Sub: it does when the
+    definition holds an intrinsic function or a `#{...}` pseudo parameter, and writes it as a
+    plain DefinitionString otherwise, where CloudFormation fills in nothing
+    (lib/deploy/stepFunctions/compileStateMachines.js in serverless-operations/serverless-step-functions)."""
+    if isinstance(value, dict):
+        return intrinsic_name(value) is not None or any(_plugin_substitutes(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_plugin_substitutes(item) for item in value)
+    return isinstance(value, str) and "#{" in value
 
 
 def _context(document: Document) -> TemplateContext:

@@ -14,7 +14,7 @@ from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document
 from policygen.load.intrinsics import literal_definition
-from policygen.load.json_source import DuplicateKeyError, loads_unique
+from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
 from policygen.load.template import (
     TERRAFORM_PLAN,
     TemplateContext,
@@ -82,6 +82,10 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
                 f"state machine {address!r}: duplicate key {error.key!r} in the definition: the second one "
                 "would silently replace the first",
                 located.location(definition_pointer + error.pointer),
+            ) from None
+        except LoneSurrogateError as error:
+            raise InputError(
+                f"state machine {address!r}: {error}", located.location(definition_pointer + error.pointer)
             ) from None
         except json.JSONDecodeError as error:
             raise InputError(

@@ -13,7 +13,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policygen.errors import InputError, Location
-from policygen.load.document import Document, split_pointer
+from policygen.load.document import LONE_SURROGATE, Document, lone_surrogate, split_pointer
 
 # Far above any real template (a 20,000-state definition is ~10^6 nodes), far below what hurts.
 MAX_EXPANDED_NODES = 5_000_000
@@ -156,7 +156,11 @@ def parse_yaml(text: str, name: str) -> Document:
         node = _node_at(root, pointer)
         return None if node is None else (node.start_mark.line + 1, node.start_mark.column + 1)
 
-    return Document(name=name, format="yaml", data=data, locator=locate)
+    document = Document(name=name, format="yaml", data=data, locator=locate)
+    surrogate = lone_surrogate(text, data)
+    if surrogate is not None:
+        raise InputError(LONE_SURROGATE, document.location(surrogate))
+    return document
 
 
 def _offset_location(text: str, offset: int, name: str) -> Location:

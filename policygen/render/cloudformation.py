@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import AbstractSet, Any
 
+from policygen.errors import UsageError
 from policygen.generate import Policy, Statement, condition_json
 from policygen.render.templating import environment, escape_unsafe, header_lines, unique_names, yaml_quoted
 
@@ -23,6 +24,7 @@ PSEUDO_REFERENCES = frozenset({"AWS::Partition", "AWS::Region", "AWS::AccountId"
 _REF = re.compile(r"^\$\{([A-Za-z0-9]+|AWS::[A-Za-z]+)\}$")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _GET_ATT = re.compile(r"^\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}$")
+_LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
 _DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (REFERENCE.md §3)"
 
 
@@ -163,6 +165,9 @@ def render_cloudformation(
     managed: bool = False,
 ) -> str:
     """One snippet with a Resources section holding a role (or policy) per state machine."""
+    if attach_to is not None and not _LOGICAL_ID.fullmatch(attach_to):
+        # Written bare after !Ref: anything but a logical id (ASCII letters and digits) is refused.
+        raise UsageError(f"--attach-to {attach_to!r}: a CloudFormation logical id is ASCII letters and digits")
     resources = []
     logical_ids = unique_names([snippet.logical_id for snippet in snippets])
     # An inline policy's name is unique per role: several attached to one role must differ too.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from policygen.errors import one_line
 from policygen.generate import Policy, condition_json
 
 
@@ -18,7 +19,7 @@ def render_explanation(policy: Policy) -> str:
             lines.append(f"  when {json.dumps(condition_json(statement.conditions), sort_keys=True)}")
         reasons: dict[tuple[str, str], list[str]] = {}
         for need in statement.needs:
-            state = f"{need.task.file}: {need.task.path} ({need.task.pattern.value})"
+            state = one_line(f"{need.task.file}: {need.task.path} ({need.task.pattern.value})")
             states = reasons.setdefault((need.why, need.source), [])
             if state not in states:
                 states.append(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from policygen.errors import one_line
 from policygen.lint import Finding
 from policygen.lint_rules import Severity
 
@@ -19,7 +20,7 @@ def render_lint_text(findings: Sequence[Finding]) -> str:
         where = "policygen"
         if location is not None:
             where = location.file + (f":{location.line}" if location.line is not None else "")
-        lines.append(f"{where}: {finding.rule.id} {finding.severity.value} {finding.message}")
+        lines.append(one_line(f"{where}: {finding.rule.id} {finding.severity.value} {finding.message}"))
     counts = summary_counts(findings)
     if findings:
         parts = [f"{count} {name}{'' if count == 1 else 's'}" for name, count in counts.items() if count]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from policygen.errors import one_line
 from policygen.scan import BatchTask, FieldValue
 
 _COLUMNS = ("FILE", "STATE MACHINE", "STATE", "PATTERN", "ACTION", "JOB QUEUE", "JOB DEFINITION", "TAGS")
@@ -24,15 +25,19 @@ def _tags(task: BatchTask) -> str:
 
 def render_scan_table(tasks: list[BatchTask]) -> str:
     rows = [_COLUMNS] + [
-        (
-            task.file,
-            task.machine,
-            task.path,
-            task.pattern.value,
-            task.action,
-            _describe(task.job_queue),
-            _describe(task.job_definition),
-            _tags(task),
+        tuple(
+            # A cell holds input text: a line break in a name would start a line of its own.
+            one_line(cell)
+            for cell in (
+                task.file,
+                task.machine,
+                task.path,
+                task.pattern.value,
+                task.action,
+                _describe(task.job_queue),
+                _describe(task.job_definition),
+                _tags(task),
+            )
         )
         for task in tasks
     ]

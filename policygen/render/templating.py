@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from policygen.errors import one_line
+
 # Characters a YAML reader folds (NEL, U+2028/9 are line breaks in YAML 1.1) or refuses (C1 controls,
 # DEL, non-characters) even inside a double-quoted scalar: written as \uXXXX escapes instead.
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
@@ -31,7 +33,15 @@ def environment():
     env.filters["yaml_scalar"] = yaml_scalar
     env.filters["hcl_string"] = hcl_string
     env.filters["hcl_list"] = hcl_list
+    env.filters["comment"] = comment_text
     return env
+
+
+def comment_text(text: str) -> str:
+    """`text` as the rest of one `#` comment line in YAML or HCL. Names come from input files (a
+    serverless.yml key, a logical id, a file name): a line break in one would end the comment and
+    make the rest of the name code (YAML and HCL comments end at any of LF, CR, NEL, U+2028/9)."""
+    return one_line(text)
 
 
 def header_lines(version: str, sources: list[str], machines: list[str]) -> list[str]:

@@ -41,7 +41,11 @@ def hcl_value(text: str) -> str:
     pieces = []
     position = 0
     for match in _OURS.finditer(text):
-        pieces.append(hcl_string(text[position:match.start()])[1:-1])
+        literal = hcl_string(text[position:match.start()])[1:-1]
+        if literal.endswith("$"):
+            # `$` then `${` would read as the escape `$${`: the interpolation would become text.
+            literal = literal[:-1] + "\\u0024"
+        pieces.append(literal)
         pieces.append(match[0])
         position = match.end()
     pieces.append(hcl_string(text[position:])[1:-1])
