@@ -17,7 +17,7 @@ from policygen.requirements import Options, missing_required_tags, needs_of_all
 from policygen.scan import BatchTask, Pattern, ValueKind, scan
 from policygen.target import Target, resolve_target
 
-# REFERENCE.md §6: IAM counts a policy's characters without whitespace.
+# docs/aws-facts.md#policy-size-limits: IAM counts a policy's characters without whitespace.
 MANAGED_POLICY_LIMIT = 6_144
 INLINE_POLICIES_LIMIT = 10_240
 
@@ -114,7 +114,7 @@ def generate_policy(
     """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
 
     In fine-grained mode with required tags, a SubmitJob state that does not send them would be
-    denied at run time (REFERENCE.md §4): a UsageError, or a warning with `allow_untagged`.
+    denied at run time (docs/aws-facts.md#fine-grained-scoping): a UsageError, or a warning with `allow_untagged`.
     `target`, when given, replaces the region/account/partition resolution (CloudFormation and
     Terraform output write pseudo parameters and data sources there)."""
     tasks = tuple(tasks)

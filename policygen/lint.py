@@ -35,10 +35,10 @@ from policygen.requirements import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Ac
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 from policygen.target import Target
 
-# REFERENCE.md §2: the rule name Step Functions uses for Batch .sync is fixed.
+# docs/aws-facts.md#managed-eventbridge-rule: the rule name Step Functions uses for Batch .sync is fixed.
 MANAGED_RULE = "StepFunctionsGetEventsForBatchJobsRule"
 STATES_PRINCIPAL = "states.amazonaws.com"
-_CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # REFERENCE.md §5
+_CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # docs/aws-facts.md#confused-deputy
 
 Locate = Callable[[str], Location]
 

@@ -1,4 +1,5 @@
-"""Batch tasks -> the permissions each one needs, from the integration table (REFERENCE.md §2-§4).
+"""Batch tasks -> the permissions each one needs, from the integration table (docs/aws-facts.md#documented-policies,
+docs/aws-facts.md#fine-grained-scoping).
 
 Two modes read the same table (rules/integrations/batch.yaml): `documented` writes AWS's documented
 policy; `fine-grained` names the queues, job definitions and consumable resources each state uses
@@ -67,7 +68,7 @@ class Needs:
 def needs_of(task: BatchTask, options: Options = Options(), notices: list[Notice] | None = None) -> list[Need]:
     """What `task` needs from the role. Notices (e.g. a dynamic queue in fine-grained mode) are
     appended to `notices` when given."""
-    # Tag-on-create: only SubmitJob creates the job the tags go on (REFERENCE.md §3).
+    # Tag-on-create: only SubmitJob creates the job the tags go on (docs/aws-facts.md#tag-on-create).
     tags_on_create = task.sends_tags and task.action == "batch:SubmitJob"
     grants = _grants(options.mode, task.pattern.value, task.action, tags_on_create)
     found = []
@@ -125,7 +126,7 @@ def needs_of_all(tasks: tuple[BatchTask, ...], options: Options) -> Needs:
 
 def missing_required_tags(task: BatchTask, required: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     """The --tag pairs a SubmitJob state does not send as static tags: IAM would deny its SubmitJob
-    under an aws:RequestTag condition (REFERENCE.md §4). An aws-sdk:batch:submitJob state is not
+    under an aws:RequestTag condition (docs/aws-facts.md#fine-grained-scoping). An aws-sdk:batch:submitJob state is not
     checked: its grant is the documented one in both modes, with no tag condition to deny it."""
     if task.action != "batch:SubmitJob" or task.pattern is Pattern.SDK:
         return []
@@ -193,7 +194,7 @@ def _sent_tags(task: BatchTask) -> tuple[tuple[str, str | None], ...] | None:
 @lru_cache(maxsize=1024)
 def _sent_tag_conditions(tags: tuple[tuple[str, str | None], ...] | None) -> tuple[Condition, ...]:
     """aws:RequestTag for each static tag value and aws:TagKeys for the keys, when the keys are
-    known; nothing when the state's Tags as a whole come from an expression (REFERENCE.md §3)."""
+    known; nothing when the state's Tags as a whole come from an expression (docs/aws-facts.md#tag-on-create)."""
     if not tags:
         return ()
     found: list[Condition] = [("StringEquals", f"aws:RequestTag/{key}", (value,)) for key, value in tags if value is not None]
@@ -202,7 +203,7 @@ def _sent_tag_conditions(tags: tuple[tuple[str, str | None], ...] | None) -> tup
 
 
 class _FineGrained:
-    """Fills a row's per-state tokens from what the state sends (REFERENCE.md §3-§4)."""
+    """Fills a row's per-state tokens from what the state sends (docs/aws-facts.md#fine-grained-scoping)."""
 
     def __init__(self, task: BatchTask, options: Options, notices: list[Notice]):
         self.task = task
@@ -247,7 +248,7 @@ class _FineGrained:
             return [text, f"{text}:*"]
         if ":" in text:
             return [self.arn(f"job-definition/{text}")]
-        # REFERENCE.md §3: a name without revision asks for the latest active revision; match both forms.
+        # docs/aws-facts.md#job-definition-revisions: a name without revision asks for the latest active revision; match both forms.
         return [self.arn(f"job-definition/{text}"), self.arn(f"job-definition/{text}:*")]
 
     def known(self, resource_type: str, value: FieldValue | None) -> tuple[str, bool, bool] | None:
@@ -407,7 +408,8 @@ UNKNOWN_ACCOUNT = "policygen-account"
 @dataclass(frozen=True)
 class Access:
     """One authorization check a Batch state's call causes: an action on a resource, with the
-    request context IAM sees (REFERENCE.md §2-§4).
+    request context IAM sees (docs/aws-facts.md#documented-policies,
+docs/aws-facts.md#fine-grained-scoping).
 
     `resources` are concrete representative ARNs; the check passes when the policy allows any one
     of them (one for the optimised integrations; for an SDK call, each resource type the action
@@ -522,7 +524,7 @@ def _sdk_resources(action: str, catalog) -> tuple[str, ...]:
 def _requested_patterns(need: Need, task: BatchTask) -> list[str]:
     patterns = []
     for pattern in need.resources:
-        # REFERENCE.md §3: a job definition named without revision is requested at its latest
+        # docs/aws-facts.md#job-definition-revisions: a job definition named without revision is requested at its latest
         # revision, `name:<revision>`; the generator also allows the unrevisioned form, which the
         # request does not need.
         if f"{pattern}:*" in need.resources:
@@ -537,7 +539,7 @@ def _requested_patterns(need: Need, task: BatchTask) -> list[str]:
 
 def _names_known(pattern: str) -> bool:
     """Whether the resource pattern names what the state uses: `job/*` does (job ids are made at
-    run time, so every role needs them all, REFERENCE.md §4), `job-definition/d:*` does (any
+    run time, so every role needs them all, docs/aws-facts.md#fine-grained-scoping), `job-definition/d:*` does (any
     revision), `job-queue/*` does not (the state's queue is not known)."""
     if pattern == "*" or "*" not in pattern:
         return True
@@ -563,7 +565,7 @@ def _request_context(task: BatchTask, action: str, target: Target) -> tuple[tupl
 
     SubmitJob and TagResource carry the tags the state sends as aws:RequestTag/<key> and
     aws:TagKeys; TerminateJob acts on the job, which has those tags as aws:ResourceTag/<key>
-    (REFERENCE.md §3-§4); SubmitJob carries a static ShareIdentifier as batch:ShareIdentifier.
+    (docs/aws-facts.md#share-identifier); SubmitJob carries a static ShareIdentifier as batch:ShareIdentifier.
     An action that takes no tags (DescribeJobs, TerminateJob) carries no aws:RequestTag/aws:TagKeys
     at all: IAM's rules for a missing key then decide the condition (_keys_never_sent)."""
     context: dict[str, tuple[str, ...]] = {}

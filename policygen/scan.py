@@ -1,7 +1,7 @@
 """State machine definitions -> the Batch Task states in them, with what each state sends.
 
 Walks every state, through Parallel branches and Map processors (Iterator and ItemProcessor, inline
-and DISTRIBUTED), and records each Task whose Resource is a Batch integration (REFERENCE.md §1).
+and DISTRIBUTED), and records each Task whose Resource is a Batch integration (docs/aws-facts.md#integration-patterns).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 class Pattern(str, Enum):
-    """How a Task state calls Batch (REFERENCE.md §1)."""
+    """How a Task state calls Batch (docs/aws-facts.md#integration-patterns)."""
 
     REQUEST_RESPONSE = "request-response"
     RUN_JOB = "run-job"
@@ -502,7 +502,7 @@ class _Walker:
                 "(e.g. aws-sdk:batch:describeJobs); SDK integrations do not support .sync",
                 pointer + "/Resource",
             )
-        # REFERENCE.md §2: the IAM action is the API action with its first letter upper-cased.
+        # docs/aws-facts.md#integration-patterns: the IAM action is the API action with its first letter upper-cased.
         iam_name = api_action[0].upper() + api_action[1:]
         if self.batch_actions is not None and iam_name not in self.batch_actions:
             raise self.error(

@@ -2,7 +2,7 @@
 
 Region: --region, else AWS_REGION / AWS_DEFAULT_REGION, else the static Batch ARNs in the
 definitions when they all agree. Account: --account, else those ARNs. Partition: --partition, else
-the Task states' Resource ARNs (REFERENCE.md §1: the policy uses the same partition), else (for
+the Task states' Resource ARNs (docs/aws-facts.md#integration-patterns: the policy uses the same partition), else (for
 templates, whose Resources say ${AWS::Partition}) the partition of the region, else aws. Template
 values with deploy-time references (`${...}`) never count as a region or account.
 """

@@ -25,7 +25,7 @@ _REF = re.compile(r"^\$\{([A-Za-z0-9]+|AWS::[A-Za-z]+)\}$")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _GET_ATT = re.compile(r"^\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}$")
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
-_DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (REFERENCE.md §3)"
+_DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (docs/aws-facts.md#describejobs-resource-star)"
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def trust_policy(
     region: str = PSEUDO_REGION,
     account: str = PSEUDO_ACCOUNT,
 ) -> dict[str, Any]:
-    """states.amazonaws.com with the confused-deputy conditions (REFERENCE.md §5), in the same
+    """states.amazonaws.com with the confused-deputy conditions (docs/aws-facts.md#confused-deputy), in the same
     partition, region and account as the policy: pseudo parameters, or what --region/--account
     fixed (the role is global, the state machine may run in another region than the stack). The
     state machine's own ARN would make a circular dependency with its role, so it is built, not

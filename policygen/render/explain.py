@@ -1,4 +1,4 @@
-"""--explain: for each statement, which states need it and why (the REFERENCE.md fact it rests on)."""
+"""--explain: for each statement, which states need it and why (the AWS sources it rests on, docs/aws-facts.md)."""
 
 from __future__ import annotations
 

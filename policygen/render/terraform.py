@@ -60,7 +60,7 @@ def _statement(statement: Statement) -> dict:
     ]
     comment = ""
     if "batch:DescribeJobs" in statement.actions and statement.resources == ("*",):
-        comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (REFERENCE.md §3)'
+        comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (docs/aws-facts.md#describejobs-resource-star)'
     return {
         "sid": hcl_value(statement.sid),
         "actions": [hcl_value(a) for a in statement.actions],
