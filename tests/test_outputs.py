@@ -711,7 +711,7 @@ def test_terraform_parses_and_matches_the_json_policy(case, run_cli, monkeypatch
 def test_terraform_comment_on_describe_jobs():
     case = next(c for c in CASES if c.name == "run-job" and c.mode == "fine-grained")
     text = _golden_text(case, TERRAFORM)
-    comment = '  # batch:DescribeJobs supports no resource-level permissions: it stays on "*" (REFERENCE.md §3)\n  statement {\n    sid       = "BatchDescribeJobs"'
+    comment = '  # batch:DescribeJobs supports no resource-level permissions: it stays on "*" (Service Authorization Reference, AWS Batch: docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)\n  statement {\n    sid       = "BatchDescribeJobs"'
     assert comment in text
 
 

@@ -25,7 +25,7 @@ _REF = re.compile(r"^\$\{([A-Za-z0-9]+|AWS::[A-Za-z]+)\}$")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _GET_ATT = re.compile(r"^\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}$")
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
-_DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (docs/aws-facts.md#describejobs-resource-star)"
+_DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (Service Authorization Reference, AWS Batch: docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)"
 
 
 @dataclass(frozen=True)

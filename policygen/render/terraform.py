@@ -60,7 +60,7 @@ def _statement(statement: Statement) -> dict:
     ]
     comment = ""
     if "batch:DescribeJobs" in statement.actions and statement.resources == ("*",):
-        comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (docs/aws-facts.md#describejobs-resource-star)'
+        comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (Service Authorization Reference, AWS Batch: docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)'
     return {
         "sid": hcl_value(statement.sid),
         "actions": [hcl_value(a) for a in statement.actions],
