@@ -187,7 +187,7 @@ def test_adversarial_resource_in_the_evaluator_takes_milliseconds() -> None:
 
 
 def test_lint_of_a_policy_with_forty_stars_finishes_fast(run_cli, tmp_path: Path) -> None:
-    queue = "q" + "a" * 400
+    queue = "q" + "a" * 127  # the longest queue name Batch allows
     definition = {
         "StartAt": "Run",
         "States": {
