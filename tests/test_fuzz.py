@@ -13,6 +13,8 @@ given odd characters, a value nested deeply, the text truncated or given bytes t
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import json
 import os
@@ -35,7 +37,7 @@ from policygen.load import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-EXAMPLES = int(os.environ.get("POLICYGEN_FUZZ_EXAMPLES", "70"))
+EXAMPLES = int(os.environ.get("POLICYGEN_FUZZ_EXAMPLES", "600"))  # about 15 s on one free core
 SEED = int(os.environ.get("POLICYGEN_FUZZ_SEED", "20261129"))
 SECONDS_PER_RUN = 5.0  # generous for a shared 2-core machine; hostile input must not cost more
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
@@ -101,6 +103,15 @@ INTERESTING_STRINGS = [
     "a" * 3000, "${" * 200, "{" * 100, "=", "q*" * 40,
 ]
 NEST_DEPTHS = (2, 30, 400, 3000)
+# Option values as odd as the files: a tenth of the generate runs get one.
+ODD_TAGS = ["team=", "=x", "team=a=b", "aws:team=x", "team=x\ny", "t\u2028=x", "team=" + "x" * 300, "*=*", "team=${x}"]
+ODD_TARGETS = [
+    ("--region", "us-east-1\n", "--account", "123456789012"), ("--region", "", "--account", "123456789012"),
+    ("--region", "*", "--account", "*"), ("--region", "us-east-1", "--account", "12345678901x"),
+    ("--region", "us-gov-west-1", "--account", "123456789012", "--partition", "aws"),
+    ("--region", "cn-north-1", "--account", "123456789012", "--partition", "aws-cn"),
+    ("--region", "us-east-1", "--account", "123456789012", "--partition", "a\u202eb"),
+]
 # Where a mutation most likely reaches code that trusts a shape: half the mutations land on or
 # under one of these keys, or on a state (a key of "States").
 FOCUS = frozenset({
@@ -178,7 +189,7 @@ def _retyped(node: Any, kind: str) -> Any:
 
 # Mutation kinds and how often each is picked: ones that keep the file readable come first, so
 # that most examples get past parsing to the code behind it.
-KINDS = {"retype": 4, "swap": 4, "odd": 3, "delete": 3, "rename": 3, "copy": 1, "nest": 1, "text": 1}
+KINDS = {"retype": 4, "swap": 4, "odd": 3, "delete": 3, "rename": 3, "graft": 2, "copy": 1, "nest": 1, "text": 1}
 TYPES = ["dict", "list", "string", "int", "big", "negative", "float", "nan", "infinity", "null", "true", "false"]
 
 
@@ -230,6 +241,10 @@ def _apply(result: Mutated, path: tuple[Any, ...], kind: str, rnd: random.Random
             result.nest = (depth, (shape, node))
             result.data = _set(result.data, path, _NEST)
         return f"{where} nested in {depth} {shape}s"
+    if kind == "graft":
+        graft = copy.deepcopy(rnd.choice(_grafts()))
+        result.data = _set(result.data, path, graft)
+        return f"{where} = a piece of another fixture: {json.dumps(graft, default=str)[:80]}"
     if kind == "copy" and path:
         target = rnd.choice(_paths(result.data))
         if target and not _is_within(path, target):
@@ -239,6 +254,18 @@ def _apply(result: Mutated, path: tuple[Any, ...], kind: str, rnd: random.Random
         result.text_edit = (rnd.choice(["truncate", "insert-bytes", "bom", "empty"]), rnd.randrange(10**6), rnd.choice(["\xff", "\xc3", "\x00"]))
         return f"text: {result.text_edit}"
     return f"{kind} {where}: not applicable"
+
+
+@functools.lru_cache(maxsize=1)
+def _grafts() -> list[Any]:
+    """Pieces of every fixture (states, statements, resources, properties...) to put in odd places."""
+    pieces = []
+    for case in CASES:
+        for name in case.files:
+            path = (case.role if name.startswith("role/") else case.directory) / name.removeprefix("role/")
+            data = load_document(str(path)).data
+            pieces.extend(_get(data, p) for p in _paths(data, limit=400) if 1 <= len(p) <= 5 and isinstance(_get(data, p), (dict, list)))
+    return pieces
 
 
 def _is_within(path: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
@@ -326,8 +353,11 @@ def _commands(draw: st.DrawFn, case: Case, directory: Path) -> list[tuple[str, .
     scan = ("scan", definition, "--format", draw(st.sampled_from(["table", "json"])), *input_type)
     mode = draw(st.sampled_from(["documented", "fine-grained"]))
     extra = draw(st.sampled_from([(), ("--merge",), ("--allow-untagged", "--tag", "team=x")])) if mode == "fine-grained" else ()
+    if mode == "fine-grained" and draw(st.integers(0, 9)) == 0:
+        extra += ("--tag", draw(st.sampled_from(ODD_TAGS)))
+    target = case.args if draw(st.integers(0, 9)) else draw(st.sampled_from(ODD_TARGETS))
     generate = (
-        "generate", definition, *case.args, "--mode", mode,
+        "generate", definition, *target, "--mode", mode,
         "--format", draw(st.sampled_from(["json", "cloudformation", "cloudformation-json", "terraform"])), *extra, *input_type,
     )
     role: tuple[str, ...] = ()
