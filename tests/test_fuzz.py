@@ -6,7 +6,9 @@ than a few seconds.
 Every fixture under fixtures/inputs/ and fixtures/lint/ is a starting point; each example applies
 one to three mutations to one of its files (a definition, a policy or a trust policy): a key
 deleted or renamed, a value turned into another JSON type, a string swapped for another one or
-given odd characters, a value nested deeply, the text truncated or given bytes that are not UTF-8.
+given odd characters, a piece of another fixture put in its place, a value nested deeply, the text
+truncated or given bytes that are not UTF-8; a tenth of the runs also get odd option values.
+The examples come from a fixed seed, so a run in CI is the same every time.
 
     POLICYGEN_FUZZ_EXAMPLES=2000 POLICYGEN_FUZZ_SEED=7 pytest tests/test_fuzz.py   # a longer hunt
 """
@@ -112,8 +114,8 @@ ODD_TARGETS = [
     ("--region", "cn-north-1", "--account", "123456789012", "--partition", "aws-cn"),
     ("--region", "us-east-1", "--account", "123456789012", "--partition", "a\u202eb"),
 ]
-# Where a mutation most likely reaches code that trusts a shape: half the mutations land on or
-# under one of these keys, or on a state (a key of "States").
+# Where a mutation most likely reaches code that trusts a shape: most mutations land on one of
+# these keys or just under one (a state is just under "States").
 FOCUS = frozenset({
     "States", "StartAt", "Type", "Resource", "Parameters", "Arguments", "JobQueue", "JobDefinition", "JobName",
     "Tags", "ShareIdentifier", "SchedulingPriorityOverride", "ContainerOverrides", "ItemProcessor", "Iterator",
@@ -128,6 +130,8 @@ _NEST = "@@policygen-fuzz-nest@@"
 
 @dataclass
 class Mutated:
+    """A document being mutated (mutations pile up here, so it is not frozen)."""
+
     data: Any
     log: list[str] = field(default_factory=list)
     nest: tuple[int, Any] | None = None  # a value to write nested this deep in place of _NEST
