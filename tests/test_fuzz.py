@@ -208,8 +208,17 @@ def mutate(data: Any, rnd: random.Random) -> Mutated:
     result = Mutated(data)
     for _ in range(rnd.randint(1, 3)):
         paths = _paths(result.data)
-        focused = [p for p in paths if any(step in FOCUS for step in p[-2:] if isinstance(step, str))]
-        path = rnd.choice(focused if focused and rnd.random() < 0.6 else paths)
+        # A focus key first, then a place at or just under it: "Principal" in a trust policy is
+        # as likely as "Resource", which a template holds dozens of.
+        focused: dict[str, list[tuple[Any, ...]]] = {}
+        for candidate in paths:
+            for step in candidate[-2:]:
+                if isinstance(step, str) and step in FOCUS:
+                    focused.setdefault(step, []).append(candidate)
+        if focused and rnd.random() < 0.6:
+            path = rnd.choice(focused[rnd.choice(sorted(focused))])
+        else:
+            path = rnd.choice(paths)
         kind = rnd.choices(list(KINDS), weights=list(KINDS.values()))[0]
         result.log.append(_apply(result, path, kind, rnd))
     return result
