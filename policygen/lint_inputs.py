@@ -27,6 +27,9 @@ class LintUnit:
     tasks: tuple[BatchTask, ...]
     target: Target
     machines: tuple[str, ...]
+    # A template's role: its policies' values may be intrinsics, and the linter's stand-ins for them
+    # (policygen-ref-Name) are template references, which --fix writes back as Ref/Fn::Sub.
+    from_template: bool = False
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def template_units(
         names.append(machine.name)
         member_tasks.extend(reader.concrete_task(task) for task in by_machine.get((machine.file, machine.name), []))
     result = [
-        LintUnit(role, tuple(member_tasks), target, tuple(names)) for role, member_tasks, names in units.values()
+        LintUnit(role, tuple(member_tasks), target, tuple(names), from_template=True) for role, member_tasks, names in units.values()
     ]
     return result, missing
 

@@ -379,6 +379,10 @@ class Access:
     open_parts: frozenset[str]  # "region", "account": not known, left open when matching
     why: str
     source: str
+    # The fine-grained need the request comes from: its Sid and conditions (what `lint --fix`
+    # writes when the role lacks the request).
+    sid: str = ""
+    conditions: tuple[Condition, ...] = ()
 
 
 def requests_of(task: BatchTask, target: Target) -> list[Access]:
@@ -409,6 +413,8 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                         open_parts=open_parts if any(_uses_target(pattern) for pattern in group) else frozenset(),
                         why=need.why,
                         source=need.source,
+                        sid=need.sid,
+                        conditions=need.conditions,
                     )
                 )
     return accesses
