@@ -262,6 +262,7 @@ class _Blocked:
     patterns: tuple[str, ...]
     conditions: tuple[Condition, ...]
     states: tuple[str, ...]
+    needed: tuple[str, ...]  # every pattern any state needs the action on
 
 
 def _narrow_deny(raw: dict[str, Any], statement: Statement, accesses: Sequence[Access], template: bool, notes: list[Notice]) -> list[_Entry]:
@@ -273,7 +274,7 @@ def _narrow_deny(raw: dict[str, Any], statement: Statement, accesses: Sequence[A
     if others is not None:
         parts.append(others)
     for item in blocked:
-        outside = _deny_outside(raw, statement, item, template)
+        outside = _deny_outside(raw, statement, item, template, notes)
         if outside is not None:
             parts.append(outside)
         parts.extend(_deny_unless(raw, statement, item))
@@ -309,8 +310,9 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
         conditions = {c for cs in group["patterns"].values() for c in cs}
         if len(conditions) > 1:
             _refuse(statement, f"the states need {group['action']} under different conditions ({'; '.join(sorted(_conditions_text(c) or 'none' for c in conditions))})")
+        needed = sorted({p for access in accesses if access.action.lower() == key for p in access.patterns})
         found.append(
-            _Blocked(group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]))
+            _Blocked(group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]), tuple(needed))
         )
     return found
 
@@ -342,7 +344,9 @@ def _deny_other_actions(raw: dict[str, Any], statement: Statement, blocked: list
     return data
 
 
-def _deny_outside(raw: dict[str, Any], statement: Statement, item: _Blocked, template: bool) -> dict[str, Any] | None:
+def _deny_outside(
+    raw: dict[str, Any], statement: Statement, item: _Blocked, template: bool, notes: list[Notice]
+) -> dict[str, Any] | None:
     """The Deny for the blocked action on the resources it denied outside the needed patterns."""
     if any(_all_stars(p) for p in item.patterns):
         return None  # every resource of the action is needed
@@ -364,7 +368,17 @@ def _deny_outside(raw: dict[str, Any], statement: Statement, item: _Blocked, tem
         if any(_glob_contains(p, pattern) for p in item.patterns):
             continue  # wholly needed
         if any(_glob_intersects(pattern, p) for p in item.patterns):
-            _refuse(statement, f"its Resource {pattern} and the needed {', '.join(item.patterns)} overlap, and IAM cannot write the difference")
+            # IAM cannot write "this pattern but not that one": deny the action on every
+            # resource but the needed ones, which denies all it denied and more of that action.
+            notes.append(
+                Notice(
+                    f"{_name(statement.ref)} denied {item.action} on {pattern}, which overlaps the needed "
+                    f"{', '.join(item.patterns)}: it now denies {item.action} on every resource except "
+                    f"{', '.join(item.needed)}, more than before",
+                    statement.ref.location,
+                )
+            )
+            return _with_element(data, "Resource", "NotResource", [_template_value(p) if template else p for p in item.needed])
         kept.append(value)
     if not kept:
         return None

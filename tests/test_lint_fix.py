@@ -1,0 +1,287 @@
+"""`policygen lint --fix` never widens access.
+
+For random policies and random Batch definitions, over the needed requests and random others, the
+fixed policy F and the original P satisfy, judged by policygen's evaluator and by the small oracle
+in tests/iam_oracle.py:
+- every request a state needs is allowed by F;
+- a request F allows and no state needs is allowed by P.
+Plus the three reported misses, each pinned on a fixed example.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import iam_oracle
+from policygen import api
+from policygen.errors import Location, UsageError
+from policygen.evaluate import Decision, PolicyDocument, Request, evaluate, parse_policy
+from policygen.lint import Role, lint_role, policy_source
+from policygen.lint_fix import fixed_policy
+from policygen.lint_inputs import LintUnit
+from policygen.load.asl import state_machine_from_asl
+from policygen.load.json_source import parse_json
+from policygen.requirements import requests_of
+from policygen.target import resolve_target
+
+REGION, ACCOUNT, OTHER_REGION = "eu-west-1", "111122223333", "us-east-1"
+ARN = f"arn:aws:batch:{REGION}:{ACCOUNT}"
+RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForBatchJobsRule"
+# Actions without resource types: their requests name "*" and nothing else.
+RESOURCELESS = ("batch:DescribeJobs", "batch:ListJobs")
+PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _tasks(data: dict):
+    document = parse_json(json.dumps(data), "machine.asl.json")
+    return api.scan_state_machines([state_machine_from_asl(document)])
+
+
+def _machine(*states: dict) -> dict:
+    branches = [{"StartAt": f"S{i}", "States": {f"S{i}": state}} for i, state in enumerate(states)]
+    return {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
+
+
+def _submit(resource: str = "arn:aws:states:::batch:submitJob.sync", **parameters) -> dict:
+    return {"Type": "Task", "Resource": resource, "Parameters": {"JobName": "j", **parameters}, "End": True}
+
+
+def _fix(tasks, *policies: dict):
+    target = resolve_target(tasks, REGION, ACCOUNT, {})
+    sources = tuple(
+        policy_source(policy, f"p{i}.json", lambda p, i=i: Location(f"p{i}.json", pointer=p)) for i, policy in enumerate(policies)
+    )
+    role = Role("role", sources)
+    findings = lint_role(tasks, role, target, lambda task: Location(task.file, pointer=task.pointer))
+    unit = LintUnit(role, tuple(tasks), target, ("machine",))
+    fixed, notes = fixed_policy(unit, findings)
+    return fixed, notes, [access for task in tasks for access in requests_of(task, target)]
+
+
+def _decision(policy: dict, action: str, resource: str, context: dict, known=frozenset({"*"})) -> Decision:
+    document = parse_policy(policy, "policy.json")
+    return evaluate(Request(action, resource, {k: (v,) for k, v in context.items()}, known), [document]).decision
+
+
+def _instances(pattern: str, names) -> list[str]:
+    return [pattern.replace("*", name) for name in names] if "*" in pattern else [pattern]
+
+
+def _glob(pattern: str, text: str) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+def _needed(accesses, action: str, resource: str, context: dict) -> bool:
+    """Whether a state needs the request: its action, on a resource its pattern covers, meeting
+    the need's conditions (only StringEquals ones are generated here)."""
+    for access in accesses:
+        if access.action.lower() != action.lower():
+            continue
+        if not any(_glob(pattern, resource) for pattern in access.patterns):
+            continue
+        assert all(operator == "StringEquals" for operator, _, _ in access.conditions)
+        if all(context.get(key) in values for _, key, values in access.conditions):
+            return True
+    return False
+
+
+# --- strategies: what both evaluators can judge --------------------------------------------------
+
+ACTIONS = (
+    "batch:SubmitJob", "batch:TerminateJob", "batch:DescribeJobs", "batch:CancelJob", "batch:ListJobs",
+    "batch:TagResource", "events:PutRule", "events:PutTargets", "events:DescribeRule", "s3:GetObject",
+    "s3:DeleteObject", "logs:PutLogEvents",
+)
+ACTION_PATTERNS = ACTIONS + ("batch:*", "batch:Submit*", "batch:*Job?", "events:*", "s3:*", "*", "BATCH:terminatejob")
+RESOURCE_PATTERNS = (
+    "*",
+    f"{ARN}:job-queue/etl",
+    f"{ARN}:job-queue/*",
+    "arn:aws:batch:*:*:job-queue/*",
+    f"{ARN}:job/*",
+    "arn:aws:batch:*:*:job/*",
+    f"arn:aws:batch:{OTHER_REGION}:*:job/*",
+    f"{ARN}:job-definition/etl:?",
+    "arn:aws:batch:*:*:job-definition/*",
+    f"{ARN}:job-definition/*",
+    "arn:aws:events:*:*:rule/StepFunctionsGetEventsForBatchJobsRule",
+    "arn:aws:events:*:*:rule/*",
+    "arn:aws:s3:::bucket/*",
+    "arn:aws:*",
+)
+CONDITIONS = (
+    None,
+    {"StringEquals": {"aws:RequestedRegion": REGION}},
+    {"StringEquals": {"aws:RequestedRegion": OTHER_REGION}},
+    {"StringLike": {"aws:RequestTag/team": "g*"}},
+    {"StringEquals": {"aws:RequestedRegion": [REGION, OTHER_REGION]}, "StringLike": {"aws:RequestTag/team": "*"}},
+)
+NAMES = ("etl", "gpu", "x1")
+
+
+def _one_or_list(items: list[str]):
+    return items[0] if len(items) == 1 else items
+
+
+@st.composite
+def statement(draw) -> dict:
+    data: dict = {"Effect": draw(st.sampled_from(["Allow", "Deny"]))}
+    actions = draw(st.lists(st.sampled_from(ACTION_PATTERNS), min_size=1, max_size=3, unique=True))
+    data[draw(st.sampled_from(["Action", "Action", "NotAction"]))] = _one_or_list(actions)
+    resources = draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=3, unique=True))
+    data[draw(st.sampled_from(["Resource", "Resource", "NotResource"]))] = _one_or_list(resources)
+    condition = draw(st.sampled_from(CONDITIONS))
+    if condition is not None:
+        data["Condition"] = condition
+    if draw(st.booleans()):
+        data["Sid"] = draw(st.sampled_from(["A", "B", "BatchSubmitJob"]))
+    return data
+
+
+@st.composite
+def policy(draw) -> dict:
+    statements = draw(st.lists(statement(), min_size=1, max_size=5))
+    sids: set = set()
+    for item in statements:  # IAM wants unique Sids; the fixer keeps them unique
+        if "Sid" in item and item["Sid"] in sids:
+            del item["Sid"]
+        sids.add(item.get("Sid"))
+    document = {"Statement": statements}
+    if draw(st.booleans()):
+        document = {"Version": "2012-10-17", **document}
+    return document
+
+
+@st.composite
+def batch_state(draw) -> dict:
+    kind = draw(st.sampled_from(["submitJob", "submitJob.sync", "sdk"]))
+    if kind == "sdk":
+        sdk = draw(st.sampled_from(["describeJobs", "listJobs", "terminateJob", "cancelJob", "submitJob"]))
+        return {"Type": "Task", "Resource": f"arn:aws:states:::aws-sdk:batch:{sdk}", "Parameters": {"JobId": "1"}, "End": True}
+    queue = draw(st.sampled_from([("JobQueue", "etl"), ("JobQueue", "gpu"), ("JobQueue", f"{ARN}:job-queue/etl"), ("JobQueue.$", "$.q")]))
+    definition = draw(st.sampled_from([("JobDefinition", "etl"), ("JobDefinition", "etl:3"), ("JobDefinition.$", "$.d")]))
+    return _submit(f"arn:aws:states:::batch:{kind}", **dict([queue, definition]))
+
+
+@st.composite
+def request(draw, accesses) -> tuple[str, str, dict]:
+    action = draw(st.sampled_from(ACTIONS))
+    if action in RESOURCELESS:
+        resource = "*"
+    else:
+        needed = [instance for a in accesses for p in a.patterns for instance in _instances(p, NAMES) if p != "*"]
+        others = [
+            f"{ARN}:job-queue/{draw(st.sampled_from(NAMES))}",
+            f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1",
+            f"arn:aws:batch:{REGION}:999999999999:job-queue/etl",
+            f"{ARN}:job-definition/gpu:1",
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/Other",
+            RULE,
+            "arn:aws:s3:::bucket/key",
+        ]
+        resource = draw(st.sampled_from(needed + others if needed else others))
+    context = {"aws:RequestedRegion": draw(st.sampled_from([REGION, OTHER_REGION]))}
+    team = draw(st.sampled_from([None, "genomics", "ops"]))
+    if team is not None:
+        context["aws:RequestTag/team"] = team
+    return action, resource, context
+
+
+# --- the property --------------------------------------------------------------------------------
+
+
+@PROFILE
+@given(st.lists(batch_state(), min_size=1, max_size=3), policy(), st.data())
+def test_fix_allows_the_needs_and_nothing_new(states, original, data):
+    tasks = _tasks(_machine(*states))
+    try:
+        fixed, _, accesses = _fix(tasks, original)
+    except UsageError as error:
+        # Refused: only for a Deny it cannot narrow exactly, which the message names.
+        event("refused")
+        assert "cannot narrow statement" in error.message and error.location is not None
+        index = int(error.location.pointer.rsplit("/", 1)[-1]) if error.location.pointer != "/Statement" else 0
+        items = original["Statement"]
+        assert (items[index] if isinstance(items, list) else items)["Effect"] == "Deny"
+        return
+    event("fixed")
+    # Every needed request, at its representative and at concrete names, is allowed.
+    for access in accesses:
+        context = {key: values[0] for key, values in access.context}
+        for resource, pattern in zip(access.resources, access.patterns):
+            representative = Request(access.action, resource, dict(access.context), access.known_keys)
+            assert evaluate(representative, [parse_policy(fixed, "fixed.json")]).decision is Decision.ALLOWED, (access, fixed)
+            for concrete in _instances(pattern, NAMES):
+                assert _decision(fixed, access.action, concrete, context, access.known_keys) is Decision.ALLOWED
+                assert iam_oracle.allows(fixed, access.action, concrete, context), (access.action, concrete, fixed)
+    # Nothing the original did not allow, except what is needed.
+    for action, resource, context in data.draw(st.lists(request(accesses), min_size=10, max_size=30)):
+        if _needed(accesses, action, resource, context):
+            continue
+        if iam_oracle.allows(fixed, action, resource, context):
+            assert iam_oracle.allows(original, action, resource, context), (action, resource, context, fixed)
+        after = _decision(fixed, action, resource, context)
+        before = _decision(original, action, resource, context)
+        if after is Decision.ALLOWED:
+            assert before is Decision.ALLOWED, (action, resource, context, after, before, fixed)
+        if after is Decision.UNKNOWN:
+            assert before in (Decision.ALLOWED, Decision.UNKNOWN), (action, resource, context, before, fixed)
+
+
+# --- the three reported misses -------------------------------------------------------------------
+
+RUN_JOB = _submit(JobQueue="etl", JobDefinition="etl:3")
+
+
+def test_a_deny_guardrail_blocking_a_need_is_narrowed_not_dropped():
+    """Was: PG102 dropped the whole Deny, so s3:DeleteObject (denied beside TerminateJob) became
+    allowed by the Allow * beside it."""
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Action": ["batch:SubmitJob", "batch:DescribeJobs", "s3:*"], "Resource": "*"},
+        {"Sid": "Guardrail", "Effect": "Deny", "Action": ["s3:DeleteObject", "batch:TerminateJob"], "Resource": "*"},
+    ]}
+    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    for policy_ in (original, fixed):
+        assert not iam_oracle.allows(policy_, "s3:DeleteObject", "arn:aws:s3:::bucket/key", {})
+        assert _decision(policy_, "s3:DeleteObject", "arn:aws:s3:::bucket/key", {}) is Decision.EXPLICIT_DENY
+    # TerminateJob is still denied everywhere but on the state's own jobs, which it needs.
+    assert _decision(fixed, "batch:TerminateJob", f"{ARN}:job/1", {}) is Decision.ALLOWED
+    assert _decision(fixed, "batch:TerminateJob", f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1", {}) is Decision.EXPLICIT_DENY
+    assert any('narrowed statement "Guardrail"' in note.message for note in notes)
+
+
+def test_other_services_actions_in_an_edited_statement_are_kept():
+    """Was: PG201 dropped the whole statement, s3:GetObject and logs included."""
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Broad", "Effect": "Allow", "Action": ["batch:*", "s3:GetObject", "logs:PutLogEvents"], "Resource": "*"},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    for action, resource in (("s3:GetObject", "arn:aws:s3:::bucket/key"), ("logs:PutLogEvents", "arn:aws:logs:eu-west-1:1:log-group:g")):
+        assert _decision(fixed, action, resource, {}) is Decision.ALLOWED
+        assert iam_oracle.allows(fixed, action, resource, {})
+    assert not iam_oracle.allows(fixed, "batch:DeleteJobQueue", f"{ARN}:job-queue/etl", {})
+
+
+def test_a_narrow_role_gets_no_resource_star():
+    """Was: the documented statements (SubmitJob and TerminateJob on "*") were added to a role that
+    granted SubmitJob on one queue only."""
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [f"{ARN}:job-queue/etl", f"{ARN}:job-definition/etl:3", f"{ARN}:job/*"]},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    stars = [s for s in fixed["Statement"] if s.get("Resource") in ("*", ["*"])]
+    assert [s["Action"] for s in stars] == [["batch:DescribeJobs"]]  # it has no resource types
+    for policy_ in (original, fixed):
+        assert not iam_oracle.allows(policy_, "batch:SubmitJob", f"{ARN}:job-queue/other", {})
+        assert not iam_oracle.allows(policy_, "batch:TerminateJob", f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1", {})
+    assert iam_oracle.allows(fixed, "batch:TerminateJob", f"{ARN}:job/1", {})
+    assert fixed["Statement"][0] == original["Statement"][0]  # kept as the original grants it
