@@ -285,3 +285,150 @@ def test_a_narrow_role_gets_no_resource_star():
         assert not iam_oracle.allows(policy_, "batch:TerminateJob", f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1", {})
     assert iam_oracle.allows(fixed, "batch:TerminateJob", f"{ARN}:job/1", {})
     assert fixed["Statement"][0] == original["Statement"][0]  # kept as the original grants it
+
+
+# --- how a Deny is narrowed ----------------------------------------------------------------------
+
+
+def _context(**values) -> dict:
+    return {key.replace("_", ":").replace(":team", "/team").replace(":x", "/x"): value for key, value in values.items()}
+
+
+def test_a_deny_is_narrowed_only_for_the_needed_tags():
+    """TagResource is needed only with the state's tags (fine-grained conditions): the Deny keeps
+    denying it with other tags, or with more tag keys, on the same jobs."""
+    state = _submit(JobQueue="etl", JobDefinition="etl:3", Tags={"team": "genomics"})
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["batch:TagResource"], "Resource": "*"},
+        {"Sid": "NoTagging", "Effect": "Deny", "Action": "batch:TagResource", "Resource": "*"},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(state)), original)
+    document = parse_policy(fixed, "fixed.json")
+
+    def decide(tags: dict, resource: str = f"{ARN}:job/1") -> Decision:
+        context = {f"aws:RequestTag/{k}": (v,) for k, v in tags.items()}
+        context["aws:TagKeys"] = tuple(sorted(tags))
+        return evaluate(Request("batch:TagResource", resource, context, frozenset({"*"})), [document]).decision
+
+    assert decide({"team": "genomics"}) is Decision.ALLOWED
+    assert decide({"team": "ops"}) is Decision.EXPLICIT_DENY
+    assert decide({"team": "genomics", "owner": "me"}) is Decision.EXPLICIT_DENY
+    assert decide({"team": "genomics"}, f"{ARN}:job-queue/etl") is Decision.EXPLICIT_DENY
+    assert decide({"team": "genomics"}, f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1") is Decision.EXPLICIT_DENY
+    denies = [s for s in fixed["Statement"] if s["Effect"] == "Deny"]
+    assert [s.get("Sid") for s in denies] == ["NoTagging", "NoTagging2", "NoTagging3"]
+
+
+# What RUN_JOB needs (a .sync SubmitJob): every one of them is denied by a Deny of "*".
+RUN_JOB_ACTIONS = [
+    "batch:DescribeJobs", "batch:SubmitJob", "batch:TerminateJob", "events:DescribeRule", "events:PutRule", "events:PutTargets",
+]
+
+
+@pytest.mark.parametrize(
+    "deny, shape",
+    [
+        ({"Action": "*", "Resource": "*"}, {"NotAction": RUN_JOB_ACTIONS}),
+        ({"NotAction": ["iam:*"], "Resource": "*"}, {"NotAction": ["iam:*", *RUN_JOB_ACTIONS]}),
+        ({"Action": ["batch:TerminateJob"], "NotResource": [f"{ARN}:job/keep"]}, {"NotResource": [f"{ARN}:job/keep", f"{ARN}:job/*"]}),
+    ],
+)
+def test_deny_shapes_narrowed_exactly(deny, shape):
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["batch:*", "s3:GetObject"], "Resource": "*"},
+        {"Sid": "Guard", "Effect": "Deny", **deny, "Condition": {"StringEquals": {"aws:RequestedRegion": REGION}}},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    guard = next(s for s in fixed["Statement"] if s.get("Sid") == "Guard")
+    assert {k: guard[k] for k in shape} == shape
+    assert all(s["Condition"] == original["Statement"][1]["Condition"] for s in fixed["Statement"] if s["Effect"] == "Deny")
+    region = {"aws:RequestedRegion": REGION}
+    assert _decision(fixed, "batch:TerminateJob", f"{ARN}:job/1", region) is Decision.ALLOWED
+    assert iam_oracle.allows(fixed, "batch:TerminateJob", f"{ARN}:job/1", region)
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        {"Action": "batch:*", "Resource": "*"},
+        {"Action": "batch:Terminate*", "Resource": f"{ARN}:job/*"},
+    ],
+)
+def test_a_deny_that_cannot_be_narrowed_exactly_is_refused(run_cli, tmp_path, deny):
+    """Exit 2, the Deny named, nothing written: IAM cannot write "batch:* except TerminateJob"."""
+    definition = tmp_path / "machine.asl.json"
+    definition.write_text(json.dumps(_machine(RUN_JOB)))
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}, {"Sid": "Guard", "Effect": "Deny", **deny}]}))
+    out = tmp_path / "fixed.json"
+    result = run_cli("lint", str(definition), "--policy", str(policy_file), "--region", REGION, "--account", ACCOUNT, "--fix", "-o", str(out))
+    assert result.code == 2
+    assert 'cannot narrow statement "Guard"' in result.err and "Traceback" not in result.err
+    assert result.out == "" and not out.exists()
+
+
+def test_a_deny_partly_overlapping_the_needs_denies_more_never_less():
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "batch:*", "Resource": "*"},
+        {"Sid": "Guard", "Effect": "Deny", "Action": "batch:TerminateJob", "Resource": "arn:aws:batch:*:*:job/*"},
+    ]}
+    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert _decision(fixed, "batch:TerminateJob", f"{ARN}:job/1", {}) is Decision.ALLOWED
+    assert _decision(fixed, "batch:TerminateJob", f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1", {}) is Decision.EXPLICIT_DENY
+    assert any("more than before" in note.message for note in notes)
+
+
+# --- Version --------------------------------------------------------------------------------------
+
+
+def test_a_policy_without_version_keeps_dollar_braces_literal():
+    """Without Version (2008-10-17) `${aws:username}` is text; the fixed policy keeps that reading."""
+    literal = "arn:aws:s3:::bucket/${aws:username}"
+    original = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": literal}]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert "Version" not in fixed
+    assert _decision(fixed, "s3:GetObject", literal, {}) is Decision.ALLOWED
+    assert _decision(fixed, "s3:GetObject", "arn:aws:s3:::bucket/alice", {"aws:username": "alice"}) is Decision.IMPLICIT_DENY
+
+
+def test_policies_of_different_versions_with_dollar_braces_are_refused():
+    old = {"Statement": [{"Sid": "Home", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${x}"}]}
+    new = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}]}
+    with pytest.raises(UsageError, match='statement "Home" of p0.json'):
+        _fix(_tasks(_machine(RUN_JOB)), old, new)
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}, new)
+    assert fixed["Version"] == "2012-10-17"
+
+
+# --- Allow statements -----------------------------------------------------------------------------
+
+
+def test_an_all_actions_grant_keeps_every_other_service():
+    original = {"Version": "2012-10-17", "Statement": [{"Sid": "Admin", "Effect": "Allow", "Action": ["*", "s3:GetObject"], "Resource": "*"}]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert fixed["Statement"][0] == {"Sid": "Admin", "Effect": "Allow", "NotAction": ["batch:*", "events:*"], "Resource": "*"}
+    assert _decision(fixed, "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.ALLOWED
+    assert _decision(fixed, "batch:DeleteJobQueue", f"{ARN}:job-queue/etl", {}) is Decision.IMPLICIT_DENY
+
+
+def test_fix_without_region_is_a_usage_error(run_cli, tmp_path):
+    definition = tmp_path / "machine.asl.json"
+    definition.write_text(json.dumps(_machine(RUN_JOB)))
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}]}))
+    result = run_cli("lint", str(definition), "--policy", str(policy_file), "--fix")
+    assert result.code == 2 and "--region" in result.err and "--account" in result.err and result.out == ""
+
+
+def test_fix_on_a_template_names_the_queue_with_ref(run_cli, tmp_path):
+    """A statement --fix adds for a template names the template's queue as the template does."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "fixtures" / "lint" / "PG204" / "good" / "template.yaml").read_text()
+    template = tmp_path / "template.yaml"
+    template.write_text(text.replace("                Action: batch:SubmitJob\n", "                Action: batch:DescribeJobs\n"))
+    result = run_cli("lint", str(template), "--region", "us-east-1", "--account", "123456789012", "--fix")
+    added = [s for s in json.loads(result.out)["Statement"] if s.get("Sid") == "BatchSubmitJob"]
+    assert added and {"Ref": "Queue"} in added[0]["Resource"], result.out
+    assert "policygen-" not in result.out
