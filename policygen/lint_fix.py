@@ -295,7 +295,7 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
     aside: narrowing a Deny by requests it would not deny anyway changes nothing)."""
     grouped: dict[str, dict[str, Any]] = {}
     for access in accesses:
-        if not _action_in(statement, access.action):
+        if not _action_in(statement, access.action) or _condition_fails(statement, access):
             continue
         patterns = [p for p in access.patterns if _resource_overlaps(statement, p)]
         if not patterns:
@@ -315,6 +315,18 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
             _Blocked(group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]), tuple(needed))
         )
     return found
+
+
+def _condition_fails(statement: Statement, access: Access) -> bool:
+    """Whether the Deny's Condition certainly does not hold for the state's requests (a region
+    guardrail, say, in the machine's own region): then it denies none of them. Unknown keys make it
+    uncertain, and an uncertain Deny is narrowed."""
+    if not statement.conditions:
+        return False
+    probe = replace(statement, actions=("*",), actions_negated=False, resources=("*",), resources_negated=False)
+    request = Request(access.action, "*", dict(access.context), access.known_keys)
+    evaluation = evaluate(request, [PolicyDocument(statement.ref.source, None, (probe,))])
+    return not evaluation.denied_by and not evaluation.uncertain
 
 
 def _deny_other_actions(raw: dict[str, Any], statement: Statement, blocked: list[_Blocked]) -> dict[str, Any] | None:

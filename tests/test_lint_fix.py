@@ -432,3 +432,12 @@ def test_fix_on_a_template_names_the_queue_with_ref(run_cli, tmp_path):
     added = [s for s in json.loads(result.out)["Statement"] if s.get("Sid") == "BatchSubmitJob"]
     assert added and {"Ref": "Queue"} in added[0]["Resource"], result.out
     assert "policygen-" not in result.out
+
+
+def test_a_region_guardrail_that_spares_the_machines_region_is_left_alone():
+    """Deny * outside eu-west-1: the states' requests are in eu-west-1, so it denies none of them."""
+    guard = {"Sid": "Region", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:RequestedRegion": REGION}}}
+    original = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, guard]}
+    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert guard in fixed["Statement"] and not any("narrowed" in note.message for note in notes)
