@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from policygen import catalog
-from policygen.errors import Location, Notice, UsageError
+from policygen.errors import Notice, UsageError
 from policygen.evaluate import (
     VERSION_WITH_VARIABLES,
     Decision,
@@ -83,8 +83,8 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
     if unit.role.unreadable:
         notes.append(
             Notice(
-                f"the fixed policy replaces only the policies policygen read; {', '.join(unit.role.unreadable)} "
-                "stays as it is and is not part of it",
+                f"--fix cannot judge {', '.join(unit.role.unreadable)}: what it grants or denies is not part of "
+                "the guarantees of the fixed policy",
                 unit.role.location,
             )
         )

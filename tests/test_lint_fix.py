@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import iam_oracle
 from policygen import api
 from policygen.errors import Location, UsageError
-from policygen.evaluate import Decision, PolicyDocument, Request, evaluate, parse_policy
+from policygen.evaluate import Decision, Request, evaluate, parse_policy
 from policygen.lint import Role, lint_role, policy_source
 from policygen.lint_fix import fixed_policy
 from policygen.lint_inputs import LintUnit
@@ -288,10 +288,6 @@ def test_a_narrow_role_gets_no_resource_star():
 
 
 # --- how a Deny is narrowed ----------------------------------------------------------------------
-
-
-def _context(**values) -> dict:
-    return {key.replace("_", ":").replace(":team", "/team").replace(":x", "/x"): value for key, value in values.items()}
 
 
 def test_a_deny_is_narrowed_only_for_the_needed_tags():
