@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from policygen import catalog
-from policygen.errors import Notice, UsageError
+from policygen.errors import Location, Notice, UsageError
 from policygen.evaluate import (
     VERSION_WITH_VARIABLES,
     Decision,
@@ -47,7 +47,8 @@ from policygen.requirements import Access, Condition, Need, requests_of
 # The services whose grants the linter judges (PG201/PG202 are about them only).
 _JUDGED = ("batch", "events")
 _WITHOUT_JUDGED = ("batch:*", "events:*")
-# "Policy language versions": without a Version element a policy is read as 2008-10-17.
+# Without a Version element a policy is read as 2008-10-17, where `${aws:username}` is literal
+# text (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
 _DEFAULT_VERSION = "2008-10-17"
 # A negated operator denies exactly when the need's condition does not hold ("Condition
 # operators": a negated operator also holds when the key is absent, where the plain one does
@@ -95,7 +96,10 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
                 entries.extend(_fix_allow(raw, statement, fixes.get((statement.ref.source, statement.ref.index), []), notes))
             else:
                 entries.extend(_narrow_deny(raw, statement, accesses, template, notes))
-    added = _added_statements(accesses, [e.parsed for e in entries if e.parsed is not None], unit, template, notes)
+    # Where each state is (line and column), as the findings about it say.
+    located = {id(finding.task): finding.location for finding in findings if finding.task is not None and finding.location}
+    allows = [entry.parsed for entry in entries if entry.parsed is not None]
+    added = _added_statements(accesses, allows, unit, template, located, notes)
     statements = _with_unique_sids([entry.data for entry in entries], added)
     document: dict[str, Any] = {} if version is None else {"Version": version}
     document["Statement"] = statements
@@ -452,7 +456,12 @@ def _resource_overlaps(statement: Statement, pattern: str) -> bool:
 
 
 def _added_statements(
-    accesses: Sequence[Access], allows: Sequence[Statement], unit: LintUnit, template: bool, notes: list[Notice]
+    accesses: Sequence[Access],
+    allows: Sequence[Statement],
+    unit: LintUnit,
+    template: bool,
+    located: dict[int, Location],
+    notes: list[Notice],
 ) -> list[dict[str, Any]]:
     needs: list[Need] = []
     for access in accesses:
@@ -463,6 +472,14 @@ def _added_statements(
         )
         if missing:
             needs.append(Need(access.sid, (access.action,), missing, access.why, access.source, access.task, access.conditions))
+            if not access.exact:
+                notes.append(
+                    Notice(
+                        f"state {access.task.path!r} does not name the resource of its {access.action} in the definition "
+                        f"(it is known only at run time): --fix allows {access.action} on {', '.join(missing)}",
+                        located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
+                    )
+                )
     if not needs:
         return []
     statements = [statement.to_json() for statement in generate_policy_document(needs, unit.target).statements]

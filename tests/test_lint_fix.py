@@ -437,3 +437,11 @@ def test_a_region_guardrail_that_spares_the_machines_region_is_left_alone():
     original = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, guard]}
     fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
     assert guard in fixed["Statement"] and not any("narrowed" in note.message for note in notes)
+
+
+def test_a_queue_known_only_at_run_time_is_said_when_added():
+    state = _submit("arn:aws:states:::batch:submitJob", **{"JobQueue.$": "$.queue", "JobDefinition": "etl:3"})
+    original = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": f"{ARN}:job-queue/etl"}]}
+    fixed, notes, _ = _fix(_tasks(_machine(state)), original)
+    assert any("known only at run time" in n.message and f"{ARN}:job-queue/*" in n.message for n in notes)
+    assert _decision(fixed, "batch:SubmitJob", f"arn:aws:batch:{REGION}:999999999999:job-queue/etl", {}) is Decision.IMPLICIT_DENY
