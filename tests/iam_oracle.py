@@ -35,7 +35,12 @@ def _statements(policy: dict) -> list[dict]:
     if "${" in repr(policy) and policy.get("Version") == "2012-10-17":
         raise NotJudged("policy variables")
     items = policy["Statement"]
-    return [items] if isinstance(items, dict) else list(items)
+    statements = [items] if isinstance(items, dict) else list(items)
+    for statement in statements:  # judged whole or not at all, whatever the request
+        for operator in statement.get("Condition", {}):
+            if operator not in ("StringEquals", "StringLike"):
+                raise NotJudged(operator)
+    return statements
 
 
 def _applies(statement: dict, action: str, resource: str, context: Mapping[str, str]) -> bool:
@@ -55,8 +60,6 @@ def _applies(statement: dict, action: str, resource: str, context: Mapping[str, 
 def _conditions_hold(block: dict, context: Mapping[str, str]) -> bool:
     lowered = {key.lower(): value for key, value in context.items()}
     for operator, tests in block.items():
-        if operator not in ("StringEquals", "StringLike"):
-            raise NotJudged(operator)
         for key, wanted in tests.items():
             value = lowered.get(key.lower())
             if value is None:
