@@ -266,7 +266,7 @@ class _Blocked:
     patterns: tuple[str, ...]
     conditions: tuple[Condition, ...]
     states: tuple[str, ...]
-    needed: tuple[str, ...]  # every pattern any state needs the action on
+    needed: tuple[str, ...]  # every pattern those states need the action on
 
 
 def _narrow_deny(raw: dict[str, Any], statement: Statement, accesses: Sequence[Access], template: bool, notes: list[Notice]) -> list[_Entry]:
@@ -298,9 +298,12 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
     """The needed actions the Deny may deny, on the patterns it may deny them on (its Condition
     aside: narrowing a Deny by requests it would not deny anyway changes nothing)."""
     grouped: dict[str, dict[str, Any]] = {}
+    # Per action, the patterns of every request the Deny may apply to (overlapping or not).
+    needed: dict[str, set[str]] = {}
     for access in accesses:
         if not _action_in(statement, access.action) or _condition_fails(statement, access):
             continue
+        needed.setdefault(access.action.lower(), set()).update(access.patterns)
         patterns = [p for p in access.patterns if _resource_overlaps(statement, p)]
         if not patterns:
             continue
@@ -314,9 +317,10 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
         conditions = {c for cs in group["patterns"].values() for c in cs}
         if len(conditions) > 1:
             _refuse(statement, f"the states need {group['action']} under different conditions ({'; '.join(sorted(_conditions_text(c) or 'none' for c in conditions))})")
-        needed = sorted({p for access in accesses if access.action.lower() == key for p in access.patterns})
         found.append(
-            _Blocked(group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]), tuple(needed))
+            _Blocked(
+                group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]), tuple(sorted(needed[key]))
+            )
         )
     return found
 

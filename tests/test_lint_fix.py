@@ -525,3 +525,20 @@ def test_a_queue_known_only_at_run_time_is_said_when_added():
     fixed, notes, _ = _fix(_tasks(_machine(state)), original)
     assert any("known only at run time" in n.message and f"{ARN}:job-queue/*" in n.message for n in notes)
     assert _decision(fixed, "batch:SubmitJob", f"arn:aws:batch:{REGION}:999999999999:job-queue/etl", {}) is Decision.IMPLICIT_DENY
+
+
+def test_a_deny_is_not_narrowed_for_a_state_whose_requests_it_spares():
+    """The Deny applies to tagged submissions only: state A sends no tags, so its queue is no
+    reason to stop denying tagged submissions there; state B's tagged ones are needed."""
+    plain = _submit("arn:aws:states:::batch:submitJob", JobQueue="etl", JobDefinition="etl:3")
+    tagged = _submit("arn:aws:states:::batch:submitJob", JobQueue="gpu", JobDefinition="etl:3", Tags={"team": "genomics"})
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["batch:SubmitJob", "batch:TagResource"], "Resource": "*"},
+        {"Sid": "Guard", "Effect": "Deny", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "genomics"}}},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(plain, tagged)), original)
+    tagged_request = {"aws:RequestTag/team": "genomics", "aws:TagKeys": ("team",)}
+    assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/gpu", tagged_request) is Decision.ALLOWED
+    assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged_request) is Decision.EXPLICIT_DENY
+    assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", {}) is Decision.ALLOWED
