@@ -202,10 +202,19 @@ def _fix_allow(raw: dict[str, Any], statement: Statement, fixes: list[tuple[str,
         if pattern in named:
             continue
         if whole and _grants_judged(pattern):
-            kept.extend(_others_of(pattern))
+            if _has_wildcard(pattern.partition(":")[0]):
+                # `b*:*` also grants services policygen has no list of (backup, braket...): IAM
+                # cannot write "b*:* but not batch:*", and dropping it would drop them too.
+                notes.append(
+                    Notice(
+                        f"kept {pattern} in {_name(statement.ref)} ({rules}): it also grants other services' actions, "
+                        "which cannot be kept without it; it still grants Batch/EventBridge actions: narrow it by hand",
+                        statement.ref.location,
+                    )
+                )
+                kept.append(pattern)
             continue
         kept.append(pattern)
-    kept = list(dict.fromkeys(kept))
     if not kept:
         notes.append(Notice(f"dropped {_name(statement.ref)} ({rules}): it granted only flagged Batch/EventBridge actions", statement.ref.location))
         return []
@@ -237,16 +246,6 @@ def _all_actions(pattern: str) -> bool:
 def _grants_judged(pattern: str) -> bool:
     service = pattern.partition(":")[0].lower()
     return any(_glob_ci(service, judged) for judged in _JUDGED)
-
-
-def _others_of(pattern: str) -> list[str]:
-    """What a pattern grants outside Batch and EventBridge: nothing for `batch:*`; for a pattern
-    whose service part has wildcards (`b*:*`), the catalogued actions it covers in other services."""
-    service = pattern.partition(":")[0].lower()
-    if service in _JUDGED:
-        return []
-    expanded = catalog.expand_action_pattern(pattern) or frozenset()
-    return sorted(action for action in expanded if action.partition(":")[0].lower() not in _JUDGED)
 
 
 def _plain_strings(value: Any) -> bool:

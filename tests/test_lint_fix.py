@@ -547,3 +547,12 @@ def test_a_deny_is_not_narrowed_for_a_state_whose_requests_it_spares():
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/gpu", tagged_request) is Decision.ALLOWED
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged_request) is Decision.EXPLICIT_DENY
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", {}) is Decision.ALLOWED
+
+
+def test_a_wildcard_service_pattern_is_kept_with_a_warning():
+    """`b*:*` grants backup:*, braket:*... too: dropping it would drop them; it stays, said."""
+    original = {"Version": "2012-10-17", "Statement": [{"Sid": "B", "Effect": "Allow", "Action": ["b*:*", "batch:*"], "Resource": "*"}]}
+    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert fixed["Statement"][0]["Action"] == "b*:*"
+    assert _decision(fixed, "backup:StartBackupJob", "arn:aws:backup:eu-west-1:1:backup-vault:v", {}) is Decision.ALLOWED
+    assert any("kept b*:*" in note.message for note in notes)
