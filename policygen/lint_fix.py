@@ -21,6 +21,7 @@ It gets there in three steps:
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -523,7 +524,7 @@ def _resource_covers(statement: Statement, pattern: str) -> bool:
 
 def _resources_text(value: Any) -> str:
     items = value if isinstance(value, list) else [value]
-    return ", ".join(item if isinstance(item, str) else str(next(iter(item.values()))) for item in items)
+    return ", ".join(item if isinstance(item, str) else json.dumps(item, sort_keys=True) for item in items)
 
 
 _STAND_IN_ARN = re.compile(
