@@ -3,9 +3,11 @@
 For random policies and random Batch definitions, over the needed requests and random others, the
 fixed policy F and the original P satisfy, judged by policygen's evaluator and by the small oracle
 in tests/iam_oracle.py:
-- every request a state needs is allowed by F;
-- a request F allows and no state needs is allowed by P.
-Plus the three reported misses, each pinned on a fixed example.
+- every request a state needs is allowed by F (and the linter finds no PG101/PG102/PG103 in F);
+- a request F allows and no state needs is allowed by P;
+or --fix refuses, naming a Deny it cannot narrow exactly. A second property draws only Deny
+statements about the needed actions beside an Allow of all of them, where a narrowing error shows.
+Then the three reported misses, each pinned on a fixed example, and one test per narrowing shape.
 """
 
 from __future__ import annotations
