@@ -384,7 +384,7 @@ def _deny_outside(
     if len(listed) != len(statement.resources):
         _refuse(statement, "its Resource is chosen at deploy time")
     kept = []
-    for value, pattern in zip(listed, statement.resources):
+    for value, pattern in zip(listed, (_as_glob(r, statement) for r in statement.resources)):
         if any(_glob_contains(p, pattern) for p in item.patterns):
             continue  # wholly needed
         if any(_glob_intersects(pattern, p) for p in item.patterns):
@@ -451,8 +451,16 @@ def _action_in(statement: Statement, action: str) -> bool:
 def _resource_overlaps(statement: Statement, pattern: str) -> bool:
     """Whether the statement's Resource/NotResource may match some resource of the pattern."""
     if statement.resources_negated:
-        return not any(_glob_contains(listed, pattern) for listed in statement.resources)
-    return any(_glob_intersects(listed, pattern) for listed in statement.resources)
+        # An entry with a policy variable proves nothing: what it excludes is known per request.
+        certain = [r for r in statement.resources if not (statement.variables_enabled and "${" in r)]
+        return not any(_glob_contains(r, pattern) for r in certain)
+    return any(_glob_intersects(_as_glob(r, statement), pattern) for r in statement.resources)
+
+
+def _as_glob(pattern: str, statement: Statement) -> str:
+    """A Resource pattern for the overlap tests: a policy variable (2012-10-17) may stand for any
+    text, so it counts as `*` where that says "may overlap"."""
+    return re.sub(r"\$\{[^}]*\}", "*", pattern) if statement.variables_enabled else pattern
 
 
 # ---------------------------------------------------------------------------------------------

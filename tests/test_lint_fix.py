@@ -558,3 +558,17 @@ def test_a_wildcard_service_pattern_is_kept_with_a_warning():
     assert fixed["Statement"][0]["Action"] == "b*:*"
     assert _decision(fixed, "backup:StartBackupJob", "arn:aws:backup:eu-west-1:1:backup-vault:v", {}) is Decision.ALLOWED
     assert any("kept b*:*" in note.message for note in notes)
+
+
+def test_a_deny_with_a_policy_variable_is_narrowed_as_if_it_matched():
+    """`${aws:PrincipalTag/queue}` may name the state's queue: the Deny may deny it, so it is
+    narrowed (here: SubmitJob denied on every resource but the needed ones)."""
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["batch:SubmitJob"], "Resource": "*"},
+        {"Sid": "Guard", "Effect": "Deny", "Action": "batch:SubmitJob", "Resource": f"{ARN}:job-queue/${{aws:PrincipalTag/queue}}"},
+    ]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    tagged = {"aws:PrincipalTag/queue": "etl"}
+    assert _decision(original, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.EXPLICIT_DENY
+    assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.ALLOWED
+    assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/other", {"aws:PrincipalTag/queue": "other"}) is Decision.EXPLICIT_DENY
