@@ -525,9 +525,12 @@ def _granted(access: Access, resource: str, pattern: str, allows: Sequence[State
 
 
 def _resource_covers(statement: Statement, pattern: str) -> bool:
+    """Whether the Allow statement's Resource/NotResource certainly matches every resource of the
+    pattern (a policy variable counts as any text where it could exclude one, as itself where it
+    could include one: then it includes only its literal text)."""
     if statement.resources_negated:
-        return not any(_glob_intersects(listed, pattern) for listed in statement.resources)
-    return any(_glob_contains(listed, pattern) for listed in statement.resources)
+        return not any(_glob_intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
+    return any(_glob_contains(listed, pattern) for listed in statement.resources if not (statement.variables_enabled and "${" in listed))
 
 
 def _resources_text(value: Any) -> str:
