@@ -526,8 +526,8 @@ def _granted(access: Access, resource: str, pattern: str, allows: Sequence[State
 
 def _resource_covers(statement: Statement, pattern: str) -> bool:
     """Whether the Allow statement's Resource/NotResource certainly matches every resource of the
-    pattern (a policy variable counts as any text where it could exclude one, as itself where it
-    could include one: then it includes only its literal text)."""
+    pattern. An entry with a policy variable is known only per request: in NotResource it counts
+    as any text, in Resource it never covers."""
     if statement.resources_negated:
         return not any(_glob_intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
     return any(_glob_contains(listed, pattern) for listed in statement.resources if not (statement.variables_enabled and "${" in listed))
