@@ -202,7 +202,7 @@ def _fix_allow(raw: dict[str, Any], statement: Statement, fixes: list[tuple[str,
     for pattern in statement.actions:
         if pattern in named:
             continue
-        if whole and _grants_judged(pattern):
+        if whole and _over_broad(pattern):
             if _has_wildcard(pattern.partition(":")[0]):
                 # `b*:*` also grants services policygen has no list of (backup, braket...): IAM
                 # cannot write "b*:* but not batch:*", and dropping it would drop them too.
@@ -244,9 +244,14 @@ def _all_actions(pattern: str) -> bool:
     return bool(service) and not service.strip("*") and not name.strip("*")
 
 
-def _grants_judged(pattern: str) -> bool:
-    service = pattern.partition(":")[0].lower()
-    return any(_glob_ci(service, judged) for judged in _JUDGED)
+def _over_broad(pattern: str) -> bool:
+    """What PG201 flags in a statement: a pattern that grants every Batch or every EventBridge
+    action, or events:PutRule (any rule but the managed one is too many; the states' grant on the
+    managed rule comes back in step 3). Other patterns (batch:SubmitJob, events:PutEvents for an
+    EventBridge state) stay."""
+    expanded = catalog.expand_action_pattern(pattern) or frozenset()
+    every = any({f"{service}:{name}" for name in catalog.action_names(service)} <= expanded for service in _JUDGED)
+    return every or _glob_ci(pattern, "events:PutRule")
 
 
 def _plain_strings(value: Any) -> bool:

@@ -572,3 +572,12 @@ def test_a_deny_with_a_policy_variable_is_narrowed_as_if_it_matched():
     assert _decision(original, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.EXPLICIT_DENY
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.ALLOWED
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/other", {"aws:PrincipalTag/queue": "other"}) is Decision.EXPLICIT_DENY
+
+
+def test_only_the_over_broad_part_of_a_flagged_statement_goes():
+    """PG201 flags the statement for batch:*; events:PutEvents (an EventBridge state's) and
+    batch:SubmitJob in it are not over-broad and stay."""
+    original = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Mixed", "Effect": "Allow", "Action": ["batch:*", "events:PutEvents", "batch:SubmitJob"], "Resource": "*"}]}
+    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    assert fixed["Statement"][0] == {"Sid": "Mixed", "Effect": "Allow", "Action": ["events:PutEvents", "batch:SubmitJob"], "Resource": "*"}
