@@ -180,13 +180,17 @@ def _texts(statement: Statement) -> Iterable[str]:
 # Step 1: flagged Allow statements lose the flagged Batch/EventBridge actions
 
 
-def _fix_allow(raw: dict[str, Any], statement: Statement, fixes: list[tuple[str, StatementFix]], notes: list[Notice]) -> list[_Entry]:
+def _fix_allow(
+    raw: dict[str, Any], statement: Statement, fixes: list[tuple[str, StatementFix]], notes: list[Notice]
+) -> list[_Entry]:
     if not fixes:
         return [_Entry(copy.deepcopy(raw), statement)]
     rules = "/".join(sorted({rule_id for rule_id, _ in fixes}))
     element = "NotAction" if statement.actions_negated else "Action"
     if not _plain_strings(raw.get(element)):
-        notes.append(Notice(f"kept {_name(statement.ref)} as written ({rules}): its {element} is not plain text", statement.ref.location))
+        notes.append(
+            Notice(f"kept {_name(statement.ref)} as written ({rules}): its {element} is not plain text", statement.ref.location)
+        )
         return [_Entry(copy.deepcopy(raw), statement)]
     whole = any(fix.actions is None for _, fix in fixes)
     named = {action for _, fix in fixes for action in fix.actions or ()}
@@ -195,7 +199,8 @@ def _fix_allow(raw: dict[str, Any], statement: Statement, fixes: list[tuple[str,
         # and it leaves out every Batch and EventBridge action.
         if not whole:
             return [_Entry(copy.deepcopy(raw), statement)]
-        return [_rewrite_actions(raw, statement, [*statement.actions, *(p for p in _WITHOUT_JUDGED if p not in statement.actions)], True, rules, notes)]
+        left_out = [*statement.actions, *(p for p in _WITHOUT_JUDGED if p not in statement.actions)]
+        return [_rewrite_actions(raw, statement, left_out, True, rules, notes)]
     if whole and any(_all_actions(pattern) for pattern in statement.actions):
         return [_rewrite_actions(raw, statement, list(_WITHOUT_JUDGED), True, rules, notes)]
     kept: list[str] = []
@@ -217,12 +222,16 @@ def _fix_allow(raw: dict[str, Any], statement: Statement, fixes: list[tuple[str,
             continue
         kept.append(pattern)
     if not kept:
-        notes.append(Notice(f"dropped {_name(statement.ref)} ({rules}): it granted only flagged Batch/EventBridge actions", statement.ref.location))
+        notes.append(
+            Notice(f"dropped {_name(statement.ref)} ({rules}): it granted only flagged Batch/EventBridge actions", statement.ref.location)
+        )
         return []
     return [_rewrite_actions(raw, statement, kept, False, rules, notes)]
 
 
-def _rewrite_actions(raw: dict[str, Any], statement: Statement, actions: list[str], negated: bool, rules: str, notes: list[Notice]) -> _Entry:
+def _rewrite_actions(
+    raw: dict[str, Any], statement: Statement, actions: list[str], negated: bool, rules: str, notes: list[Notice]
+) -> _Entry:
     element = "NotAction" if negated else "Action"
     value: Any = actions[0] if len(actions) == 1 and not negated else list(actions)
     data = _with_element(raw, "NotAction" if statement.actions_negated else "Action", element, value)
@@ -274,7 +283,9 @@ class _Blocked:
     needed: tuple[str, ...]  # every pattern those states need the action on
 
 
-def _narrow_deny(raw: dict[str, Any], statement: Statement, accesses: Sequence[Access], template: bool, notes: list[Notice]) -> list[_Entry]:
+def _narrow_deny(
+    raw: dict[str, Any], statement: Statement, accesses: Sequence[Access], template: bool, notes: list[Notice]
+) -> list[_Entry]:
     blocked = _blocked_by(statement, accesses)
     if not blocked:
         return [_Entry(copy.deepcopy(raw), None)]
@@ -321,10 +332,15 @@ def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Block
         group = grouped[key]
         conditions = {c for cs in group["patterns"].values() for c in cs}
         if len(conditions) > 1:
-            _refuse(statement, f"the states need {group['action']} under different conditions ({'; '.join(sorted(_conditions_text(c) or 'none' for c in conditions))})")
+            described = "; ".join(sorted(_conditions_text(c) or "none" for c in conditions))
+            _refuse(statement, f"the states need {group['action']} under different conditions ({described})")
         found.append(
             _Blocked(
-                group["action"], tuple(sorted(group["patterns"])), next(iter(conditions)), tuple(group["states"]), tuple(sorted(needed[key]))
+                group["action"],
+                tuple(sorted(group["patterns"])),
+                next(iter(conditions)),
+                tuple(group["states"]),
+                tuple(sorted(needed[key])),
             )
         )
     return found
@@ -535,7 +551,8 @@ def _resource_covers(statement: Statement, pattern: str) -> bool:
     as any text, in Resource it never covers."""
     if statement.resources_negated:
         return not any(_glob_intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
-    return any(_glob_contains(listed, pattern) for listed in statement.resources if not (statement.variables_enabled and "${" in listed))
+    plain = [listed for listed in statement.resources if not (statement.variables_enabled and "${" in listed)]
+    return any(_glob_contains(listed, pattern) for listed in plain)
 
 
 def _resources_text(value: Any) -> str:
