@@ -7,9 +7,10 @@ For every request (action, resource, request context) the fixed policy guarantee
 - any other request is allowed only if the original policy allowed it.
 
 It gets there in three steps:
-1. Allow statements flagged by PG104/PG201/PG202/PG103 lose the flagged Batch and EventBridge
-   actions; other services' actions stay (a NotAction or all-services grant becomes a NotAction
-   that also leaves out batch:* and events:*). Removing access never breaks the guarantee.
+1. Allow statements flagged by PG104/PG202/PG103 lose the actions the finding names; those
+   flagged by PG201 lose their over-broad Batch/EventBridge patterns (a NotAction or all-services
+   grant becomes a NotAction that also leaves out batch:* and events:*). Everything else stays.
+   Removing access never breaks the guarantee.
 2. Each Deny that may deny a needed request is narrowed by exactly the needed requests: split
    into statements that still deny every other (action, resource, context) it denied. When that
    cannot be written exactly, --fix refuses (UsageError, exit 2) and names the statement.
