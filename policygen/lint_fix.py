@@ -52,9 +52,11 @@ _WITHOUT_JUDGED = ("batch:*", "events:*")
 # Without a Version element a policy is read as 2008-10-17, where `${aws:username}` is literal
 # text (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
 _DEFAULT_VERSION = "2008-10-17"
-# A negated operator denies exactly when the need's condition does not hold ("Condition
-# operators": a negated operator also holds when the key is absent, where the plain one does
-# not; ForAllValues holds for an absent key, ForAnyValue does not).
+# A negated operator denies exactly when the need's condition does not hold: a negated operator
+# holds when the key is absent, where the plain one does not
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html);
+# ForAllValues holds for an absent key, ForAnyValue does not
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
 _NEGATED = {
     "StringEquals": "StringNotEquals",
     "StringLike": "StringNotLike",
@@ -583,7 +585,8 @@ def _template_value(pattern: str) -> Any:
 
 
 def _with_unique_sids(kept: list[dict[str, Any]], added: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The statements in order, each Sid unique ("Sid ... must be unique within a JSON policy"):
+    """The statements in order, each Sid unique ("In IAM, the Sid value must be unique within a
+    JSON policy", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html):
     a split statement's parts and an added statement get a number."""
     taken: set[str] = set()
     result = []
