@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from policygen import wildcard
 from policygen.integrations import rules_directory
 
 JUDGED_SERVICES = ("batch", "events", "states", "iam", "logs", "xray")
@@ -77,17 +78,6 @@ def _lower_names(service_name: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4096)
-def iam_wildcard(pattern: str) -> re.Pattern[str]:
-    """IAM wildcards: `*` any run of characters, `?` one; everything else (`[` included) is literal."""
-    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z")
-
-
-def wildcard_covers(pattern: str, text: str) -> bool:
-    """Whether a `*` pattern matches all of `text` (an ARN another ARN pattern already grants)."""
-    return "*" in pattern and iam_wildcard(pattern).match(text) is not None
-
-
-@lru_cache(maxsize=4096)
 def expand_action_pattern(pattern: str) -> frozenset[str] | None:
     """The catalogued actions an IAM action pattern matches (`*` and `?`, case-insensitive).
 
@@ -104,17 +94,17 @@ def expand_action_pattern(pattern: str) -> frozenset[str] | None:
             return frozenset()  # not an action at all: matches nothing
         prefix = prefix.lower()
         if any(char in prefix for char in "*?"):
-            services = tuple(s for s in JUDGED_SERVICES if iam_wildcard(prefix).fullmatch(s))
+            services = tuple(s for s in JUDGED_SERVICES if wildcard.matches(prefix, s))
         elif prefix in JUDGED_SERVICES:
             services = (prefix,)
         else:
             return None
-    matcher = iam_wildcard(name_pattern.lower())
+    name_pattern = name_pattern.lower()
     return frozenset(
         f"{service_name}:{name}"
         for service_name in services
         for lower, name in _lower_names(service_name).items()
-        if matcher.match(lower)
+        if wildcard.matches(name_pattern, lower)
     )
 
 
@@ -139,5 +129,4 @@ def resource_patterns(action: str) -> tuple[str, ...]:
         for type_name in types
     }
     # job-definition/*:* is inside job-definition/*: keep only patterns no other one covers.
-    kept = [p for p in patterns if not any(o != p and wildcard_covers(o, p) for o in patterns)]
-    return tuple(sorted(kept))
+    return wildcard.uncovered(patterns)

@@ -13,14 +13,14 @@ multivalued context keys", "IAM policy elements: Variables and tags", "NotAction
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from policygen import wildcard
 from policygen.catalog import expand_action_pattern
 from policygen.errors import InputError, Location
 from policygen.load.document import escape_pointer_token
@@ -402,7 +402,7 @@ def actions_granted(statement: Statement) -> frozenset[str] | None:
 
 
 def _action_element_matches(statement: Statement, action: str) -> bool:
-    listed = any(_wildcard_regex_ignoring_case(pattern).fullmatch(action) for pattern in statement.actions)
+    listed = any(wildcard.matches_ignoring_case(pattern, action) for pattern in statement.actions)
     return listed != statement.actions_negated
 
 
@@ -416,10 +416,10 @@ def _resource_matches(pattern: str, statement: Statement, request: Request) -> _
         return _covers_resourceless_action(pattern, request.resourceless)
     if statement.variables_enabled and _has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
-    regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(regex, _Unknown):
-        return regex
-    return re.fullmatch(regex, request.resource, re.DOTALL) is not None
+    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved).matches(request.resource)
 
 
 def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) -> _Truth:
@@ -442,54 +442,70 @@ def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) 
 def _has_variable_before_resource_part(pattern: str) -> bool:
     """Whether a `${...}` stands before the fifth colon of an ARN (in a Resource, IAM allows
     variables only after it: "Variables and tags")."""
-    return any(pattern.count(":", 0, match.start()) < 5 for match in _VARIABLE.finditer(pattern))
+    # Only the first can: a later one has at least as many colons before it.
+    first = next(_variables(pattern), None)
+    return first is not None and pattern.count(":", 0, first[0]) < 5
 
 
 # --- Wildcards and policy variables
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>[^']*)'\s*$")
 # ${*}, ${?} and ${$} stand for the literal character ("Variables and tags": special characters).
 _LITERAL_CHARACTER_VARIABLES = frozenset("*?$")
 
 
-@lru_cache(maxsize=4096)
-def _wildcard_regex_ignoring_case(pattern: str) -> re.Pattern[str]:
-    """For action names and condition keys, which IAM compares case-insensitively."""
-    return re.compile(_literal_regex(pattern, wildcards=True), re.DOTALL | re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def _literal_regex(text: str, wildcards: bool) -> str:
-    """IAM wildcards: `*` any run of characters (`:` and `/` included), `?` exactly one; nothing
-    else is special (IAM has no character classes, so `[` is literal)."""
-    if not wildcards:
-        return re.escape(text)
-    return "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in text)
-
-
-def _value_regex(text: str, request: Request, *, wildcards: bool, variables: bool) -> str | _Unknown:
-    """The regex for one policy value, its policy variables replaced by their (literal) values."""
+def _value_pattern(
+    text: str, request: Request, *, wildcards: bool, variables: bool
+) -> tuple[wildcard.Token, ...] | _Unknown:
+    """One policy value as wildcard tokens (`*` and `?` only where `wildcards`), its policy
+    variables replaced by their values as literal text."""
     if not variables:
-        return _literal_regex(text, wildcards)
-    pieces = []
+        return _text_tokens(text, wildcards)
+    pieces: list[wildcard.Token] = []
     position = 0
-    for match in _VARIABLE.finditer(text):
-        pieces.append(_literal_regex(text[position : match.start()], wildcards))
-        value = _resolve_variable(match[1], request, wildcards)
+    for start, end, body in _variables(text):
+        pieces.extend(_text_tokens(text[position:start], wildcards))
+        value = _resolve_variable(body, request, wildcards)
         if isinstance(value, _Unknown):
             return value
-        pieces.append(re.escape(value))
-        position = match.end()
-    pieces.append(_literal_regex(text[position:], wildcards))
-    return "".join(pieces)
+        pieces.append(value)
+        position = end
+    pieces.extend(_text_tokens(text[position:], wildcards))
+    return tuple(pieces)
+
+
+def _text_tokens(text: str, wildcards: bool) -> tuple[wildcard.Token, ...]:
+    return wildcard.tokens(text) if wildcards else (text,)
+
+
+def _variables(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, body) of each `${body}`, left to right; the body holds no `}`.
+
+    str.find rather than a regex: `\\$\\{[^}]*\\}` rescans the rest of the text from every `${`
+    that no `}` closes, quadratic time on a value of many `${`."""
+    position = 0
+    while (start := text.find("${", position)) >= 0:
+        end = text.find("}", start + 2)
+        if end < 0:
+            return
+        yield start, end + 1, text[start + 2 : end]
+        position = end + 1
+
+
+def _variable_with_default(body: str) -> tuple[str, str | None]:
+    """(key, default) of `key, 'default'` (the default holds no `'`), else (body stripped, None).
+
+    Parsed by hand: the regex form spent quadratic time on a body of many spaces."""
+    key, comma, rest = body.partition(",")
+    rest = rest.strip()
+    if comma and len(rest) >= 2 and rest[0] == rest[-1] == "'" and "'" not in rest[1:-1]:
+        return key.strip(), rest[1:-1]
+    return body.strip(), None
 
 
 def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Unknown:
     if body in _LITERAL_CHARACTER_VARIABLES:
         return body
-    with_default = _VARIABLE_WITH_DEFAULT.match(body)
-    key, default = (with_default["key"], with_default["default"]) if with_default else (body.strip(), None)
+    key, default = _variable_with_default(body)
     values = request.context.get(key.lower())
     if values is None:
         if default is not None and _absence_known(request, key):
@@ -505,7 +521,7 @@ def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Un
 
 
 def _absence_known(request: Request, key: str) -> bool:
-    return any(_wildcard_regex_ignoring_case(pattern).fullmatch(key) for pattern in request.known_keys)
+    return any(wildcard.matches_ignoring_case(pattern, key) for pattern in request.known_keys)
 
 
 # --- Conditions
@@ -641,13 +657,12 @@ def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request
         return _bool_matches(wanted, value)
     if kind is _Kind.ARN:
         return _arn_matches(wanted, value, statement, request)
-    regex = _value_regex(
+    resolved = _value_pattern(
         wanted, request, wildcards=kind is _Kind.STRING_LIKE, variables=statement.variables_enabled
     )
-    if isinstance(regex, _Unknown):
-        return regex
-    flags = re.DOTALL | (re.IGNORECASE if kind is _Kind.STRING_IGNORE_CASE else 0)
-    return re.fullmatch(regex, value, flags) is not None
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved, kind is _Kind.STRING_IGNORE_CASE).matches(value)
 
 
 def _bool_matches(wanted: str, value: str) -> _Truth:
@@ -674,10 +689,10 @@ def _arn_matches(wanted: str, value: str, statement: Statement, request: Request
 
 
 def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> _Truth:
-    regex = _value_regex(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(regex, _Unknown):
-        return regex
-    return re.fullmatch(regex, component, re.DOTALL) is not None
+    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, _Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved).matches(component)
 
 
 def _arn_components(text: str) -> tuple[str, ...] | None:

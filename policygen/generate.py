@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-from policygen.catalog import wildcard_covers
+from policygen import wildcard
 from policygen.errors import UsageError
 from policygen.requirements import Condition, Need
 from policygen.target import Target
@@ -116,7 +116,7 @@ def _covers(wider: Statement, narrower: Statement) -> bool:
         set(narrower.actions) <= set(wider.actions)
         and set(wider.conditions) <= set(narrower.conditions)
         and all(
-            resource in wider.resources or any(wildcard_covers(w, resource) for w in wider.resources)
+            resource in wider.resources or any(wildcard.covers(w, resource) for w in wider.resources)
             for resource in narrower.resources
         )
     )
@@ -124,12 +124,7 @@ def _covers(wider: Statement, narrower: Statement) -> bool:
 
 def _without_covered(resources: set[str]) -> tuple[str, ...]:
     """Sorted, without the ARNs another one's wildcard already covers (job-queue/a beside job-queue/*)."""
-    kept = [
-        resource
-        for resource in resources
-        if not any(other != resource and wildcard_covers(other, resource) for other in resources)
-    ]
-    return tuple(sorted(kept))
+    return wildcard.uncovered(resources)
 
 
 def _resolve(resource: str, need: Need, target: Target) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policygen import catalog
+from policygen import catalog, wildcard
 from policygen.errors import Location
 from policygen.evaluate import (
     Decision,
@@ -764,7 +764,7 @@ def _allow_applies(statement: Statement, request: Request) -> bool | None:
 
 
 def _wildcard_match(pattern: str, text: str) -> bool:
-    return catalog.iam_wildcard(pattern).match(text) is not None
+    return wildcard.matches(pattern, text)
 
 
 def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:

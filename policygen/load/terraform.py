@@ -140,12 +140,18 @@ def _unknown_definitions(document: Document, changes: Any) -> set[str]:
     if not isinstance(changes, list):
         raise _shape_error("\"resource_changes\" must be a list", document.location("/resource_changes"))
     unknown = set()
-    for change in changes:
+    for index, change in enumerate(changes):
         if not isinstance(change, dict) or change.get("type") != STATE_MACHINE_TYPE:
             continue
-        after_unknown = (change.get("change") or {}).get("after_unknown") or {}
+        pointer = f"/resource_changes/{index}"
+        if not isinstance(change.get("address"), str):
+            raise _shape_error("a resource change must have an \"address\" string", document.location(pointer))
+        planned = change.get("change") or {}
+        if not isinstance(planned, dict):
+            raise _shape_error("\"change\" of a resource change must be an object", document.location(f"{pointer}/change"))
+        after_unknown = planned.get("after_unknown") or {}
         if isinstance(after_unknown, dict) and after_unknown.get("definition") is True:
-            unknown.add(change.get("address"))
+            unknown.add(change["address"])
     return unknown
 
 

@@ -126,7 +126,12 @@ def _expanded_size(root: Node, name: str) -> int:
 
 def parse_yaml(text: str, name: str) -> Document:
     """Parse one YAML document; every problem is an InputError with line and column."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:  # the reader refuses control characters up front
+        raise InputError(
+            f"invalid YAML: character #x{error.character:04x} is not allowed in YAML", _offset_location(text, error.position, name)
+        ) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -156,6 +161,11 @@ def parse_yaml(text: str, name: str) -> Document:
     if surrogate is not None:
         raise InputError(LONE_SURROGATE, document.location(surrogate))
     return document
+
+
+def _offset_location(text: str, offset: int, name: str) -> Location:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Location(name, text.count("\n", 0, offset) + 1, offset - line_start + 1)
 
 
 def _node_at(root: Node, pointer: str) -> Node | None:
