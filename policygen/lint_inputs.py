@@ -30,6 +30,9 @@ class LintUnit:
     # The state machines' ARNs as far as known, for the trust policy's aws:SourceArn: an unknown
     # region or account is policygen-region / policygen-account, an unknown name is empty.
     machine_arns: tuple[str, ...] = ()
+    # A template's role: its policies' values may be intrinsics, and the linter's stand-ins for them
+    # (policygen-ref-Name) are template references, which --fix writes back as Ref/Fn::Sub.
+    from_template: bool = False
 
 
 @dataclass(frozen=True)

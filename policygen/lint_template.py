@@ -69,7 +69,7 @@ def template_units(
         arns.append(reader.machine_arn(machine.name))
         member_tasks.extend(reader.concrete_task(task) for task in by_machine.get((machine.file, machine.name), []))
     result = [
-        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns))
+        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns), from_template=True)
         for role, member_tasks, names, arns in units.values()
     ]
     return result, missing

@@ -432,6 +432,10 @@ docs/aws-facts.md#fine-grained-scoping).
     # The action has no resource-level permissions (no resource types in the Service Authorization
     # Reference): IAM matches it only with a Resource of "*".
     resourceless: bool = False
+    # The fine-grained need the request comes from: its Sid and conditions (what `lint --fix`
+    # writes when the role lacks the request).
+    sid: str = ""
+    conditions: tuple[Condition, ...] = ()
 
 
 def requests_of(task: BatchTask, target: Target) -> list[Access]:
@@ -465,6 +469,8 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                         source=need.source,
                         dispute=_dispute(need, group),
                         resourceless=resourceless,
+                        sid=need.sid,
+                        conditions=need.conditions,
                     )
                 )
     return accesses

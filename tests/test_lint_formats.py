@@ -49,7 +49,7 @@ def test_fix_matches_golden(run_cli, tmp_path):
     assert result.code == 1  # the exit code says what was found, before fixing
     assert fixed.read_text(encoding="utf-8") == (EXPECTED / "mixed.fixed.json").read_text(encoding="utf-8")
     assert "PG101" in result.out  # the report goes to stdout when the policy goes to a file
-    assert "dropped statement \"KeepJobs\"" in result.err
+    assert "narrowed statement \"KeepJobs\"" in result.err  # a Deny is narrowed, never dropped
 
 
 def test_fixed_policy_lints_without_errors(run_cli):
