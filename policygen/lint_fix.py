@@ -26,10 +26,9 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
-from policygen import catalog
+from policygen import catalog, wildcard
 from policygen.errors import Location, Notice, UsageError
 from policygen.evaluate import (
     VERSION_WITH_VARIABLES,
@@ -625,31 +624,14 @@ def _all_stars(pattern: str) -> bool:
 
 
 def _glob_ci(pattern: str, text: str) -> bool:
-    return catalog.iam_wildcard(pattern.lower()).match(text.lower()) is not None
+    return wildcard.matches_ignoring_case(pattern, text)
 
 
-@lru_cache(maxsize=4096)
 def _glob_contains(outer: str, inner: str) -> bool:
-    """Whether every text `inner` matches is matched by `outer` (sound: True only when it is so).
-    Each wildcard of `inner` has to fall inside a `*` of `outer` (a `?` may also meet a `?`)."""
-    regex = "".join(".*" if c == "*" else "[^*]" if c == "?" else re.escape(c) for c in outer)
-    return re.fullmatch(regex, inner, re.DOTALL) is not None
+    """Whether every text `inner` matches is matched by `outer` (sound: True only when it is so)."""
+    return wildcard.contains(outer, inner)
 
 
 def _glob_intersects(first: str, second: str) -> bool:
     """Whether some text matches both patterns (exact)."""
-
-    @lru_cache(maxsize=None)
-    def meet(i: int, j: int) -> bool:
-        if i == len(first) and j == len(second):
-            return True
-        if i < len(first) and first[i] == "*":
-            return meet(i + 1, j) or (j < len(second) and meet(i, j + 1))
-        if j < len(second) and second[j] == "*":
-            return meet(i, j + 1) or (i < len(first) and meet(i + 1, j))
-        if i == len(first) or j == len(second):
-            return False
-        a, b = first[i], second[j]
-        return (a == "?" or b == "?" or a == b) and meet(i + 1, j + 1)
-
-    return meet(0, 0)
+    return wildcard.intersects(first, second)
