@@ -71,6 +71,38 @@ def covers(wider: str, narrower: str) -> bool:
     return _compiled_text(wider, False).matches(narrower, any_char_excludes="*" if "?" in wider else "")
 
 
+def contains(outer: str, inner: str) -> bool:
+    """Whether every text the pattern `inner` matches is matched by `outer`, read soundly: each
+    wildcard of `inner` has to fall inside a `*` of `outer`, and a `?` of `outer` may stand for one
+    literal character or one `?` of `inner` (never for a `*`). Unlike `covers`, a pattern without
+    `*` counts: "a?c" contains "abc" and "a?c"."""
+    return _compiled_text(outer, False).matches(inner, any_char_excludes="*")
+
+
+def intersects(first: str, second: str) -> bool:
+    """Whether some text matches both patterns (exact). A dynamic programme over the two patterns
+    from their ends, two rows at a time: O(len(first) * len(second)) steps, no recursion, so a
+    long pattern can neither backtrack nor exhaust the stack."""
+    width = len(second)
+    below = [False] * (width + 1)  # row i + 1
+    for i in range(len(first), -1, -1):
+        row = [False] * (width + 1)
+        for j in range(width, -1, -1):
+            if i == len(first) and j == width:
+                row[j] = True
+            elif i < len(first) and first[i] == "*":
+                row[j] = below[j] or (j < width and row[j + 1])
+            elif j < width and second[j] == "*":
+                row[j] = row[j + 1] or (i < len(first) and below[j])
+            elif i == len(first) or j == width:
+                row[j] = False
+            else:
+                a, b = first[i], second[j]
+                row[j] = (a == "?" or b == "?" or a == b) and below[j + 1]
+        below = row
+    return below[0]
+
+
 def uncovered(patterns: Iterable[str]) -> tuple[str, ...]:
     """The patterns, sorted, without those another one covers (job-queue/a beside job-queue/*).
 

@@ -155,6 +155,42 @@ ADVERSARIAL = [
 ]
 
 
+# --- contains and intersects (lint --fix)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab*?", max_size=5), st.text("ab*?", max_size=5))
+def test_contains_is_sound(outer: str, inner: str) -> None:
+    if wildcard.contains(outer, inner):
+        assert all(reference(outer, text) for text in TEXTS if reference(inner, text))
+
+
+def test_contains_examples() -> None:
+    assert wildcard.contains("a?c", "abc") and wildcard.contains("a?c", "a?c")
+    assert wildcard.contains("job/*", "job/a*") and not wildcard.contains("a?", "a*")
+    assert not wildcard.contains("job/a*", "job/*")
+
+
+SHORT_TEXTS = _texts("ab", 8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab*?", max_size=4), st.text("ab*?", max_size=4))
+def test_intersects_is_exact(first: str, second: str) -> None:
+    # A common text, where there is one, needs no more characters than the two patterns' literal
+    # and `?` characters together: up to 8 here, all of which SHORT_TEXTS holds over "ab".
+    witnessed = any(reference(first, text) and reference(second, text) for text in SHORT_TEXTS)
+    assert wildcard.intersects(first, second) == witnessed
+
+
+def test_intersects_long_patterns_neither_recurse_nor_backtrack() -> None:
+    # lint --fix's former memoised recursion hit Python's recursion limit past ~1,000 characters.
+    started = time.perf_counter()
+    assert not wildcard.intersects("*a" * 1500 + "*b", "a" * 3000)
+    assert wildcard.intersects("x" * 3000 + "*", "*" + "x" * 3000)
+    assert time.perf_counter() - started < 10.0
+
+
 def test_adversarial_patterns_take_milliseconds() -> None:
     started = time.perf_counter()
     for pattern, text in ADVERSARIAL:
