@@ -262,7 +262,7 @@ def _over_broad(pattern: str) -> bool:
     EventBridge state) stay."""
     expanded = catalog.expand_action_pattern(pattern) or frozenset()
     every = any({f"{service}:{name}" for name in catalog.action_names(service)} <= expanded for service in _JUDGED)
-    return every or _glob_ci(pattern, "events:PutRule")
+    return every or wildcard.matches_ignoring_case(pattern, "events:PutRule")
 
 
 def _plain_strings(value: Any) -> bool:
@@ -376,7 +376,7 @@ def _deny_other_actions(raw: dict[str, Any], statement: Statement, blocked: list
         return _with_element(raw, "Action", "NotAction", names)
     kept = []
     for pattern in statement.actions:
-        matched = [n for n in names if _glob_ci(pattern, n)]
+        matched = [n for n in names if wildcard.matches_ignoring_case(pattern, n)]
         if not matched:
             kept.append(pattern)
         elif _has_wildcard(pattern):
@@ -408,9 +408,9 @@ def _deny_outside(
         _refuse(statement, "its Resource is chosen at deploy time")
     kept = []
     for value, pattern in zip(listed, (_as_glob(r, statement) for r in statement.resources)):
-        if any(_glob_contains(p, pattern) for p in item.patterns):
+        if any(wildcard.contains(p, pattern) for p in item.patterns):
             continue  # wholly needed
-        if any(_glob_intersects(pattern, p) for p in item.patterns):
+        if any(wildcard.intersects(pattern, p) for p in item.patterns):
             # IAM cannot write "this pattern but not that one": deny the action on every
             # resource but the needed ones, which denies all it denied and more of that action.
             notes.append(
@@ -467,7 +467,7 @@ def _refuse(statement: Statement, reason: str) -> None:
 
 
 def _action_in(statement: Statement, action: str) -> bool:
-    listed = any(_glob_ci(pattern, action) for pattern in statement.actions)
+    listed = any(wildcard.matches_ignoring_case(pattern, action) for pattern in statement.actions)
     return listed != statement.actions_negated
 
 
@@ -476,8 +476,8 @@ def _resource_overlaps(statement: Statement, pattern: str) -> bool:
     if statement.resources_negated:
         # An entry with a policy variable proves nothing: what it excludes is known per request.
         certain = [r for r in statement.resources if not (statement.variables_enabled and "${" in r)]
-        return not any(_glob_contains(r, pattern) for r in certain)
-    return any(_glob_intersects(_as_glob(r, statement), pattern) for r in statement.resources)
+        return not any(wildcard.contains(r, pattern) for r in certain)
+    return any(wildcard.intersects(_as_glob(r, statement), pattern) for r in statement.resources)
 
 
 def _as_glob(pattern: str, statement: Statement) -> str:
@@ -552,9 +552,9 @@ def _resource_covers(statement: Statement, pattern: str) -> bool:
     pattern. An entry with a policy variable is known only per request: in NotResource it counts
     as any text, in Resource it never covers."""
     if statement.resources_negated:
-        return not any(_glob_intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
+        return not any(wildcard.intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
     plain = [listed for listed in statement.resources if not (statement.variables_enabled and "${" in listed)]
-    return any(_glob_contains(listed, pattern) for listed in plain)
+    return any(wildcard.contains(listed, pattern) for listed in plain)
 
 
 def _resources_text(value: Any) -> str:
@@ -623,15 +623,3 @@ def _all_stars(pattern: str) -> bool:
     return bool(pattern) and not pattern.strip("*")
 
 
-def _glob_ci(pattern: str, text: str) -> bool:
-    return wildcard.matches_ignoring_case(pattern, text)
-
-
-def _glob_contains(outer: str, inner: str) -> bool:
-    """Whether every text `inner` matches is matched by `outer` (sound: True only when it is so)."""
-    return wildcard.contains(outer, inner)
-
-
-def _glob_intersects(first: str, second: str) -> bool:
-    """Whether some text matches both patterns (exact)."""
-    return wildcard.intersects(first, second)

@@ -57,44 +57,50 @@ def matches_ignoring_case(pattern: str, text: str) -> bool:
     return _compiled_text(pattern, True).matches(text)
 
 
-def contains(outer: str, inner: str) -> bool:
-    """Whether the pattern `outer` certainly matches every text the pattern `inner` matches.
+def covers(wider: str, narrower: str) -> bool:
+    """Whether the `*` pattern `wider` certainly matches every text the pattern `narrower` matches.
 
-    `outer` is matched against `inner`'s own text, whose `*` and `?` are read as characters: a
-    `*` of `outer` can stand for any of them, a `?` of `outer` for one literal character or one `?`,
-    but never for a `*` of `inner` (that `*` may match no character or many). That is sufficient
-    for containment, not necessary ("*?" contains "?*" but is not found to): deciding containment
-    exactly is coNP-complete, so a caller must read False as "not known to"."""
+    `wider` is matched against `narrower`'s own text, whose `*` and `?` are read as characters: a
+    `*` of `wider` can stand for any of them, a `?` of `wider` for one literal character or one `?`,
+    but never for a `*` of `narrower` (that `*` may match no character or many). That is sufficient
+    for coverage, not necessary ("*?" covers "?*" but is not found to): deciding coverage exactly is
+    coNP-complete, and a missed coverage only keeps a redundant ARN in a generated policy.
+    A pattern without `*` covers nothing but itself, which the callers test by equality."""
+    if "*" not in wider:
+        return False
+    return _compiled_text(wider, False).matches(narrower, any_char_excludes="*" if "?" in wider else "")
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether every text the pattern `inner` matches is matched by `outer`, read soundly: each
+    wildcard of `inner` has to fall inside a `*` of `outer`, and a `?` of `outer` may stand for one
+    literal character or one `?` of `inner` (never for a `*`). Unlike `covers`, a pattern without
+    `*` counts: "a?c" contains "abc" and "a?c"."""
     return _compiled_text(outer, False).matches(inner, any_char_excludes="*")
 
 
-def covers(wider: str, narrower: str) -> bool:
-    """Whether the `*` pattern `wider` certainly matches every text `narrower` matches (`contains`);
-    a missed coverage only keeps a redundant ARN in a generated policy. A pattern without `*`
-    covers nothing but itself, which the callers test by equality."""
-    return "*" in wider and contains(wider, narrower)
-
-
 def intersects(first: str, second: str) -> bool:
-    """Whether some text matches both patterns (exact).
-
-    A table over the two patterns, one row at a time: O(len(first) * len(second)) steps and no
-    recursion, so a long pattern costs time in proportion, never a RecursionError."""
-    # reachable[j]: first[:i] and second[:j] can match one same text.
-    reachable = [True] + [False] * len(second)
-    for j, char in enumerate(second, 1):
-        reachable[j] = reachable[j - 1] and char == "*"
-    for a in first:
-        row = [reachable[0] and a == "*"] + [False] * len(second)
-        for j, b in enumerate(second, 1):
-            if a == "*":
-                row[j] = reachable[j] or row[j - 1]  # the `*` ends here, or takes second's char too
-            elif b == "*":
-                row[j] = row[j - 1] or reachable[j]  # second's `*` is empty, or takes `a` too
+    """Whether some text matches both patterns (exact). A dynamic programme over the two patterns
+    from their ends, two rows at a time: O(len(first) * len(second)) steps, no recursion, so a
+    long pattern can neither backtrack nor exhaust the stack."""
+    width = len(second)
+    below = [False] * (width + 1)  # row i + 1
+    for i in range(len(first), -1, -1):
+        row = [False] * (width + 1)
+        for j in range(width, -1, -1):
+            if i == len(first) and j == width:
+                row[j] = True
+            elif i < len(first) and first[i] == "*":
+                row[j] = below[j] or (j < width and row[j + 1])
+            elif j < width and second[j] == "*":
+                row[j] = row[j + 1] or (i < len(first) and below[j])
+            elif i == len(first) or j == width:
+                row[j] = False
             else:
-                row[j] = reachable[j - 1] and (a == b or a == "?" or b == "?")
-        reachable = row
-    return reachable[-1]
+                a, b = first[i], second[j]
+                row[j] = (a == "?" or b == "?" or a == b) and below[j + 1]
+        below = row
+    return below[0]
 
 
 def uncovered(patterns: Iterable[str]) -> tuple[str, ...]:
