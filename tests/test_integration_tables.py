@@ -362,3 +362,27 @@ def test_action_check_catches_an_action_aws_does_not_define(ecs):
 def test_action_check_catches_a_service_without_catalogue(ecs):
     _grant_of(ecs)["actions"].append("nosuchservice:DoIt")
     assert any("rules/catalog/nosuchservice.json" in p for p in action_problems(ecs))
+
+
+def _docs_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("integration_docs", INTEGRATIONS / "docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_page_is_generated_from_the_tables():
+    committed = (ROOT / "docs" / "integrations.md").read_text(encoding="utf-8")
+    assert committed == _docs_module().render(), "run: python rules/integrations/docs.py > docs/integrations.md"
+
+
+def test_docs_page_has_a_row_per_api_and_pattern():
+    rendered = _docs_module().render()
+    for path in table_paths():
+        table = load(path)
+        for api, spec in table["apis"].items():
+            for pattern in spec["patterns"]:
+                suffix = {"request-response": "", "run-job": ".sync", "run-job-2": ".sync:2", "callback": ".waitForTaskToken"}[pattern]
+                assert f"`arn:aws:states:::{table['service']}:{api}{suffix}`" in rendered
