@@ -35,8 +35,10 @@ SID = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 ACTION = re.compile(r"([a-z0-9-]+):([A-Za-z0-9]+)\Z")
 MANAGED_RULE = re.compile(r"StepFunctionsGetEvents?For[A-Za-z0-9]+Rule\Z")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*\Z")
-SOURCE_URL = re.compile(r"https://docs\.(aws\.amazon\.com|amazonaws\.cn)/\S+\Z")
+# A dotted argument path; [*] stands for every element of a list (Entries[*].EventBusName).
+FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9]*(\[\*\])?(\.[A-Za-z][A-Za-z0-9]*(\[\*\])?)*\Z")
+# AWS's own pages, and AWS's archived guide sources on GitHub (awsdocs).
+SOURCE_URL = re.compile(r"https://(docs\.aws\.amazon\.com|docs\.amazonaws\.cn|github\.com/awsdocs)/\S+\Z")
 
 
 def table_paths() -> list[Path]:
@@ -175,7 +177,7 @@ def _grant(grant: object, where: str, sources: dict, allowed: set[str]) -> list[
 
 
 def _pass_role(entry: object, where: str, sources: dict) -> list[str]:
-    problems = _keys(entry, where, {"field", "dynamic", "sources", "why"}, PASS_ROLE_KEYS)
+    problems = _keys(entry, where, {"field", "dynamic", "sources"}, PASS_ROLE_KEYS)
     if not isinstance(entry, dict):
         return problems
     resource = {key: entry[key] for key in FIELD_RESOURCE_KEYS if key in entry}
@@ -213,7 +215,7 @@ def schema_problems(table: object, stem: str) -> list[str]:
     if not isinstance(sources, dict) or not sources:
         problems.append(f"{stem}: sources must map ids to AWS page URLs")
         sources = {}
-    problems += [f"sources.{key}: {url!r} is not a docs.aws.amazon.com URL" for key, url in sources.items()
+    problems += [f"sources.{key}: {url!r} is not an AWS documentation URL (docs.aws.amazon.com, docs.amazonaws.cn, github.com/awsdocs)" for key, url in sources.items()
                  if not (isinstance(url, str) and SOURCE_URL.match(url))]
     apis = table.get("apis")
     if not isinstance(apis, dict) or not apis:
@@ -240,8 +242,9 @@ def schema_problems(table: object, stem: str) -> list[str]:
         if isinstance(entry, dict) and _text(entry.get("match")):
             problems += _arn_or_star(entry["match"], f"{where}.match", SCOPE_PLACEHOLDERS)
     for where, grants, allowed in _grant_lists(table):
-        if not isinstance(grants, list) or not grants:
-            problems.append(f"{where}: expected a non-empty list of grants")
+        # An empty list is a documented "needs nothing from the execution role" (e.g. EKS RBAC).
+        if not isinstance(grants, list):
+            problems.append(f"{where}: expected a list of grants")
             continue
         for index, grant in enumerate(grants):
             problems += _grant(grant, f"{where}[{index}]", sources, allowed)
@@ -344,7 +347,11 @@ def test_a_good_table_has_no_problems(ecs):
         (lambda t: t["apis"]["runTask"]["pass-role"][0].update(dynamic=""), "dynamic must be the documented fallback"),
         (lambda t: t["apis"]["runTask"]["pass-role"][0].pop("sources"), "missing sources"),
         (lambda t: t["apis"]["runTask"]["grants"]["run-job"][2].update({"managed-rule": "MyRule"}), "managed-rule must be"),
-        (lambda t: t["sources"].update(blog="https://example.com/post"), "is not a docs.aws.amazon.com URL"),
+        (lambda t: t["sources"].update(blog="https://example.com/post"), "is not an AWS documentation URL"),
+        (lambda t: t["sources"].update(fork="https://github.com/someone/aws-docs"), "is not an AWS documentation URL"),
+        (lambda t: t["apis"]["runTask"]["grants"].update(callback=None), "expected a list of grants"),
+        (lambda t: t["apis"]["runTask"]["pass-role"][0].update(field="Overrides..TaskRoleArn"), "field must be a dotted argument path"),
+        (lambda t: t["apis"]["runTask"]["pass-role"][0].update({"passed-to": "ecs-tasks"}), "passed-to must be a service principal"),
         (lambda t: t.update(service="fargate"), "must match the file name"),
     ],
 )

@@ -63,6 +63,8 @@ def _conditions(conditions: dict) -> str:
 
 
 def _checked(items: list[dict]) -> str:
+    if not items:
+        return "—"
     return "unverified" if any("unverified" in item for item in items) else "verified"
 
 
@@ -103,8 +105,8 @@ def rows(table: dict) -> list[str]:
             cells = [
                 table["title"],
                 resource,
-                "<br>".join(actions),
-                "<br>".join(resources),
+                "<br>".join(actions) or "none (see the table)",
+                "<br>".join(resources) or "—",
                 "<br>".join(rules) or "—",
                 _pass_role(pass_role),
                 _links(grants + pass_role, sources),
@@ -116,8 +118,8 @@ def rows(table: dict) -> list[str]:
         cells = [
             table["title"],
             f"`{entry['match']}` (the Resource itself)",
-            "<br>".join(actions),
-            "<br>".join(resources).replace("`{resource}`", "the Task Resource"),
+            "<br>".join(actions) or "none (see the table)",
+            "<br>".join(resources).replace("`{resource}`", "the Task Resource") or "—",
             "<br>".join(rules) or "—",
             "—",
             _links(entry["grants"], sources),
