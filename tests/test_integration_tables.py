@@ -393,3 +393,26 @@ def test_docs_page_has_a_row_per_api_and_pattern():
             for pattern in spec["patterns"]:
                 suffix = {"request-response": "", "run-job": ".sync", "run-job-2": ".sync:2", "callback": ".waitForTaskToken"}[pattern]
                 assert f"`arn:aws:states:::{table['service']}:{api}{suffix}`" in rendered
+
+
+def _refresh_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("catalog_refresh", CATALOG / "refresh.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_refresh_catalogues_every_service_a_table_names(tmp_path):
+    (tmp_path / "one.yaml").write_text(
+        "apis:\n  x:\n    grants:\n      run-job:\n        - {sid: A, actions: [Foo-Bar:DoIt, '{action}']}\n"
+        "        - {managed-rule: StepFunctionsGetEventsForXRule}\n    pass-role: [{field: RoleArn}]\n",
+        encoding="utf-8",
+    )
+    assert _refresh_module().integration_services(tmp_path) == ["events", "foo-bar", "iam"]
+
+
+def test_every_service_the_tables_name_has_a_catalogue():
+    missing = [s for s in _refresh_module().integration_services() if catalogued_actions(s) is None]
+    assert missing == [], "run: python rules/catalog/refresh.py"
