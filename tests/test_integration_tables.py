@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 INTEGRATIONS = ROOT / "rules" / "integrations"
 CATALOG = ROOT / "rules" / "catalog"
 LEGACY_TABLES = {"batch.yaml"}
+# Tables with a schema of their own, documented at the top of each file (what aws-sdk:<service>:<api>
+# calls need, and what the state machine itself needs): checked generically below.
+OWN_SCHEMA_TABLES = {"aws-sdk.yaml", "state-machine.yaml"}
 
 PATTERNS = {"request-response", "run-job", "run-job-2", "callback"}
 TOP_KEYS = {"service", "title", "sources", "apis"}
@@ -42,7 +45,7 @@ SOURCE_URL = re.compile(r"https://(docs\.aws\.amazon\.com|docs\.amazonaws\.cn|gi
 
 
 def table_paths() -> list[Path]:
-    return sorted(path for path in INTEGRATIONS.glob("*.yaml") if path.name not in LEGACY_TABLES)
+    return sorted(path for path in INTEGRATIONS.glob("*.yaml") if path.name not in LEGACY_TABLES | OWN_SCHEMA_TABLES)
 
 
 @lru_cache(maxsize=None)
@@ -416,3 +419,37 @@ def test_refresh_catalogues_every_service_a_table_names(tmp_path):
 def test_every_service_the_tables_name_has_a_catalogue():
     missing = [s for s in _refresh_module().integration_services() if catalogued_actions(s) is None]
     assert missing == [], "run: python rules/catalog/refresh.py"
+
+
+def _facts(node: object):
+    """Every mapping in a table that carries `actions` or `sources` (a fact), depth first."""
+    if isinstance(node, dict):
+        if "actions" in node or ("sources" in node and not isinstance(node["sources"], dict)):
+            yield node
+        for value in node.values():
+            yield from _facts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _facts(value)
+
+
+@pytest.mark.parametrize("name", sorted(OWN_SCHEMA_TABLES))
+def test_own_schema_table_names_catalogued_actions_and_its_sources(name: str):
+    table = load(INTEGRATIONS / name)
+    sources = table["sources"]
+    assert all(SOURCE_URL.match(url) for url in sources.values())
+    problems = []
+    facts = list(_facts(table))
+    assert facts
+    for fact in facts:
+        for action in fact.get("actions", []):
+            match = ACTION.match(action)
+            names = catalogued_actions(match[1]) if match else None
+            if names is None or match[2] not in names:
+                problems.append(f"{name}: {action} is not in rules/catalog/")
+        for source in fact.get("sources", []):
+            if source not in sources:
+                problems.append(f"{name}: source {source!r} is not in the file's sources")
+        if ("verified" in fact) == ("unverified" in fact):
+            problems.append(f"{name}: {fact.get('sid') or fact.get('api') or fact}: needs verified or unverified")
+    assert problems == []

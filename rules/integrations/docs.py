@@ -17,6 +17,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 LEGACY_TABLES = {"batch.yaml"}
+# aws-sdk.yaml and state-machine.yaml have schemas of their own: docs/integrations-sdk-and-machine.md.
+OWN_SCHEMA_TABLES = {"aws-sdk.yaml", "state-machine.yaml"}
 SUFFIX = {"request-response": "", "run-job": ".sync", "run-job-2": ".sync:2", "callback": ".waitForTaskToken"}
 HEADER = """# Step Functions integrations: what the execution role needs
 
@@ -141,7 +143,7 @@ def render(directory: Path = HERE) -> str:
     tables = [
         yaml.safe_load(path.read_text(encoding="utf-8"))
         for path in sorted(directory.glob("*.yaml"))
-        if path.name not in LEGACY_TABLES
+        if path.name not in LEGACY_TABLES | OWN_SCHEMA_TABLES
     ]
     body = [line for table in tables for line in rows(table)]
     disputed = [line for table in tables for line in disputes(table)]
