@@ -1,0 +1,182 @@
+"""The AWS calls `policygen audit` makes, each with the IAM action it needs (one table, used both to
+guard the clients and to print the auditor's own policy), and the boto3 sessions and clients.
+
+boto3 is imported here only, when an audit runs (the `live` extra).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from policygen.errors import UsageError
+from policygen.lint_live import INSTALL_HINT
+
+# When a call is made: on every audit, or only with the option that needs it.
+ALWAYS = "always"
+ASSUME_ROLE = "--assume-role"
+ORGANIZATION = "--organization"
+ALL_REGIONS = "--all-regions"
+
+SERVICE_AUTHORIZATION_REFERENCE = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API operation (botocore's service and operation names) and the IAM action that
+    authorizes it (Service Authorization Reference, the page named by `reference`)."""
+
+    service: str
+    operation: str
+    action: str
+    when: str
+    reference: str
+
+
+CALLS: tuple[Call, ...] = (
+    Call("stepfunctions", "ListStateMachines", "states:ListStateMachines", ALWAYS, "list_awsstepfunctions.html"),
+    Call("stepfunctions", "DescribeStateMachine", "states:DescribeStateMachine", ALWAYS, "list_awsstepfunctions.html"),
+    Call("iam", "GetRole", "iam:GetRole", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("iam", "ListRolePolicies", "iam:ListRolePolicies", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("iam", "GetRolePolicy", "iam:GetRolePolicy", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("iam", "ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("iam", "GetPolicy", "iam:GetPolicy", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("iam", "GetPolicyVersion", "iam:GetPolicyVersion", ALWAYS, "list_awsidentityandaccessmanagementiam.html"),
+    Call("sts", "AssumeRole", "sts:AssumeRole", ASSUME_ROLE, "list_awssecuritytokenservice.html"),
+    Call("organizations", "ListAccounts", "organizations:ListAccounts", ORGANIZATION, "list_awsorganizations.html"),
+    Call("ec2", "DescribeRegions", "ec2:DescribeRegions", ALL_REGIONS, "list_amazonec2.html"),
+)
+_BY_OPERATION = {(call.service, call.operation): call for call in CALLS}
+
+# Retries: botocore's adaptive mode (standard retries of throttling and transient errors, with
+# exponential backoff, plus client-side rate limiting), with more attempts than its default 3: an
+# audit makes many calls in a burst and would rather wait than lose a machine.
+# https://docs.aws.amazon.com/boto3/latest/guide/retries.html
+MAX_ATTEMPTS = 10
+
+
+class UnlistedCall(RuntimeError):
+    """policygen made a call that is not in CALLS: a bug (the printed policy would miss it)."""
+
+
+def action_of(service: str, operation: str) -> str:
+    """The IAM action of an operation in CALLS; UnlistedCall for any other."""
+    call = _BY_OPERATION.get((service, operation))
+    if call is None:
+        raise UnlistedCall(f"{service}:{operation} is not in policygen.audit.aws.CALLS")
+    return call.action
+
+
+def action_of_failed_call(error: Exception, default: str) -> str:
+    """The IAM action of the call a botocore error came from (a ClientError names its operation)."""
+    operation = getattr(error, "operation_name", None)
+    actions = {call.operation: call.action for call in CALLS}
+    return actions.get(operation, default)
+
+
+def aws_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors: an AWS error answer (ClientError) and the client's own (no credentials,
+    no endpoint, a bad profile, retries exhausted on a connection)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def required_policy(assume_role_arn: str | None, organization: bool, all_regions: bool) -> dict[str, Any]:
+    """The read-only IAM policy the audit needs, for the options given: the reads in every audited
+    account (the assumed role's policy with --assume-role), plus what the caller itself needs
+    for the options (sts:AssumeRole on the role pattern, organizations:ListAccounts, ec2:DescribeRegions)."""
+    used = {ALWAYS} | ({ASSUME_ROLE} if assume_role_arn else set()) | ({ORGANIZATION} if organization else set())
+    used |= {ALL_REGIONS} if all_regions else set()
+    statements = [
+        {
+            "Sid": "ReadStateMachinesAndTheirRoles",
+            "Effect": "Allow",
+            "Action": sorted(call.action for call in CALLS if call.when in (ALWAYS, ALL_REGIONS) and call.when in used),
+            "Resource": "*",
+        }
+    ]
+    if organization:
+        statements.append({"Sid": "ListOrganizationAccounts", "Effect": "Allow", "Action": ["organizations:ListAccounts"], "Resource": "*"})
+    if assume_role_arn:
+        statements.append({"Sid": "AssumeTheAuditRole", "Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": assume_role_arn})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass
+class CallCounter:
+    """API operations made, by IAM action, and HTTP requests sent (retries included)."""
+
+    calls: Counter
+    requests: Counter
+    lock: threading.Lock
+
+    @classmethod
+    def new(cls) -> "CallCounter":
+        return cls(Counter(), Counter(), threading.Lock())
+
+    def count(self, counter: Counter, action: str) -> None:
+        with self.lock:
+            counter[action] += 1
+
+
+def import_boto3():
+    try:
+        import boto3
+        import botocore  # noqa: F401
+    except ImportError:
+        raise UsageError("audit reads state machines from AWS with boto3, which is not installed", hint=INSTALL_HINT) from None
+    return boto3
+
+
+def new_session(profile: str | None = None, region: str | None = None, credentials: dict[str, str] | None = None):
+    """A boto3 session: the standard AWS environment, a profile, or assumed-role credentials.
+    (The one place sessions are made: tests hook their events here.)"""
+    boto3 = import_boto3()
+    if credentials is not None:
+        return boto3.session.Session(region_name=region, **credentials)
+    return boto3.session.Session(profile_name=profile, region_name=region)
+
+
+class Clients:
+    """The clients of one session (one account), made once and shared by the threads (botocore
+    clients are thread-safe; sessions are not, so every client is made under a lock). Every
+    call goes through `guard`: an operation outside CALLS is a bug, raised before it is sent."""
+
+    def __init__(self, session: Any, counter: CallCounter, concurrency: int):
+        self._session = session
+        self._counter = counter
+        self._concurrency = concurrency
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        from botocore.config import Config
+
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                config = Config(
+                    retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
+                    max_pool_connections=max(10, self._concurrency),
+                    user_agent_extra="policygen-audit",
+                )
+                client = self._session.client(service, region_name=region, config=config)
+                client.meta.events.register("before-call", self._guard)
+                client.meta.events.register("before-send", self._sent)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def _guard(self, model: Any, **_: Any) -> None:
+        action = action_of(model.service_model.service_name, model.name)
+        self._counter.count(self._counter.calls, action)
+
+    def _sent(self, **_: Any) -> None:
+        self._counter.count(self._counter.requests, "all")
+
+
+def pages(client: Any, operation: str, key: str, **arguments: Any) -> list:
+    """Every item of a paginated list call."""
+    return [item for page in client.get_paginator(operation).paginate(**arguments) for item in page.get(key, [])]
