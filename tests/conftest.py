@@ -65,7 +65,10 @@ _FOREIGN_AWS = (
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """moto's server on a free port of 127.0.0.1 (offline), shared by the tests that need it."""
+    import logging
+
     moto_server = pytest.importorskip("moto.server")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

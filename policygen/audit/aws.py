@@ -158,8 +158,11 @@ class Clients:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
+                retries: dict[str, Any] = {"mode": "adaptive"}
+                if self._configured_max_attempts() is None:  # AWS_MAX_ATTEMPTS or the profile's wins
+                    retries["total_max_attempts"] = MAX_ATTEMPTS
                 config = Config(
-                    retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
+                    retries=retries,
                     max_pool_connections=max(10, self._concurrency),
                     user_agent_extra="policygen-audit",
                 )
@@ -168,6 +171,10 @@ class Clients:
                 client.meta.events.register("before-send", self._sent)
                 self._clients[key] = client
             return self._clients[key]
+
+    def _configured_max_attempts(self) -> Any:
+        botocore_session = getattr(self._session, "_session", None)
+        return None if botocore_session is None else botocore_session.get_config_variable("max_attempts")
 
     def _guard(self, model: Any, **_: Any) -> None:
         action = action_of(model.service_model.service_name, model.name)

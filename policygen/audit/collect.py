@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from policygen.audit.aws import CallCounter, Clients, action_of_failed_call, aws_errors, import_boto3, new_session, pages
+from policygen.audit import aws
+from policygen.audit.aws import CallCounter, Clients, action_of_failed_call, aws_errors, import_boto3, pages
 from policygen.errors import InputError, PolicygenError, UsageError, one_line
 from policygen.lint_live import LiveRole, client_error_parts, read_role
 
@@ -147,7 +148,7 @@ class _Ticker:
 
 def _session(profile: str | None, region: str | None) -> Any:
     try:
-        return new_session(profile, region)
+        return aws.new_session(profile, region)
     except aws_errors() as error:  # an unknown profile
         raise InputError(f"cannot start an AWS session: {one_line(str(error))}") from None
 
@@ -200,7 +201,7 @@ def _assume(base: Clients, account: str, options: AuditOptions, region: str | No
     except aws_errors() as error:
         return Problem(arn, action_of_failed_call(error, "sts:AssumeRole"), _reason(error))
     credentials = answer["Credentials"]
-    session = new_session(
+    session = aws.new_session(
         region=region,
         credentials={
             "aws_access_key_id": credentials["AccessKeyId"],
