@@ -427,29 +427,42 @@ def required(run_cli, *args: str) -> dict:
     return json.loads(result.out)
 
 
+def actions_and_resources(policy: dict) -> dict[str, object]:
+    return {action: statement["Resource"] for statement in policy["Statement"] for action in statement["Action"]}
+
+
 def test_required_policy_plain(run_cli):
-    policy = required(run_cli)
-    assert policy["Statement"] == [
-        {
-            "Sid": "ReadStateMachinesAndTheirRoles",
-            "Effect": "Allow",
-            "Action": [
-                "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
-                "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-                "states:DescribeStateMachine", "states:ListStateMachines",
-            ],
-            "Resource": "*",
-        }
-    ]
+    assert actions_and_resources(required(run_cli)) == {
+        "states:ListStateMachines": "*",
+        "states:DescribeStateMachine": "arn:aws:states:*:*:stateMachine:*",
+        "iam:GetRole": "arn:aws:iam::*:role/*",
+        "iam:ListRolePolicies": "arn:aws:iam::*:role/*",
+        "iam:GetRolePolicy": "arn:aws:iam::*:role/*",
+        "iam:ListAttachedRolePolicies": "arn:aws:iam::*:role/*",
+        # AWS managed policies are arn:aws:iam::aws:policy/...: the * account covers them.
+        "iam:GetPolicy": "arn:aws:iam::*:policy/*",
+        "iam:GetPolicyVersion": "arn:aws:iam::*:policy/*",
+    }
 
 
 def test_required_policy_with_every_option(run_cli):
-    policy = required(run_cli, "--all-regions", "--organization", "--assume-role", "auditor")
-    actions = {action: statement["Resource"] for statement in policy["Statement"] for action in statement["Action"]}
+    actions = actions_and_resources(required(run_cli, "--all-regions", "--organization", "--assume-role", "auditor"))
     assert actions["ec2:DescribeRegions"] == "*"
     assert actions["organizations:ListAccounts"] == "*"
     assert actions["sts:AssumeRole"] == "arn:aws:iam::*:role/auditor"
     assert set(actions) == {call.action for call in audit_aws.CALLS}
+    govcloud = actions_and_resources(required(run_cli, "--region", "us-gov-west-1", "--accounts", OWN_ACCOUNT, "--assume-role", "arn:aws-us-gov:iam::{account}:role/audit/reader"))
+    assert govcloud["sts:AssumeRole"] == "arn:aws-us-gov:iam::*:role/audit/reader"
+    assert govcloud["iam:GetRole"] == "arn:aws-us-gov:iam::*:role/*"
+
+
+def test_every_action_in_the_table_is_one_the_catalogue_knows():
+    from policygen import catalog
+
+    for call in audit_aws.CALLS:
+        service, name = call.action.split(":")
+        if catalog.service(service) is not None:  # states and iam: the Service Authorization Reference's lists
+            assert name in catalog.action_names(service), call.action
 
 
 def test_required_policy_is_what_the_readme_shows(run_cli):

@@ -84,25 +84,35 @@ def aws_errors() -> tuple[type[Exception], ...]:
     return (ClientError, BotoCoreError)
 
 
-def required_policy(assume_role_arn: str | None, organization: bool, all_regions: bool) -> dict[str, Any]:
-    """The read-only IAM policy the audit needs, for the options given: the reads in every audited
-    account (the assumed role's policy with --assume-role), plus what the caller itself needs
-    for the options (sts:AssumeRole on the role pattern, organizations:ListAccounts, ec2:DescribeRegions)."""
-    used = {ALWAYS} | ({ASSUME_ROLE} if assume_role_arn else set()) | ({ORGANIZATION} if organization else set())
-    used |= {ALL_REGIONS} if all_regions else set()
-    statements = [
-        {
-            "Sid": "ReadStateMachinesAndTheirRoles",
-            "Effect": "Allow",
-            "Action": sorted(call.action for call in CALLS if call.when in (ALWAYS, ALL_REGIONS) and call.when in used),
-            "Resource": "*",
-        }
-    ]
-    if organization:
-        statements.append({"Sid": "ListOrganizationAccounts", "Effect": "Allow", "Action": ["organizations:ListAccounts"], "Resource": "*"})
+def required_policy(assume_role_arn: str | None, organization: bool, all_regions: bool, partition: str = "aws") -> dict[str, Any]:
+    """The read-only IAM policy the audit needs for the options given: the reads, in every audited
+    account (with --assume-role, the assumed role's policy), plus what the caller itself needs for
+    the options (sts:AssumeRole on the roles, organizations:ListAccounts, ec2:DescribeRegions).
+
+    Each action's resources are the Service Authorization Reference's for it (policygen's
+    catalogue, any region and account), "*" for actions without resource types."""
+    used = {ALWAYS} | ({ORGANIZATION} if organization else set()) | ({ALL_REGIONS} if all_regions else set())
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for call in CALLS:
+        if call.when in used:
+            by_resources.setdefault(_resources(call.action, partition), []).append(call.action)
     if assume_role_arn:
-        statements.append({"Sid": "AssumeTheAuditRole", "Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": assume_role_arn})
+        by_resources.setdefault((assume_role_arn,), []).append("sts:AssumeRole")
+    statements = [
+        {"Effect": "Allow", "Action": sorted(actions), "Resource": list(resources) if len(resources) > 1 else resources[0]}
+        for resources, actions in sorted(by_resources.items(), key=lambda item: sorted(item[1]))
+    ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _resources(action: str, partition: str) -> tuple[str, ...]:
+    from policygen import catalog
+
+    service = action.split(":", 1)[0]
+    patterns = catalog.resource_patterns(action) if catalog.service(service) is not None else ()
+    if not patterns:
+        return ("*",)
+    return tuple(sorted(p.format(partition=partition, region="*", account="*") for p in patterns))
 
 
 @dataclass

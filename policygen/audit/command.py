@@ -59,7 +59,8 @@ def assume_role_pattern(options: AuditOptions) -> str:
 
 def required_policy_text(options: AuditOptions) -> str:
     arn = assume_role_pattern(options) if options.assume_role else None
-    return json.dumps(required_policy(arn, options.organization, options.all_regions), indent=2) + "\n"
+    partition = partition_of_region(options.regions[0]) if options.regions else "aws"
+    return json.dumps(required_policy(arn, options.organization, options.all_regions, partition), indent=2) + "\n"
 
 
 def run_audit_command(options: AuditOptions, output_format: str, fail_on: str, output: str | None) -> bool:
