@@ -162,6 +162,11 @@ class Clients:
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
 
+    @property
+    def region_name(self) -> str | None:
+        """The session's region (AWS_REGION, AWS_DEFAULT_REGION, the profile's), if any."""
+        return self._session.region_name
+
     def client(self, service: str, region: str | None = None) -> Any:
         from botocore.config import Config
 

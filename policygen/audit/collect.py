@@ -8,6 +8,7 @@ failed, and the audit goes on; only when nothing at all can be listed is it an I
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,12 +43,14 @@ class Problem:
     """Something the audit could not read: the resource, the IAM action of the failed call, why."""
 
     resource: str
-    action: str
+    action: str | None  # None: no call failed, what it returned cannot be audited
     reason: str
     machine: str | None = None  # the state machine it leaves unaudited
 
     @property
     def message(self) -> str:
+        if self.action is None:
+            return one_line(f"cannot audit {self.resource}: {self.reason}")
         return one_line(f"cannot read {self.resource}: {self.action} failed: {self.reason}")
 
 
@@ -130,9 +133,9 @@ def collect(options: AuditOptions, progress: Progress | None = None) -> Collecte
 
 
 class _Ticker:
-    def __init__(self, progress: Progress | None, total: int):
-        import threading
+    """Calls `progress(done, total)` as each state machine is described, one thread at a time."""
 
+    def __init__(self, progress: Progress | None, total: int):
         self._progress = progress
         self._total = total
         self._done = 0
@@ -154,7 +157,7 @@ def _session(profile: str | None, region: str | None) -> Any:
 
 
 def _session_region(clients: Clients) -> str | None:
-    return clients._session.region_name
+    return clients.region_name
 
 
 def _nothing_listed(problems: Sequence[Problem], what: str) -> None:
@@ -239,7 +242,7 @@ def _list(account: _Account, region: str) -> list[str] | Problem:
 def _describe(account: _Account, arn: str) -> Machine | Problem:
     match = _MACHINE_ARN.match(arn)
     if match is None:
-        return Problem(arn, "states:ListStateMachines", "not a state machine ARN", arn)
+        return Problem(arn, None, "not a state machine ARN", arn)
     try:
         answer = account.clients.client("stepfunctions", match["region"]).describe_state_machine(stateMachineArn=arn)
     except aws_errors() as error:
@@ -267,7 +270,7 @@ def _read_roles(machines: dict[str, Machine], by_arn: dict[str, _Account], pool:
         match = _ROLE_ARN.match(machine.role_arn)
         if match is None or match["account"] != machine.account:
             # Never read a role of the same name in the machine's account in its place.
-            problems.append(Problem(machine.role_arn or "(no role)", "states:DescribeStateMachine", "the execution role is not a role of the state machine's account", machine.arn))
+            problems.append(Problem(machine.role_arn or "(no role)", None, "the execution role is not a role of the state machine's account", machine.arn))
             continue
         wanted.setdefault((machine.account, machine.role_arn), (by_arn[machine.arn], machine.region))
     keys = sorted(wanted)

@@ -94,7 +94,7 @@ def judge(collected: Collected) -> AuditReport:
                 notices.update(live.notices)
                 found.extend(AuditFinding(arn, finding) for finding in lint_machine(machine, live.role))
             except PolicygenError as error:  # a definition policygen cannot read
-                found.append(_unreadable(arn, Problem(arn, "states:DescribeStateMachine", f"its definition cannot be linted: {error}", arn)))
+                found.append(_unreadable(arn, Problem(arn, None, f"its definition cannot be linted: {error}", arn)))
         status = UNREADABLE if any(f.finding.rule is UNREADABLE_RULE for f in found) else AUDITED
         results.append(MachineResult(arn, status, machine, _counts([f.finding for f in found])))
         findings.extend(found)
