@@ -115,20 +115,21 @@ def _resources(action: str, partition: str) -> tuple[str, ...]:
     return tuple(sorted(p.format(partition=partition, region="*", account="*") for p in patterns))
 
 
-@dataclass
 class CallCounter:
-    """API operations made, by IAM action, and HTTP requests sent (retries included)."""
+    """API operations made, by IAM action, and HTTP requests sent (retries included), counted by
+    every client of an audit (from many threads)."""
 
-    calls: Counter
-    requests: Counter
-    lock: threading.Lock
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+        self.requests: Counter = Counter()
+        self._lock = threading.Lock()
 
     @classmethod
     def new(cls) -> "CallCounter":
-        return cls(Counter(), Counter(), threading.Lock())
+        return cls()
 
     def count(self, counter: Counter, action: str) -> None:
-        with self.lock:
+        with self._lock:
             counter[action] += 1
 
 
