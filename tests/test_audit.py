@@ -229,7 +229,7 @@ def _body(request) -> str:
 def _error_response(request, service: str, code: str, status: int):
     from botocore.awsrequest import AWSResponse
 
-    if service == "sfn":
+    if service in ("sfn", "organizations"):
         body = json.dumps({"__type": code, "message": "injected"}).encode()
         headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}
     else:
@@ -394,6 +394,39 @@ def test_an_account_that_cannot_be_assumed(aws, run_cli, monkeypatch):
     assert result.code == 1 and report["summary"]["audited"] == 1
     [finding] = report["findings"]
     assert finding["resource"] == f"arn:aws:iam::{OTHER_ACCOUNT}:role/auditor" and finding["apiCall"] == "sts:AssumeRole"
+
+
+def test_no_organization_is_exit_2(aws, run_cli, monkeypatch):
+    err = one_line_error(run_cli("audit", "--organization", "--assume-role", "auditor", "--region", "us-east-1"))
+    assert "the organization lists no active account" in err  # moto without an organization: no accounts
+
+    def refuse(request, **_):
+        return _error_response(request, "organizations", "AccessDeniedException", 400)
+
+    hook_sessions(monkeypatch, lambda s: s.events.register("before-send.organizations", refuse))
+    err = one_line_error(run_cli("audit", "--organization", "--assume-role", "auditor", "--region", "us-east-1"))
+    assert "cannot list the organization's accounts" in err and "AccessDeniedException" in err
+
+
+def test_no_region_at_all(aws, run_cli, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert "no region" in one_line_error(run_cli("audit"))
+
+
+def test_unreadable_findings_are_valid_sarif(aws, run_cli, monkeypatch):
+    jsonschema = pytest.importorskip("jsonschema")
+    fleet = deploy(Fleet(), OWN_ACCOUNT, "us-east-1", {"good": 2}, MIXED)
+    states = boto3.session.Session().client("stepfunctions")
+    gone = sorted(fleet.kinds)[0]
+    hook_sessions(monkeypatch, lambda s: s.events.register("after-call.sfn.ListStateMachines", lambda **_: states.delete_state_machine(stateMachineArn=gone)))
+    result = run_cli("audit", "--format", "sarif", "--region", "us-east-1")
+    assert result.code == 1
+    log = json.loads(result.out)
+    jsonschema.validate(log, json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")))
+    [sarif_result] = log["runs"][0]["results"]
+    assert sarif_result["ruleId"] == "PGA01" and sarif_result["level"] == "error"
+    assert sarif_result["properties"]["policygen"]["apiCall"] == "states:DescribeStateMachine"
+    assert log["runs"][0]["tool"]["driver"]["rules"][sarif_result["ruleIndex"]]["id"] == "PGA01"
 
 
 @pytest.mark.parametrize(

@@ -169,6 +169,8 @@ def _accounts(options: AuditOptions, base: Clients, region: str | None, counter:
     if options.assume_role is None:
         return [_Account(None, base)]
     ids = list(options.accounts) if options.accounts else _organization_accounts(base, region)
+    if not ids:
+        raise InputError("audit: the organization lists no active account (organizations:ListAccounts)")
     assumed = list(pool.map(lambda account: _assume(base, account, options, region, counter), ids))
     problems.extend(item for item in assumed if isinstance(item, Problem))
     return [item for item in assumed if isinstance(item, _Account)]
