@@ -55,19 +55,28 @@ def read_live_role(role: str, region: str | None = None) -> LiveRole:
         # A new session reads the environment now (boto3's default one caches credentials); IAM
         # is global, but --region picks the partition's endpoint (aws-cn, aws-us-gov).
         client = boto3.session.Session(region_name=region).client("iam")
-        return _read(client, name, where)
+        return read_role(client, name)
     except ClientError as error:
-        details = error.response.get("Error", {})
-        code = details.get("Code", "error")
-        message = details.get("Message") or str(error)
+        code, message = client_error_parts(error)
         if code == "NoSuchEntity":
-            raise InputError(f"cannot read the role: it does not exist ({_one_line(message)})", where) from None
-        raise InputError(f"cannot read the role: {code}: {_one_line(message)}", where) from None
+            raise InputError(f"cannot read the role: it does not exist ({message})", where) from None
+        raise InputError(f"cannot read the role: {code}: {message}", where) from None
     except BotoCoreError as error:  # no credentials, no endpoint, unknown profile, ...
         raise InputError(f"cannot read the role: {_one_line(str(error))}", where) from None
 
 
-def _read(client: Any, name: str, where: Location) -> LiveRole:
+def client_error_parts(error: Any) -> tuple[str, str]:
+    """The error code and one-line message of a botocore ClientError."""
+    details = error.response.get("Error", {})
+    return details.get("Code", "error"), _one_line(details.get("Message") or str(error))
+
+
+def read_role(client: Any, name: str) -> LiveRole:
+    """The role `name` read with an IAM client (boto3's, or one that makes the same calls):
+    GetRole, ListRolePolicies + GetRolePolicy, ListAttachedRolePolicies + GetPolicy +
+    GetPolicyVersion of each default version. botocore's errors pass through to the caller,
+    which knows what one means for it (`lint --role`: exit 2; `audit`: a finding)."""
+    where = Location(f"iam:role/{name}")
     details = client.get_role(RoleName=name)["Role"]
     trust_source = f"iam:role/{name}/trust"
     trust = TrustPolicy(_document(details["AssumeRolePolicyDocument"], trust_source), trust_source, _locator(trust_source))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("moto.server")
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "fixtures" / "lint"
@@ -20,37 +19,10 @@ TARGET = ["--region", "us-east-1", "--account", "123456789012"]
 ACCOUNT = "123456789012"  # moto's default account
 GOOD_TRUST = json.loads((CASES / "PG105" / "good" / "trust.json").read_text(encoding="utf-8"))
 BAD_TRUST = json.loads((CASES / "PG105" / "bad" / "trust.json").read_text(encoding="utf-8"))
-# Variables that would let the developer's or CI's AWS set-up reach the test.
-_FOREIGN = (
-    "AWS_ENDPOINT_URL_IAM", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-)
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    """moto's server on a free port of 127.0.0.1, for this module's tests."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def iam(endpoint, monkeypatch, tmp_path):
-    """An IAM client on a freshly reset moto, and the environment that points policygen at it
-    (set after conftest's autouse cleaning, which runs first)."""
-    for name in _FOREIGN:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=5).close()
+def iam(aws_environment):
+    """An IAM client on a freshly reset moto (tests/conftest.py), with the environment that points
+    policygen at it."""
     return boto3.session.Session().client("iam")
 
 
