@@ -11,8 +11,9 @@ same files, walks their states and writes as many files and bytes as policygen w
 cold-start row compares with `python -c pass` instead. The pairs run interleaved (the order flips
 every round, so drift on a shared machine hits both sides), after one warm-up pair, with
 policygen's bytecode compiled first; medians of wall time are compared. Peak memory is each child's
-own ru_maxrss, from os.wait4. policygen's CLI turns off the cyclic garbage collector for its run, so
-the floor script does too.
+own maximum RSS, from GNU time (/usr/bin/time) when present, else from os.wait4 (see run_process).
+The corpora are seeded, so every run measures the same bytes. policygen's CLI turns off the cyclic
+garbage collector for its run, so the floor script does too.
 
 policygen is not imported here (its modules move between releases): only its command is run.
 """
@@ -181,16 +182,27 @@ class Result:
         }
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_process(command: list[str], stdout_path: Path, env: dict[str, str]) -> tuple[Run, int]:
-    """Wall time and the child's own peak RSS (ru_maxrss, KiB on Linux): os.wait4 reaps this one
-    child, so concurrent or earlier children do not blur it as RUSAGE_CHILDREN's maximum would."""
+    """Wall time and the child's own peak RSS. Linux starts a child's ru_maxrss at its parent's RSS
+    when it is spawned (vfork, then exec), so os.wait4 on a child of this harness would report at
+    least the harness's size; GNU time, a small process in between, reports the command's own
+    figure. Without it, os.wait4 still gives this one child's rusage, with that floor."""
+    measure = stdout_path.with_name("peak")
+    timed = [GNU_TIME, "-f", "%M", "-o", str(measure), *command] if os.access(GNU_TIME, os.X_OK) else command
     with open(stdout_path, "wb") as stdout:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        process = subprocess.Popen(timed, stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
-    return Run(seconds, usage.ru_maxrss / 1024), process.returncode
+    kib = usage.ru_maxrss
+    if timed is not command:
+        # GNU time writes "Command exited with non-zero status N" before the figure when N != 0.
+        kib = int(measure.read_text(encoding="utf-8").split()[-1])
+    return Run(seconds, kib / 1024), process.returncode
 
 
 def output_manifest(directory: Path) -> list[tuple[str, int]]:
@@ -263,12 +275,33 @@ class Bench:
         return Result(row.key, row.title, row.target, row.memory_target, floor, ours)
 
 
+def build_corpora(workdir: Path, sizes: Sizes) -> dict:
+    corpus = build_corpus(workdir / "asl", sizes.definitions, sizes.states_each, sizes.big_states, batch_share=1 / 3)
+    plan = build_terraform_plan(workdir / "plan", sizes.plan_machines, sizes.plan_states_each)
+    lint_definition, lint_policy = build_lint_case(workdir / "lint", sizes.lint_states, sizes.lint_statements)
+    return {
+        "machines": [str(path) for path in corpus[:-1]],
+        "big": str(corpus[-1]),
+        "plan": str(plan),
+        "lint": [str(lint_definition), str(lint_policy)],
+    }
+
+
+def build_corpora_in_child(workdir: Path, sizes: Sizes, python: str) -> dict:
+    """The corpora are built by another process, so that this one stays small (see run_process)."""
+    built = subprocess.run(
+        [python, __file__, "--build-corpora", str(workdir), json.dumps(asdict(sizes))],
+        check=True,
+        stdout=subprocess.PIPE,
+    )
+    return json.loads(built.stdout)
+
+
 def build_rows(workdir: Path, sizes: Sizes, python: str, progress) -> tuple[list[Row], dict[str, float]]:
     started = time.perf_counter()
-    corpus = build_corpus(workdir / "asl", sizes.definitions, sizes.states_each, sizes.big_states, batch_share=1 / 3)
-    machines, big = [str(path) for path in corpus[:-1]], str(corpus[-1])
-    plan = str(build_terraform_plan(workdir / "plan", sizes.plan_machines, sizes.plan_states_each))
-    lint_definition, lint_policy = (str(path) for path in build_lint_case(workdir / "lint", sizes.lint_states, sizes.lint_statements))
+    paths = build_corpora_in_child(workdir, sizes, python)
+    machines, big, plan = paths["machines"], paths["big"], paths["plan"]
+    lint_definition, lint_policy = paths["lint"]
     megabytes = {
         "asl": sum(Path(path).stat().st_size for path in machines) / 1e6,
         "big": Path(big).stat().st_size / 1e6,
@@ -324,6 +357,9 @@ def markdown(results: list[dict], header: str) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--build-corpora"]:  # the child of build_corpora_in_child
+        json.dump(build_corpora(Path(sys.argv[2]), Sizes(**json.loads(sys.argv[3]))), sys.stdout)
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and 3 pairs per row: under a minute")
     parser.add_argument("--repeat", type=int, help="pairs per row (default 5, --quick 3); the median is reported")
