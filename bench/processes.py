@@ -126,6 +126,9 @@ FULL = Sizes(2_000, 50, 20_000, 3_351, 25, 5_000, 200, 5)
 QUICK = Sizes(150, 50, 2_000, 250, 25, 300, 200, 3)
 
 
+ROW_KEYS = ("cold-start", "dir", "merge", "big", "plan", "lint")
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the table: the policygen command and what its floor reads and writes."""
@@ -330,6 +333,7 @@ def build_rows(workdir: Path, sizes: Sizes, python: str, progress) -> tuple[list
             ["lint", lint_definition, "--policy", lint_policy, *REGION_ACCOUNT], [lint_definition], "asl", "stdout", 15.0,
             extra_inputs=[lint_policy], exit_codes=(0, 1)),
     ]
+    assert tuple(row.key for row in rows) == ROW_KEYS
     return rows, megabytes
 
 
@@ -363,7 +367,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora and 3 pairs per row: under a minute")
     parser.add_argument("--repeat", type=int, help="pairs per row (default 5, --quick 3); the median is reported")
-    parser.add_argument("--only", action="append", metavar="ROW", help="(repeatable) only this row: cold-start, dir, merge, big, plan, lint")
+    parser.add_argument("--only", action="append", metavar="ROW", help="(repeatable) only this row: " + ", ".join(ROW_KEYS))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a Markdown table")
     parser.add_argument("--python", default=sys.executable, help="the interpreter for both sides (default: this one)")
     options = parser.parse_args()
@@ -375,14 +379,13 @@ def main() -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    unknown = set(options.only or ()) - set(ROW_KEYS)
+    if unknown:
+        parser.error(f"--only: unknown row {', '.join(sorted(unknown))} (rows: {', '.join(ROW_KEYS)})")
     compile_bytecode(options.python)
     workdir = Path(tempfile.mkdtemp(prefix="policygen-processes-"))
     try:
         rows, megabytes = build_rows(workdir, sizes, options.python, progress)
-        known = {row.key for row in rows}
-        unknown = set(options.only or ()) - known
-        if unknown:
-            parser.error(f"--only: unknown row {', '.join(sorted(unknown))} (rows: {', '.join(row.key for row in rows)})")
         bench = Bench(workdir, options.python)
         results = [
             bench.measure(row, repeat, progress).figures()
