@@ -16,7 +16,6 @@ import cProfile
 import json
 import os
 import pstats
-import random
 import shutil
 import subprocess
 import sys
@@ -27,106 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from corpus import build_corpus  # noqa: E402  (bench/ is sys.path[0] when run as a script)
 from policygen import api  # noqa: E402  (after the path fix, so the source tree is measured)
-
-RESOURCES = (
-    "arn:aws:states:::batch:submitJob",
-    "arn:aws:states:::batch:submitJob.sync",
-    "arn:aws:states:::batch:submitJob.waitForTaskToken",
-    "arn:aws:states:::aws-sdk:batch:describeJobs",
-    "arn:aws:states:::lambda:invoke",
-)
-
-
-def batch_task(rng: random.Random, index: int) -> dict:
-    state = {
-        "Type": "Task",
-        "Resource": rng.choice(RESOURCES),
-        "Parameters": {
-            "JobName": f"job-{index}",
-            "JobQueue": f"arn:aws:batch:eu-west-1:111122223333:job-queue/q{rng.randrange(20)}",
-            "JobDefinition": f"def{rng.randrange(50)}:{rng.randrange(1, 9)}",
-            "ContainerOverrides": {"Environment": [{"Name": "SAMPLE", "Value.$": "$.sample"}], "Command": ["run", "--fast"]},
-            "Tags": {"team": "genomics"},
-        },
-        "ResultPath": "$.result",
-        "Retry": [{"ErrorEquals": ["Batch.AWSBatchException"], "MaxAttempts": 3, "BackoffRate": 2}],
-        "Next": "x",
-    }
-    if rng.random() < 0.2:
-        state["Parameters"]["JobQueue.$"] = state["Parameters"].pop("JobQueue").replace("arn", "$.arn")
-    return state
-
-
-def chain(states: dict) -> dict:
-    names = list(states)
-    for name, following in zip(names, names[1:] + [None]):
-        states[name].pop("Next", None)
-        states[name].pop("End", None)
-        if following is None:
-            states[name]["End"] = True
-        else:
-            states[name]["Next"] = following
-    return {"StartAt": names[0], "States": states}
-
-
-def other_state(rng: random.Random, index: int) -> dict:
-    """A state that is not a Batch call: what fills most real definitions."""
-    roll = rng.random()
-    if roll < 0.4:
-        return {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": f"arn:aws:lambda:eu-west-1:111122223333:function:step-{index}", "Payload.$": "$"},
-            "ResultSelector": {"status.$": "$.Payload.status"},
-            "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 2}],
-            "Next": "x",
-        }
-    if roll < 0.7:
-        return {"Type": "Choice", "Choices": [{"Variable": "$.status", "StringEquals": "FAILED", "Next": "x"}], "Default": "x"}
-    if roll < 0.85:
-        return {"Type": "Wait", "Seconds": 30, "Next": "x"}
-    return {"Type": "Pass", "Result": {"n": index}, "ResultPath": "$.pass", "Next": "x"}
-
-
-def definition(rng: random.Random, state_count: int, batch_share: float) -> dict:
-    """About `state_count` states: Batch Tasks (a `batch_share` of them), other states, and Maps
-    (inline and DISTRIBUTED) nesting a few more."""
-    states: dict = {}
-    made = 0
-    while made < state_count:
-        roll = rng.random()
-        if roll < 0.15 and state_count - made > 6:
-            inner = {
-                f"Inner {made}-{i}": batch_task(rng, made + i) if rng.random() < batch_share else other_state(rng, made + i)
-                for i in range(4)
-            }
-            processor = chain(inner)
-            if rng.random() < 0.5:
-                processor["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-            states[f"Map {made}"] = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "Next": "x"}
-            made += 5
-        elif rng.random() < batch_share:
-            states[f"Task {made}"] = batch_task(rng, made)
-            made += 1
-        else:
-            states[f"Step {made}"] = other_state(rng, made)
-            made += 1
-    return chain(states)
-
-
-def build_corpus(directory: Path, definitions: int, states_each: int, big_states: int, batch_share: float) -> list[Path]:
-    rng = random.Random(20261125)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index in range(definitions):
-        path = directory / f"machine-{index:05d}.asl.json"
-        path.write_text(json.dumps(definition(rng, states_each, batch_share), indent=2), encoding="utf-8")
-        paths.append(path)
-    big = directory / "big.asl.json"
-    big.write_text(json.dumps(definition(rng, big_states, batch_share), indent=2), encoding="utf-8")
-    paths.append(big)
-    return paths
 
 
 def json_loads_pass(paths: list[Path]) -> None:
