@@ -129,14 +129,14 @@ def scan(
     substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
-    from policygen import api
-    from policygen.output import write_output
+    from policygen import pipeline
+    from policygen.write.atomic import write_output
     from policygen.render import scan_report
 
     _limit_input_size(max_input_size)
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
+    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
-    tasks = api.scan_state_machines(loaded)
+    tasks = pipeline.scan_state_machines(loaded)
     if output_format is ScanFormat.json:
         write_output(scan_report.render_scan_json(tasks), None)
     elif tasks:
@@ -166,10 +166,10 @@ def generate(
     substitute: List[str] = SUBSTITUTE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
-    from policygen import api
-    from policygen.output import write_output
+    from policygen import pipeline
+    from policygen.write.atomic import write_output
     from policygen.outputs import Settings, generate_outputs
-    from policygen.requirements import Options
+    from policygen.requirements.needs import Options
 
     _limit_input_size(max_input_size)
     settings = Settings(
@@ -184,9 +184,9 @@ def generate(
         managed=managed,
         environment=os.environ,
     )
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
+    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
-    machines = api.select_state_machines(loaded.machines, state_machines)
+    machines = pipeline.select_state_machines(loaded.machines, state_machines)
     # -o DIR: a file per machine into an existing directory in every format; a new directory
     # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
     per_machine_files = output is not None and (
@@ -200,7 +200,7 @@ def generate(
     if outputs.text is not None:
         write_output(outputs.text, output)
         return
-    from policygen.output_files import write_directory
+    from policygen.write.directory import write_directory
 
     write_directory(output, outputs.files)
 
@@ -213,7 +213,7 @@ def _explain(generated, explain: bool, header: str = "") -> None:
 
 
 def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
-    from policygen import aws_names
+    from policygen.iam import aws_names
     from policygen.errors import UsageError
 
     if tags and mode is not Mode.fine_grained:
@@ -321,12 +321,12 @@ def lint(
     Rules: docs/rules.md
     Formats and configuration: docs/lint-output.md
     """
-    from policygen import api
-    from policygen.config import check_rule_id, load_config
+    from policygen import pipeline
+    from policygen.lint.config import check_rule_id, load_config
     from policygen.errors import UsageError
-    from policygen.lint_inputs import load_role_files, run_lint
-    from policygen.lint_rules import Severity, all_rules
-    from policygen.output import check_output, write_output
+    from policygen.lint.roles.files import load_role_files, run_lint
+    from policygen.lint.rules import Severity, all_rules
+    from policygen.write.atomic import check_output, write_output
 
     check_output(output)  # before the report goes to stdout (with --fix) or any work is done
     _limit_input_size(max_input_size)
@@ -339,13 +339,13 @@ def lint(
         raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
     if [*paths, *policies, trust_policy].count("-") > 1:
         raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
+    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
     _warn(loaded.warnings)
-    machines = api.select_state_machines(loaded.machines, state_machines)
-    tasks = api.scan_state_machines(machines)
+    machines = pipeline.select_state_machines(loaded.machines, state_machines)
+    tasks = pipeline.scan_state_machines(machines)
     role = load_role_files(policies, trust_policy) if policies else None
     if live_role is not None:
-        from policygen.lint_live import read_live_role
+        from policygen.lint.roles.live import read_live_role
 
         live = read_live_role(live_role, region)
         _warn(live.notices)
@@ -365,7 +365,7 @@ def lint(
     if fix:
         import json
 
-        from policygen.lint_fix import fixed_policy
+        from policygen.lint.fix import fixed_policy
 
         if len(report.units) != 1:
             raise UsageError(

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from policygen import __version__, api
-from policygen.deploy_time import DeployTimeValues
+from policygen import __version__
+from policygen import pipeline
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.errors import Notice, UsageError
 from policygen.load.asl import StateMachine
-from policygen.requirements import Options
-from policygen.target import Target, validate_account, validate_partition, validate_region
+from policygen.requirements.needs import Options
+from policygen.requirements.target import Target, validate_account, validate_partition, validate_region
 
 JSON = "json"
 CLOUDFORMATION = "cloudformation"
@@ -49,7 +50,7 @@ class Unit:
 
     name: str
     sources: tuple[str, ...]
-    generated: api.Generated
+    generated: pipeline.Generated
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
         names = [m.name for m in group]
-        generated = api.generate_policy(
-            api.scan_state_machines(group),
+        generated = pipeline.generate_policy(
+            pipeline.scan_state_machines(group),
             settings.region,
             settings.account,
             settings.environment,
@@ -179,7 +180,7 @@ def _render(
 ) -> Outputs:
     fmt = settings.output_format
     if per_machine_files:
-        from policygen.output_files import file_names
+        from policygen.write.directory import file_names
 
         names = file_names([unit.name for unit in units], FILE_SUFFIXES[fmt])
         files = tuple(

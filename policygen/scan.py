@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from policygen import aws_names
+from policygen.iam import aws_names
 from policygen.errors import InputError, Location
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token

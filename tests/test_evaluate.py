@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policygen.catalog import expand_action_pattern
+from policygen.iam.catalog import expand_action_pattern
 from policygen.errors import InputError, Location
-from policygen.evaluate import (
+from policygen.iam.evaluate import (
     Decision,
     Effect,
     Request,

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import pytest
 
-from policygen.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = Path("fixtures") / "inputs" / "fine-grained"  # relative to ROOT: --explain prints the path

@@ -1,11 +1,11 @@
-"""Properties of `--mode fine-grained` over random state machines (hypothesis), decided by policygen.evaluate.
+"""Properties of `--mode fine-grained` over random state machines (hypothesis), decided by policygen.iam.evaluate.
 
 Generated definitions mix static queues (names, ARNs), job definitions (name, name:rev, ARN with and
 without revision), consumable resources, ShareIdentifiers and tags with dynamic ones (JSONPath `.$`,
 intrinsic functions, JSONata `{% %}`, a whole JSONata Arguments), in the three optimised patterns and
 a few SDK calls, nested in Parallel branches and Map processors. Each state also gets the concrete
 values it would send at run time. The requests a state makes are written here from REFERENCE.md
-§2-§4 (never from policygen.requirements):
+§2-§4 (never from policygen.requirements.needs):
 
 - SubmitJob on its queue ARN, its job-definition ARN (a bare name: the unrevisioned ARN and one with
   a concrete revision), a job ARN, its consumable resources, with aws:RequestTag/K, aws:TagKeys and
@@ -31,12 +31,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policygen import api
+from policygen import pipeline
 from policygen.errors import UsageError
-from policygen.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements import Options
+from policygen.requirements.needs import Options
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ARN = f"arn:aws:batch:{REGION}:{ACCOUNT}:"
@@ -56,7 +56,7 @@ REVISION = st.integers(min_value=1, max_value=40)
 ELSEWHERE = st.sampled_from([(REGION, ACCOUNT), (REGION, ACCOUNT), ("eu-west-1", ACCOUNT), (REGION, "210987654321")])
 TAG_KEY = st.one_of(st.sampled_from(["team", "shot", "owner", "cost", "stage"]), st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_.", min_size=1, max_size=8))
 TAG_VALUE = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.:/=+-@", max_size=10).filter(
-    lambda value: not value.lower().startswith("aws:")  # AWS reserves the prefix in values too (policygen.aws_names)
+    lambda value: not value.lower().startswith("aws:")  # AWS reserves the prefix in values too (policygen.iam.aws_names)
 )
 SHARE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=10)
 
@@ -461,11 +461,11 @@ def neighbour_requests(state: State, required: tuple) -> list[Request]:
 
 def tasks_of(definition: dict):
     document = parse_json(json.dumps(definition), "generated.asl.json")
-    return api.scan_state_machines([state_machine_from_asl(document)])
+    return pipeline.scan_state_machines([state_machine_from_asl(document)])
 
 
 def policy_of(tasks, mode: str, required: tuple = (), allow_untagged: bool = True):
-    generated = api.generate_policy(
+    generated = pipeline.generate_policy(
         tasks, REGION, ACCOUNT, {}, options=Options(mode=mode, required_tags=required), allow_untagged=allow_untagged
     )
     return generated, parse_policy(generated.policy.to_json(), f"{mode}.json")

@@ -28,7 +28,7 @@ from policygen.outputs import Settings, generate_outputs
 from policygen.render.cloudformation import logical_id
 from policygen.render.templating import comment_text, hcl_string
 from policygen.render.terraform import PSEUDO_REGION, block_name, hcl_value
-from policygen.requirements import Options
+from policygen.requirements.needs import Options
 from conftest import FIXTURES
 from test_outputs import _cfn_lint, parse_terraform
 
@@ -101,7 +101,7 @@ def _terraform_blocks(text: str) -> tuple[set[str], set[str]]:
     return documents, sources
 
 
-# --- AWS's tag rule, written out independently of policygen.aws_names ------------------------------
+# --- AWS's tag rule, written out independently of policygen.iam.aws_names ------------------------------
 
 
 def _aws_accepts_tag(text: str, limit: int, empty_ok: bool) -> bool:
@@ -212,7 +212,7 @@ def test_a_tag_key_cannot_add_a_terraform_resource(tmp_path, run_cli):
 def test_terraform_condition_keys_are_hcl_strings():
     """Whatever reaches a condition block (the test, the key) is an escaped HCL string: the
     template wrote both raw between quotes."""
-    from policygen.generate import Policy, Statement
+    from policygen.generate.policy import Policy, Statement
     from policygen.render.terraform import PolicyBlock, render_terraform
 
     key = 'aws:RequestTag/a"\nresource "null_resource" "x" {}\n${b}%{c}\\'
@@ -423,10 +423,10 @@ def test_a_template_arn_of_another_partition_than_the_policy_is_a_usage_error(tm
         "RoleArn": "arn:aws:iam::123456789012:role/jobs", "DefinitionString": {"Fn::Sub": json.dumps(definition)}}}}}
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template), encoding="utf-8")
-    from policygen import api
-    from policygen.target import resolve_target
+    from policygen import pipeline
+    from policygen.requirements.target import resolve_target
 
-    (task,) = api.scan_state_machines(api.load_state_machines([str(path)]))
+    (task,) = pipeline.scan_state_machines(pipeline.load_state_machines([str(path)]))
     assert task.partition is None
     assert resolve_target([task], None, None, {}).partition == "aws-cn"  # from the ARN's region
     with pytest.raises(UsageError, match="ARNs in the partition aws-cn, but the policy is for aws "):
@@ -533,7 +533,7 @@ def test_required_tags_given_to_the_library_unchecked_are_still_escaped(key, val
 @pytest.mark.parametrize("region", ["us-east-1\n", "us-east-1\n# x"])
 def test_a_region_with_a_line_break_is_no_region(region):
     """`$` in the old pattern matched before a final newline: AWS_REGION=$'us-east-1\\n' passed."""
-    from policygen.target import validate_region
+    from policygen.requirements.target import validate_region
 
     with pytest.raises(UsageError, match="is not an AWS region name"):
         validate_region(region, "AWS_REGION")

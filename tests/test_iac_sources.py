@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from policygen import api
+from policygen import pipeline
 from policygen.errors import InputError, UsageError
 from policygen.load.template import (
     OpaqueValue,
@@ -24,7 +24,7 @@ from policygen.load.template import (
     unescape,
 )
 from policygen.scan import ValueKind
-from policygen.target import resolve_target
+from policygen.requirements.target import resolve_target
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "fixtures" / "inputs"
@@ -38,13 +38,13 @@ SERVERLESS = INPUTS / "serverless" / "serverless.yml"
 BAD = INPUTS / "bad"
 
 
-def _load(path: Path, input_type: str | None = None) -> api.LoadResult:
-    return api.load_state_machines([str(path)], input_type)
+def _load(path: Path, input_type: str | None = None) -> pipeline.LoadResult:
+    return pipeline.load_state_machines([str(path)], input_type)
 
 
 def _tasks(path: Path) -> dict[tuple[str, str], object]:
     """(machine, state path) -> BatchTask."""
-    return {(task.machine, task.path): task for task in api.scan_state_machines(_load(path))}
+    return {(task.machine, task.path): task for task in pipeline.scan_state_machines(_load(path))}
 
 
 def _value(field) -> tuple[str, str]:
@@ -437,10 +437,10 @@ def test_unknown_state_machine_lists_the_names(run_cli):
 
 def test_select_state_machines_api():
     loaded = _load(SERVERLESS)
-    assert [m.name for m in api.select_state_machines(loaded, [])] == ["renderPipeline", "nightly-report"]
-    assert [m.name for m in api.select_state_machines(loaded, ["nightly-report"])] == ["nightly-report"]
+    assert [m.name for m in pipeline.select_state_machines(loaded, [])] == ["renderPipeline", "nightly-report"]
+    assert [m.name for m in pipeline.select_state_machines(loaded, ["nightly-report"])] == ["nightly-report"]
     with pytest.raises(UsageError, match="renderPipeline, nightly-report"):
-        api.select_state_machines(loaded, ["nightly"])
+        pipeline.select_state_machines(loaded, ["nightly"])
 
 
 # -- --input-type ----------------------------------------------------------------------------------
@@ -452,8 +452,8 @@ def test_select_state_machines_api():
      (SERVERLESS, "serverless"), (INPUTS / "asl" / "run-job.asl.json", "asl")],
 )
 def test_forcing_the_right_type_changes_nothing(path, input_type):
-    forced = api.scan_state_machines(_load(path, input_type))
-    assert forced == api.scan_state_machines(_load(path))
+    forced = pipeline.scan_state_machines(_load(path, input_type))
+    assert forced == pipeline.scan_state_machines(_load(path))
 
 
 @pytest.mark.parametrize(
@@ -715,7 +715,7 @@ def test_sub_escapes_and_substitutions_interplay(tmp_path):
     }
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template))
-    (task,) = api.scan_state_machines(_load(path))
+    (task,) = pipeline.scan_state_machines(_load(path))
     assert _value(task.job_queue) == ("deploy-time", "${JobQueue.JobQueueArn}")
     # a literal ${ left as it is (in a ShareIdentifier: as a JobDefinition it is no name, and refused)
     assert _value(task.share_identifier) == ("static", "${Unfilled}")
@@ -751,7 +751,7 @@ def test_a_deploy_time_value_outside_a_json_string_is_opaque_not_invalid_json(tm
     assert isinstance(machine.definition["TimeoutSeconds"], OpaqueValue)
     parameters = machine.definition["States"]["A"]["Parameters"]
     assert parameters["RetryStrategy"]["Attempts"] == "${Attempts}"
-    (task,) = api.scan_state_machines([machine])
+    (task,) = pipeline.scan_state_machines([machine])
     assert _value(task.job_queue) == ("deploy-time", "q-${AWS::Region}")  # inside a string: a reference still
 
 
@@ -768,7 +768,7 @@ def test_join_of_a_deploy_time_list_is_opaque(tmp_path):
                   JobDefinition: d
                 End: true
     """)
-    (task,) = api.scan_state_machines(_load(path))
+    (task,) = pipeline.scan_state_machines(_load(path))
     assert task.job_queue.kind is ValueKind.DYNAMIC
     assert "Fn::Split" in task.job_queue.text
 
@@ -784,7 +784,7 @@ def test_opaque_parameters_make_every_field_dynamic(tmp_path):
                 Parameters: !If [Prod, {JobQueue: prod, JobDefinition: d}, {JobQueue: dev, JobDefinition: d}]
                 End: true
     """)
-    (task,) = api.scan_state_machines(_load(path))
+    (task,) = pipeline.scan_state_machines(_load(path))
     assert task.job_queue.kind is ValueKind.DYNAMIC and "Fn::If" in task.job_queue.text
     assert task.dynamic_tags is not None  # which tags are sent is unknown too
 
@@ -809,7 +809,7 @@ def test_serverless_nested_variables_are_one_opaque_value(tmp_path):
                         Fn::Sub: arn:${AWS::Partition}:batch:${aws:region}:${AWS::AccountId}:job-definition/run
                     End: true
     """))
-    (task,) = api.scan_state_machines(_load(path))
+    (task,) = pipeline.scan_state_machines(_load(path))
     assert _value(task.job_queue) == ("dynamic", "queue-${self:custom.queues.${opt:stage, 'dev'}}")
     assert _value(task.job_definition) == (
         "deploy-time", "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-definition/run",
@@ -844,7 +844,7 @@ def test_partition_flag_must_agree_with_static_resources(run_cli):
 
 
 def test_deploy_time_values_never_give_region_or_account():
-    tasks = api.scan_state_machines(_load(CFN / "substitutions.yaml"))
+    tasks = pipeline.scan_state_machines(_load(CFN / "substitutions.yaml"))
     target = resolve_target(tasks, None, None, {})
     assert (target.region, target.account) == (None, None)
     assert target.partition == "aws"  # the Backfill state's static Resource
@@ -860,12 +860,12 @@ def test_static_text_with_a_literal_dollar_brace_is_not_inferred(tmp_path):
         "RoleArn": "arn:aws:iam::123456789012:role/jobs", "DefinitionString": {"Fn::Sub": json.dumps(definition)}}}}}))
     # The literal `${Region}` is no region: the ARN is refused rather than read as one (or granted).
     with pytest.raises(InputError) as caught:
-        api.scan_state_machines(_load(path))
+        pipeline.scan_state_machines(_load(path))
     assert "state 'A': JobQueue: 'arn:aws:batch:${Region}:123456789012:job-queue/q' does not name a region" in str(caught.value)
 
 
 def test_load_result_still_iterates_as_machines():
-    loaded = api.load_state_machines([str(INPUTS / "asl" / "run-job.asl.json"), str(SERVERLESS)])
+    loaded = pipeline.load_state_machines([str(INPUTS / "asl" / "run-job.asl.json"), str(SERVERLESS)])
     assert len(loaded) == 3
     assert [machine.name for machine in loaded] == ["run-job", "renderPipeline", "nightly-report"]
     assert loaded[0].template is None

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from policygen import api
+from policygen import pipeline
 from policygen.errors import Location
-from policygen.lint import Role, TrustPolicy, lint_role, policy_source
+from policygen.lint.engine import Role, TrustPolicy, lint_role, policy_source
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements import requests_of
-from policygen.target import Target
+from policygen.requirements.needs import requests_of
+from policygen.requirements.target import Target
 
 TARGET = Target("aws", "us-east-1", "123456789012")
 RULE = "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForBatchJobsRule"
@@ -23,7 +23,7 @@ EVENTS = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
 def tasks_of(resource: str = "arn:aws:states:::batch:submitJob.sync", **parameters):
     state = {"Type": "Task", "Resource": resource, "Parameters": {"JobName": "j", **parameters}, "End": True}
     definition = {"StartAt": "Run", "States": {"Run": state}}
-    return api.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), "m.asl.json"))])
+    return pipeline.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), "m.asl.json"))])
 
 
 def lint(statements, tasks=None, target=TARGET, trust=None):

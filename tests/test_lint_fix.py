@@ -20,16 +20,16 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import iam_oracle
-from policygen import api
+from policygen import pipeline
 from policygen.errors import Location, UsageError
-from policygen.evaluate import Decision, Request, evaluate, parse_policy
-from policygen.lint import Role, lint_role, policy_source
-from policygen.lint_fix import fixed_policy
-from policygen.lint_inputs import LintUnit
+from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.lint.engine import Role, lint_role, policy_source
+from policygen.lint.fix import fixed_policy
+from policygen.lint.roles.files import LintUnit
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements import requests_of
-from policygen.target import resolve_target
+from policygen.requirements.needs import requests_of
+from policygen.requirements.target import resolve_target
 
 REGION, ACCOUNT, OTHER_REGION = "eu-west-1", "111122223333", "us-east-1"
 ARN = f"arn:aws:batch:{REGION}:{ACCOUNT}"
@@ -44,7 +44,7 @@ PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[Healt
 
 def _tasks(data: dict):
     document = parse_json(json.dumps(data), "machine.asl.json")
-    return api.scan_state_machines([state_machine_from_asl(document)])
+    return pipeline.scan_state_machines([state_machine_from_asl(document)])
 
 
 def _machine(*states: dict) -> dict:

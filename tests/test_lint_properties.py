@@ -24,15 +24,15 @@ from hypothesis import strategies as st
 
 import pytest
 
-from policygen import api
+from policygen import pipeline
 from policygen.errors import Location
-from policygen.evaluate import Decision, Request, evaluate
-from policygen.lint import Role, lint_role, policy_source
-from policygen.lint_rules import Severity
+from policygen.iam.evaluate import Decision, Request, evaluate
+from policygen.lint.engine import Role, lint_role, policy_source
+from policygen.lint.rules import Severity
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements import Options, requests_of
-from policygen.target import resolve_target
+from policygen.requirements.needs import Options, requests_of
+from policygen.requirements.target import resolve_target
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REGION, ACCOUNT = "eu-west-1", "111122223333"
@@ -87,7 +87,7 @@ def machine(draw) -> dict:
 
 def _tasks(data: dict):
     document = parse_json(json.dumps(data), "machine.asl.json")
-    return api.scan_state_machines([state_machine_from_asl(document)])
+    return pipeline.scan_state_machines([state_machine_from_asl(document)])
 
 
 def _lint(tasks, policy: dict, known_target: bool = True):
@@ -97,7 +97,7 @@ def _lint(tasks, policy: dict, known_target: bool = True):
 
 
 def _generated(tasks, mode: str) -> dict:
-    return api.generate_policy(tasks, REGION, ACCOUNT, {}, options=Options(mode=mode)).policy.to_json()
+    return pipeline.generate_policy(tasks, REGION, ACCOUNT, {}, options=Options(mode=mode)).policy.to_json()
 
 
 @PROFILE

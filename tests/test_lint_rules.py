@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policygen.lint_rules import Severity, all_rules
+from policygen.lint.rules import Severity, all_rules
 from policygen.render.lint_docs import render_rules_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

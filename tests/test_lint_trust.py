@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policygen.errors import InputError, Location
-from policygen.lint import Role, TrustPolicy, lint_role, policy_source
-from policygen.target import Target
+from policygen.lint.engine import Role, TrustPolicy, lint_role, policy_source
+from policygen.requirements.target import Target
 from test_lint import BATCH_RUN, RULE, events_on, ids, lint, tasks_of
 from test_lint_rules import ROOT, lint_args
 
@@ -388,7 +388,7 @@ def test_template_trust_is_decided_against_the_machine_it_names(run_cli, tmp_pat
 
 
 def test_identity_policy_with_a_number_for_a_condition_key_is_an_input_error():
-    from policygen.evaluate import parse_policy
+    from policygen.iam.evaluate import parse_policy
 
     statement = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {7: "x"}}}
     with pytest.raises(InputError) as raised:
@@ -398,7 +398,7 @@ def test_identity_policy_with_a_number_for_a_condition_key_is_an_input_error():
 
 def test_condition_values_are_literal_without_version():
     """IAM User Guide, Version: in 2008-10-17 `${aws:username}` is literal text, in conditions too."""
-    from policygen.evaluate import Decision, Request, evaluate, parse_policy
+    from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
 
     statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                  "Condition": {"StringEquals": {"s3:prefix": "${aws:username}"}}}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pytest
 
-from policygen.integrations import batch_table
+from policygen.requirements.table import batch_table
 from test_lint import ids, lint, tasks_of
 
 ACCOUNT_ARN = "arn:aws:batch:us-east-1:123456789012"
@@ -88,7 +88,7 @@ def test_generate_still_writes_what_satisfies_every_reading():
 
 
 def test_disputed_resources_are_resource_types_of_the_rows_action():
-    from policygen import catalog
+    from policygen.iam import catalog
 
     batch = catalog.service("batch")
     table = batch_table()

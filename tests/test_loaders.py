@@ -411,7 +411,7 @@ def test_a_surrogate_pair_escape_is_one_character():
 
 
 def test_a_lone_surrogate_inside_a_definition_string_names_the_machine(tmp_path):
-    from policygen.api import load_state_machines
+    from policygen.pipeline import load_state_machines
 
     template = {
         "Resources": {

@@ -57,7 +57,8 @@ from pathlib import Path
 
 import pytest
 
-from policygen import __version__, api
+from policygen import __version__
+from policygen import pipeline
 from policygen.render.cloudformation import logical_id
 from policygen.render.terraform import block_name
 
@@ -196,7 +197,7 @@ def _golden_text(case: Case, fmt: str) -> str:
 
 
 def _machines(case: Case) -> list[str]:
-    return [machine.name for machine in api.load_state_machines([str(ROOT / case.source)]).machines]
+    return [machine.name for machine in pipeline.load_state_machines([str(ROOT / case.source)]).machines]
 
 
 def _json_policy(run_cli, case: Case, machine: str, *, target: tuple[str, str] | None = None) -> dict:
@@ -213,7 +214,7 @@ def _json_policy(run_cli, case: Case, machine: str, *, target: tuple[str, str] |
 
 
 def _partition(region: str) -> str:
-    from policygen.target import partition_of_region
+    from policygen.requirements.target import partition_of_region
 
     return partition_of_region(region)
 

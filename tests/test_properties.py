@@ -18,7 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policygen import api, catalog
+from policygen import pipeline
+from policygen.iam import catalog
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.render.policy_json import render_policy_json
@@ -290,8 +291,8 @@ def cases(draw) -> Case:
 
 def generate(definition: dict, region: str, account: str) -> str:
     document = parse_json(json.dumps(definition, indent=2), "random.asl.json")
-    tasks = api.scan_state_machines([state_machine_from_asl(document)])
-    return render_policy_json(api.generate_policy(tasks, region, account, {}).policy)
+    tasks = pipeline.scan_state_machines([state_machine_from_asl(document)])
+    return render_policy_json(pipeline.generate_policy(tasks, region, account, {}).policy)
 
 
 def shuffled(value, rng: random.Random):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from policygen import catalog
+from policygen.iam import catalog
 from policygen.errors import InputError
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from policygen import api
-from policygen.deploy_time import DeployTimeValues
-from policygen.lint_template import _TemplateReader
+from policygen import pipeline
+from policygen.requirements.deploy_time import DeployTimeValues
+from policygen.lint.roles.template import _TemplateReader
 from policygen.load.template import Ref
-from policygen.target import Target
-from policygen.template_values import RETURN_VALUES, batch_arn_reference
+from policygen.requirements.target import Target
+from policygen.requirements.template_values import RETURN_VALUES, batch_arn_reference
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
@@ -57,7 +57,7 @@ def _template(tmp_path: Path):
       Definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}
 """,
     )
-    (machine,) = api.load_state_machines([str(path)]).machines
+    (machine,) = pipeline.load_state_machines([str(path)]).machines
     return machine
 
 

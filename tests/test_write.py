@@ -264,9 +264,9 @@ def test_an_over_long_machine_name_fails_before_any_file_is_written(run_cli, tmp
 
 
 def test_a_write_failing_midway_leaves_no_new_directory(run_cli, tmp_path, monkeypatch):
-    import policygen.output_files
+    import policygen.write.directory
 
-    monkeypatch.setattr(policygen.output_files, "open", _failing_on_call(open, 3), raising=False)
+    monkeypatch.setattr(policygen.write.directory, "open", _failing_on_call(open, 3), raising=False)
     out = tmp_path / "policies"
     _error_line(_several(run_cli, out), str(out), "No space left on device")
     assert list(tmp_path.iterdir()) == []

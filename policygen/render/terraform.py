@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policygen.generate import Policy, Statement, condition_json
+from policygen.generate.policy import Policy, Statement, condition_json
 from policygen.render.templating import environment, hcl_string, header_lines, unique_names
 
 PSEUDO_PARTITION = "${data.aws_partition.current.partition}"

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policygen import catalog, wildcard
+from policygen.iam import catalog
+from policygen.iam import wildcard
 from policygen.errors import Location
-from policygen.evaluate import (
+from policygen.iam.evaluate import (
     Decision,
     Effect,
     Evaluation,
@@ -30,10 +31,10 @@ from policygen.evaluate import (
     parse_policy,
     statement_allows_action,
 )
-from policygen.lint_rules import Rule, Severity, rule
-from policygen.requirements import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
+from policygen.lint.rules import Rule, Severity, rule
+from policygen.requirements.needs import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION, Access, requests_of
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
-from policygen.target import Target
+from policygen.requirements.target import Target
 
 # docs/aws-facts.md#managed-eventbridge-rule: the rule name Step Functions uses for Batch .sync is fixed.
 MANAGED_RULE = "StepFunctionsGetEventsForBatchJobsRule"

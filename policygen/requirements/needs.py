@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from policygen.arns import is_arn
-from policygen.deploy_time import DeployTimeValues
+from policygen.iam.arns import is_arn
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.errors import Location, Notice
-from policygen.integrations import DOCUMENTED, FINE_GRAINED, Dispute, GrantTemplate, batch_table
+from policygen.requirements.table import DOCUMENTED, FINE_GRAINED, Dispute, GrantTemplate, batch_table
 from policygen.load.template import has_references, unescape
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
-from policygen.target import Target
+from policygen.requirements.target import Target
 
 # (operator, condition key, values): e.g. ("StringEquals", "aws:RequestTag/team", ("genomics",))
 Condition = tuple[str, str, tuple[str, ...]]
@@ -165,7 +165,7 @@ def _grant(template: GrantTemplate, action: str):
     resources: list[str] = []
     for resource in template.resources:
         if resource == "{action-resources}":
-            from policygen import catalog
+            from policygen.iam import catalog
 
             resources.extend(catalog.resource_patterns(action))
         else:
@@ -440,7 +440,7 @@ docs/aws-facts.md#fine-grained-scoping).
 
 def requests_of(task: BatchTask, target: Target) -> list[Access]:
     """The concrete requests `task` makes, derived from its fine-grained needs (the one table)."""
-    from policygen import catalog
+    from policygen.iam import catalog
 
     accesses: list[Access] = []
     open_parts = frozenset(name for name in ("region", "account") if getattr(target, name) is None)
@@ -493,7 +493,7 @@ def _resourceless(action: str) -> bool:
 
 
 def _catalogue_entry(action: str) -> dict | None:
-    from policygen import catalog
+    from policygen.iam import catalog
 
     prefix, _, name = action.partition(":")
     catalogue = catalog.service(prefix)

@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from policygen.errors import Location, Notice, UsageError
-from policygen.lint import Finding, Role, TrustPolicy, lint_role, policy_source
+from policygen.lint.engine import Finding, Role, TrustPolicy, lint_role, policy_source
 from policygen.load import load_document
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document
 from policygen.scan import BatchTask
-from policygen.target import Target, resolve_target
+from policygen.requirements.target import Target, resolve_target
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def run_lint(
         target = resolve_target(tasks, region, account, environment, partition)
         units.append(LintUnit(role, tuple(tasks), target, tuple(m.name for m in machines)))
     else:
-        from policygen.lint_template import template_units
+        from policygen.lint.roles.template import template_units
 
         plain = [machine.file for machine in machines if machine.template is None]
         if plain:

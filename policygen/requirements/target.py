@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from policygen.aws_names import PARTITIONS as KNOWN_PARTITIONS
-from policygen.aws_names import is_account, is_region, partition_of_region
+from policygen.iam.aws_names import PARTITIONS as KNOWN_PARTITIONS
+from policygen.iam.aws_names import is_account, is_region, partition_of_region
 from policygen.errors import UsageError
 from policygen.scan import BatchTask, ValueKind
 

@@ -28,9 +28,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policygen import catalog, wildcard
+from policygen.iam import catalog
+from policygen.iam import wildcard
 from policygen.errors import Location, Notice, UsageError
-from policygen.evaluate import (
+from policygen.iam.evaluate import (
     VERSION_WITH_VARIABLES,
     Decision,
     Effect,
@@ -40,10 +41,10 @@ from policygen.evaluate import (
     StatementRef,
     evaluate,
 )
-from policygen.generate import generate_policy_document
-from policygen.lint import Finding, PolicySource, StatementFix
-from policygen.lint_inputs import LintUnit
-from policygen.requirements import Access, Condition, Need, requests_of
+from policygen.generate.policy import generate_policy_document
+from policygen.lint.engine import Finding, PolicySource, StatementFix
+from policygen.lint.roles.files import LintUnit
+from policygen.requirements.needs import Access, Condition, Need, requests_of
 
 # The services whose grants the linter judges (PG201/PG202 are about them only).
 _JUDGED = ("batch", "events")

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from policygen import wildcard
-from policygen.integrations import rules_directory
+from policygen.iam import wildcard
+from policygen.requirements.table import rules_directory
 
 JUDGED_SERVICES = ("batch", "events", "states", "iam", "logs", "xray")
 

@@ -8,14 +8,14 @@ from functools import lru_cache
 from typing import Iterable, Iterator, Mapping
 
 from policygen.errors import Location, Notice, UsageError
-from policygen.generate import Policy, generate_policy_document
-from policygen.integrations import FINE_GRAINED
+from policygen.generate.policy import Policy, generate_policy_document
+from policygen.requirements.table import FINE_GRAINED
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
-from policygen.requirements import Options, missing_required_tags, needs_of_all
+from policygen.requirements.needs import Options, missing_required_tags, needs_of_all
 from policygen.scan import BatchTask, Pattern, ValueKind, scan
-from policygen.target import Target, resolve_target
+from policygen.requirements.target import Target, resolve_target
 
 # docs/aws-facts.md#policy-size-limits: IAM counts a policy's characters without whitespace.
 MANAGED_POLICY_LIMIT = 6_144
@@ -90,7 +90,7 @@ def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]
 
 @lru_cache(maxsize=1)
 def _known_batch_actions() -> frozenset[str]:
-    from policygen import catalog
+    from policygen.iam import catalog
 
     return catalog.action_names("batch")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-from policygen import wildcard
+from policygen.iam import wildcard
 from policygen.errors import UsageError
-from policygen.requirements import Condition, Need
-from policygen.target import Target
+from policygen.requirements.needs import Condition, Need
+from policygen.requirements.target import Target
 
 POLICY_VERSION = "2012-10-17"
 _FLAGS = {"partition": "--partition", "region": "--region (or AWS_REGION)", "account": "--account"}

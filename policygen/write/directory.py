@@ -10,7 +10,7 @@ import tempfile
 from typing import Iterable, Sequence
 
 from policygen.errors import Location, UsageError
-from policygen.output import (
+from policygen.write.atomic import (
     Staged,
     cannot_write,
     check_directory,

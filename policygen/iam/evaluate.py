@@ -20,8 +20,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from policygen import wildcard
-from policygen.catalog import expand_action_pattern
+from policygen.iam import wildcard
+from policygen.iam.catalog import expand_action_pattern
 from policygen.errors import InputError, Location
 from policygen.load.document import escape_pointer_token
 
