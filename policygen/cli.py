@@ -168,7 +168,7 @@ def generate(
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
     from policygen.write.atomic import write_output
-    from policygen.outputs import Settings, generate_outputs
+    from policygen.pipeline import Settings, generate_outputs
     from policygen.requirements.needs import Options
 
     _limit_input_size(max_input_size)
@@ -324,7 +324,8 @@ def lint(
     from policygen import pipeline
     from policygen.lint.config import check_rule_id, load_config
     from policygen.errors import UsageError
-    from policygen.lint.roles.files import load_role_files, run_lint
+    from policygen.lint.roles.files import load_role_files
+    from policygen.lint.run import run_lint
     from policygen.lint.rules import Severity, all_rules
     from policygen.write.atomic import check_output, write_output
 

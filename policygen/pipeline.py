@@ -1,34 +1,30 @@
-"""The library's entry points: the steps load -> scan -> requirements -> generate, strung together."""
+"""The one place the flow is wired: load -> scan -> requirements -> generate | lint -> render, for the CLI and
+library users (load_state_machines, scan_state_machines, generate_policy, generate_outputs, lint)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping, Sequence
 
-from policygen.errors import Location, Notice, UsageError
-from policygen.generate.policy import Policy, generate_policy_document
-from policygen.requirements.table import FINE_GRAINED
+from policygen.errors import Notice, UsageError
+from policygen.generate.build import Generated, generate_policy
+from policygen.iam import catalog
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
-from policygen.requirements.needs import Options, missing_required_tags, needs_of_all
-from policygen.scan import BatchTask, Pattern, ValueKind, scan
-from policygen.requirements.target import Target, resolve_target
+from policygen.render import cloudformation, terraform
+from policygen.render.outputs import (
+    CLOUDFORMATION, CLOUDFORMATION_JSON, FILE_SUFFIXES, FORMATS, JSON, TERRAFORM, Outputs, Settings, Unit, render_outputs,
+)
+from policygen.requirements.deploy_time import DeployTimeValues
+from policygen.requirements.needs import Options
+from policygen.requirements.target import Target, validate_account, validate_partition, validate_region
+from policygen.scan import BatchTask, scan
+from policygen.write.directory import file_names
 
-# docs/aws-facts.md#policy-size-limits: IAM counts a policy's characters without whitespace.
-MANAGED_POLICY_LIMIT = 6_144
-INLINE_POLICIES_LIMIT = 10_240
-
-
-@dataclass(frozen=True)
-class Generated:
-    policy: Policy
-    target: Target
-    tasks: tuple[BatchTask, ...]
-    warnings: tuple[Notice, ...]
-
+__all__ = ["Generated", "LoadResult", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
+           "load_state_machines", "scan_state_machines", "select_state_machines"]
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -90,8 +86,6 @@ def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]
 
 @lru_cache(maxsize=1)
 def _known_batch_actions() -> frozenset[str]:
-    from policygen.iam import catalog
-
     return catalog.action_names("batch")
 
 
@@ -100,118 +94,121 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
     return [task for machine in machines for task in scan(machine, known)]
 
 
-def generate_policy(
-    tasks: Iterable[BatchTask],
-    region: str | None = None,
-    account: str | None = None,
-    environment: Mapping[str, str] | None = None,
-    source_names: Iterable[str] = (),
-    options: Options = Options(),
-    allow_untagged: bool = False,
-    partition: str | None = None,
-    target: Target | None = None,
-) -> Generated:
-    """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
+# --- generate: state machines -> policies -> the text of each output file ----------------------
+# Everything is built before anything is written, so a failure leaves no file half-done. The CLI
+# prints the warnings and explanations and writes the files.
 
-    In fine-grained mode with required tags, a SubmitJob state that does not send them would be
-    denied at run time (docs/aws-facts.md#fine-grained-scoping): a UsageError, or a warning with `allow_untagged`.
-    `target`, when given, replaces the region/account/partition resolution (CloudFormation and
-    Terraform output write pseudo parameters and data sources there)."""
-    tasks = tuple(tasks)
-    warnings: list[Notice] = []
-    if not tasks:
-        names = ", ".join(source_names) or "the input"
-        warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
-    if target is None:
-        target = resolve_target(tasks, region, account, environment or {}, partition)
-    warnings.extend(_untagged_states(tasks, options, allow_untagged))
-    for task in tasks:
-        if task.dynamic_tags is not None and task.action == "batch:SubmitJob":
-            unknown, case = (
-                ("a tag key is only known at deploy time", "whatever key it gets")
-                if task.dynamic_tags.kind is ValueKind.DEPLOY_TIME
-                else ("which tags the job gets is only known at run time", "in case it sends any")
+# AWS CloudFormation User Guide, "Pseudo parameters reference".
+_ALL_PSEUDO_PARAMETERS = (
+    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
+    "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+)
+
+
+def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[str], settings: Settings, per_machine_files: bool) -> Outputs:
+    """The policies for `machines` in the requested format: with `per_machine_files` (and no
+    --merge) a file per machine, in every format; else one text. JSON is one document, so several
+    machines need --merge or a file each; CloudFormation and Terraform hold every machine's role or
+    policy document in one snippet."""
+    if settings.output_format not in FORMATS:
+        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
+    if settings.attach_to is not None or settings.managed:
+        _check_attach(settings)
+    several = len(machines) > 1
+    if settings.output_format == JSON and several and not settings.merge and not per_machine_files:
+        raise UsageError(
+            f"{len(machines)} state machines ({', '.join(m.name for m in machines)}): pass -o DIR "
+            "for a policy file per machine, --merge for one policy covering all, or --state-machine NAME"
+        )
+    groups = [list(machines)] if settings.merge or not several else [[m] for m in machines]
+    target = _fixed_target(settings)
+    options = _with_deploy_time(settings, machines)
+    units = []
+    references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
+    for group in groups:
+        names = [m.name for m in group]
+        generated = generate_policy(
+            scan_state_machines(group),
+            settings.region,
+            settings.account,
+            settings.environment,
+            source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
+            options=options,
+            allow_untagged=settings.allow_untagged,
+            partition=settings.partition,
+            target=target,
+        )
+        unit_name = names[0] if len(names) == 1 else "merged"
+        sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
+        units.append(Unit(unit_name, sources, generated))
+        references.append(_template_names(group))
+    per_machine = per_machine_files and not settings.merge
+    if per_machine and settings.output_format == TERRAFORM and len(units) > 1:
+        # A directory of .tf files is one module: a file per machine would declare the same
+        # aws_partition/aws_region/aws_caller_identity data sources in each, which Terraform refuses.
+        raise UsageError(
+            f"{len(units)} state machines into a directory: --format terraform writes them all to one "
+            "file (-o FILE.tf), or pick one with --state-machine"
+        )
+    if settings.attach_to is not None:
+        empty = [unit.name for unit in units if not unit.generated.policy.statements]
+        if empty:
+            # IAM refuses a policy without statements: there is nothing to attach.
+            raise UsageError(
+                f"no AWS Batch Task state in {', '.join(empty)}: no policy to attach to {settings.attach_to}"
             )
-            warnings.append(
-                Notice(
-                    f"state {task.path!r}: {unknown} "
-                    f"({task.dynamic_tags.field}: {task.dynamic_tags.text}); allowing batch:TagResource on "
-                    f"job/* with no tag conditions {case}",
-                    Location(task.file, pointer=task.dynamic_tags.pointer),
-                )
-            )
-    warnings.extend(_assumed_roles(tasks))
-    warnings.extend(_sdk_submit_jobs(tasks, options))
-    found = needs_of_all(tasks, options)
-    warnings.extend(found.notices)
-    policy = generate_policy_document(found.needs, target)
-    warnings.extend(_size_warnings(policy))
-    return Generated(policy, target, tasks, tuple(warnings))
-
-
-def _assumed_roles(tasks: tuple[BatchTask, ...]) -> list[Notice]:
-    """A state with `Credentials` calls Batch as the role it assumes, not as the execution role: the
-    policy is right for that role, and the execution role needs sts:AssumeRole on it instead. Say
-    so rather than let a policy for the wrong role pass quietly."""
-    return [
-        Notice(
-            f"state {task.path!r} calls Batch with the credentials of another role ({task.credentials.field}: "
-            f"{task.credentials.text}): its permissions in this policy belong on that role, and the execution "
-            "role needs sts:AssumeRole on it instead, which this policy does not grant",
-            Location(task.file, pointer=task.credentials.pointer),
+    if per_machine:
+        names = file_names([unit.name for unit in units], FILE_SUFFIXES[settings.output_format])
+        files = tuple(
+            (names[unit.name], render_outputs((unit,), settings, target, (references[index],)).text)
+            for index, unit in enumerate(units)
         )
-        for task in tasks
-        if task.credentials is not None
-    ]
+        return Outputs(tuple(units), None, files)
+    return render_outputs(tuple(units), settings, target, tuple(references))
 
 
-def _sdk_submit_jobs(tasks: tuple[BatchTask, ...], options: Options) -> list[Notice]:
-    """Fine-grained mode narrows the optimized integration only: an aws-sdk:batch:submitJob keeps
-    the documented SubmitJob on every resource type, which also lets the other states' SubmitJob
-    past their queue, job-definition and tag restrictions. Say so rather than let it pass quietly."""
-    if options.mode != FINE_GRAINED:
-        return []
-    return [
-        Notice(
-            f"state {task.path!r} calls SubmitJob through the AWS SDK integration ({task.resource}), which "
-            "fine-grained mode grants as documented (any queue and job definition, no tag condition): that "
-            "grant also covers the other states' SubmitJob; use arn:aws:states:::batch:submitJob to narrow it",
-            Location(task.file, pointer=task.pointer),
-        )
-        for task in tasks
-        if task.pattern is Pattern.SDK and task.action == "batch:SubmitJob"
-    ]
+def _check_attach(settings: Settings) -> None:
+    if settings.output_format not in (CLOUDFORMATION, CLOUDFORMATION_JSON):
+        raise UsageError("--attach-to and --managed need --format cloudformation or cloudformation-json")
+    if settings.attach_to is None:
+        raise UsageError("--managed needs --attach-to ROLE_LOGICAL_ID")
+    if not settings.attach_to.isalnum():
+        raise UsageError(f"--attach-to {settings.attach_to!r}: a CloudFormation logical id is alphanumeric")
 
 
-def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untagged: bool) -> list[Notice]:
-    if not options.required_tags:
-        return []  # no --tag: no state can miss one
-    notices = []
-    for task in tasks:
-        missing = missing_required_tags(task, options.required_tags)
-        if not missing:
-            continue
-        tags = ", ".join(f"{key}={value}" for key, value in missing)
-        message = (
-            f"state {task.path!r} does not send the tag(s) {tags} in its Tags, so the "
-            f"aws:RequestTag condition would deny its SubmitJob at run time"
-        )
-        location = Location(task.file, pointer=task.pointer)
-        if not allow_untagged:
-            raise UsageError(message, location, hint="add the tags to the state, or pass --allow-untagged")
-        notices.append(Notice(message, location))
-    return notices
+def _fixed_target(settings: Settings) -> Target | None:
+    """CloudFormation and Terraform name the partition, region and account of wherever they are
+    deployed (pseudo parameters, data sources) unless the flags fix them; JSON resolves them."""
+    if settings.output_format == JSON:
+        return None
+    pseudo = terraform if settings.output_format == TERRAFORM else cloudformation
+    return Target(
+        partition=validate_partition(settings.partition) if settings.partition else pseudo.PSEUDO_PARTITION,
+        region=validate_region(settings.region) if settings.region else pseudo.PSEUDO_REGION,
+        account=validate_account(settings.account) if settings.account else pseudo.PSEUDO_ACCOUNT,
+        region_source="--region" if settings.region else settings.output_format,
+        account_source="--account" if settings.account else settings.output_format,
+    )
 
 
-def _size_warnings(policy: Policy) -> list[Notice]:
-    # Compact JSON escapes every whitespace character in strings except the space.
-    compact = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
-    size = len(compact) - compact.count(" ")
-    if size <= MANAGED_POLICY_LIMIT:
-        return []
-    return [
-        Notice(
-            f"the policy has {size:,} characters (whitespace not counted): more than the {MANAGED_POLICY_LIMIT:,} "
-            f"of a managed policy" + (f" and the {INLINE_POLICIES_LIMIT:,} of a role's inline policies" if size > INLINE_POLICIES_LIMIT else "")
-        )
-    ]
+def _template_names(machines: Sequence[StateMachine]) -> frozenset[str]:
+    """What a `${...}` in these machines' policy may refer to in CloudFormation: the pseudo
+    parameters, and the parameters and resources of the templates they came from. Anything else
+    (a placeholder in a plain ASL file, a template's escaped `${!Literal}`) is literal text."""
+    names = set(cloudformation.PSEUDO_REFERENCES)
+    for machine in machines:
+        if machine.template is not None:
+            names.update(machine.template.parameters)
+            names.update(machine.template.resources)
+            names.update(_ALL_PSEUDO_PARAMETERS)
+    return frozenset(names)
+
+
+def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> Options:
+    templates = {(m.file, m.name): m.template for m in machines if m.template is not None}
+    if not templates:
+        return settings.options
+    keep = settings.output_format in (CLOUDFORMATION, CLOUDFORMATION_JSON)
+    return replace(settings.options, deploy_time=DeployTimeValues(templates, keep_references=keep))
+
+

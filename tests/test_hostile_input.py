@@ -24,7 +24,7 @@ from policygen.errors import InputError, UsageError
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.load.yaml_source import parse_yaml
-from policygen.outputs import Settings, generate_outputs
+from policygen.pipeline import Settings, generate_outputs
 from policygen.render.cloudformation import logical_id
 from policygen.render.templating import comment_text, hcl_string
 from policygen.render.terraform import PSEUDO_REGION, block_name, hcl_value

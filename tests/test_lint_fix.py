@@ -25,7 +25,7 @@ from policygen.errors import Location, UsageError
 from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
 from policygen.lint.engine import Role, lint_role, policy_source
 from policygen.lint.fix import fixed_policy
-from policygen.lint.roles.files import LintUnit
+from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.requirements.needs import requests_of

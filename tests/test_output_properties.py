@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.outputs import Settings, generate_outputs
+from policygen.pipeline import Settings, generate_outputs
 from policygen.requirements.needs import Options
 from policygen.requirements.target import partition_of_region
 from test_outputs import (

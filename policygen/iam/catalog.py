@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from policygen.iam import wildcard
-from policygen.requirements.table import rules_directory
+from policygen.rules_data import rules_directory
 
 JUDGED_SERVICES = ("batch", "events", "states", "iam", "logs", "xray")
 

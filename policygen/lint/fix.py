@@ -43,7 +43,7 @@ from policygen.iam.evaluate import (
 )
 from policygen.generate.policy import generate_policy_document
 from policygen.lint.engine import Finding, PolicySource, StatementFix
-from policygen.lint.roles.files import LintUnit
+from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.needs import Access, Condition, Need, requests_of
 
 # The services whose grants the linter judges (PG201/PG202 are about them only).

@@ -9,7 +9,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from policygen.requirements.table import rules_directory
+from policygen.rules_data import rules_directory
 
 _ID = re.compile(r"^PG([123])\d\d$")
 _DOC_FIELDS = ("what", "why", "bad", "good", "fix")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
+
+from policygen.rules_data import rules_directory
 
 DOCUMENTED = "documented"
 FINE_GRAINED = "fine-grained"
@@ -49,14 +49,6 @@ class GrantTemplate:
 class IntegrationTable:
     modes: dict[str, dict[str, tuple[GrantTemplate, ...]]]  # mode -> pattern -> rows
     tags_sent: tuple[GrantTemplate, ...]
-
-
-def rules_directory() -> Path:
-    """The shipped `rules/` data: the installed `policygen._rules` package, else the source tree's."""
-    try:
-        return Path(str(resources.files("policygen._rules")))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "rules"
 
 
 @lru_cache(maxsize=1)

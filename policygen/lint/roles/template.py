@@ -24,7 +24,7 @@ from typing import Any
 
 from policygen.errors import InputError, Location, Notice
 from policygen.lint.engine import Finding, PolicySource, Role, TrustPolicy, make_finding, policy_source
-from policygen.lint.roles.files import LintUnit
+from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document, escape_pointer_token
 from policygen.load.intrinsics import Resolver
