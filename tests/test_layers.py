@@ -30,7 +30,7 @@ MAX_LINES = 450
 CLI_MAX_LINES = 250
 # Still over the limit, to be split next; this list only ever shrinks.
 NOT_YET_SPLIT = {
-    "policygen.cli", "policygen.iam.evaluate", "policygen.lint.engine", "policygen.lint.fix",
+    "policygen.cli", "policygen.iam.evaluate", "policygen.lint.fix",
     "policygen.requirements.needs", "policygen.scan",
 }
 

@@ -8,7 +8,8 @@ import pytest
 
 from policygen import pipeline
 from policygen.errors import Location
-from policygen.lint.engine import Role, TrustPolicy, lint_role, policy_source
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Role, TrustPolicy, policy_source
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.requirements.needs import requests_of

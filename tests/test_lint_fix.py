@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 import re
 
+import iam_oracle
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import iam_oracle
 from policygen import pipeline
 from policygen.errors import Location, UsageError
 from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
-from policygen.lint.engine import Role, lint_role, policy_source
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Role, policy_source
 from policygen.lint.fix import fixed_policy
 from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import state_machine_from_asl

@@ -22,12 +22,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pytest
-
 from policygen import pipeline
 from policygen.errors import Location
 from policygen.iam.evaluate import Decision, Request, evaluate
-from policygen.lint.engine import Role, lint_role, policy_source
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Role, policy_source
 from policygen.lint.rules import Severity
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json

@@ -4,7 +4,6 @@ files themselves, and docs/rules.md against the generator."""
 from __future__ import annotations
 
 import json
-
 import shlex
 from pathlib import Path
 

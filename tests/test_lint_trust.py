@@ -9,12 +9,13 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from policygen.errors import InputError, Location
-from policygen.lint.engine import Role, TrustPolicy, lint_role, policy_source
-from policygen.requirements.target import Target
 from test_lint import BATCH_RUN, RULE, events_on, ids, lint, tasks_of
 from test_lint_rules import ROOT, lint_args
+
+from policygen.errors import InputError, Location
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Role, TrustPolicy, policy_source
+from policygen.requirements.target import Target
 
 TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
 ACCOUNT = {"StringEquals": {"aws:SourceAccount": "123456789012"}}

@@ -20,9 +20,9 @@ Sources checked for these tests:
 from __future__ import annotations
 
 import pytest
+from test_lint import ids, lint, tasks_of
 
 from policygen.requirements.table import batch_table
-from test_lint import ids, lint, tasks_of
 
 ACCOUNT_ARN = "arn:aws:batch:us-east-1:123456789012"
 QUEUE = f"{ACCOUNT_ARN}:job-queue/etl"

@@ -28,9 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from policygen.iam import catalog
-from policygen.iam import wildcard
 from policygen.errors import Location, Notice, UsageError
+from policygen.generate.policy import generate_policy_document
+from policygen.iam import catalog, wildcard
 from policygen.iam.evaluate import (
     VERSION_WITH_VARIABLES,
     Decision,
@@ -41,8 +41,7 @@ from policygen.iam.evaluate import (
     StatementRef,
     evaluate,
 )
-from policygen.generate.policy import generate_policy_document
-from policygen.lint.engine import Finding, PolicySource, StatementFix
+from policygen.lint.findings import Finding, PolicySource, StatementFix
 from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.needs import Access, Condition, Need, requests_of
 

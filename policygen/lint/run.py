@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from policygen.errors import Location, Notice, UsageError
-from policygen.lint.engine import Finding, Role, lint_role
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Finding, Role
 from policygen.lint.roles.template import template_units
 from policygen.lint.roles.unit import LintReport, LintUnit
 from policygen.load.asl import StateMachine

@@ -11,7 +11,13 @@ from typing import AbstractSet, Any
 
 from policygen.errors import UsageError
 from policygen.generate.policy import Policy, Statement, condition_json
-from policygen.render.templating import environment, escape_unsafe, header_lines, unique_names, yaml_quoted
+from policygen.render.templating import (
+    environment,
+    escape_unsafe,
+    header_lines,
+    unique_names,
+    yaml_quoted,
+)
 
 # Used as the Target when rendering CloudFormation: the generator fills the placeholders with these.
 PSEUDO_PARTITION = "${AWS::Partition}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from policygen.lint.rules import Rule, Severity, all_rules
+from policygen.lint.rules import Rule, all_rules
 
 _HEADER = """\
 # policygen lint rules

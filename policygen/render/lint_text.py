@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policygen.errors import one_line
-from policygen.lint.engine import Finding
+from policygen.lint.findings import Finding
 from policygen.lint.rules import Severity
 
 

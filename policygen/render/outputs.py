@@ -6,9 +6,13 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from policygen import __version__
-from policygen.generate.build import Generated
 from policygen.errors import Notice
-from policygen.render.cloudformation import RoleSnippet, logical_id, render_cloudformation
+from policygen.generate.build import Generated
+from policygen.render.cloudformation import (
+    RoleSnippet,
+    logical_id,
+    render_cloudformation,
+)
 from policygen.render.policy_json import render_policy_json
 from policygen.render.terraform import PolicyBlock, render_terraform
 from policygen.requirements.needs import Options

@@ -9,7 +9,12 @@ import re
 from dataclasses import dataclass
 
 from policygen.generate.policy import Policy, Statement, condition_json
-from policygen.render.templating import environment, hcl_string, header_lines, unique_names
+from policygen.render.templating import (
+    environment,
+    hcl_string,
+    header_lines,
+    unique_names,
+)
 
 PSEUDO_PARTITION = "${data.aws_partition.current.partition}"
 PSEUDO_REGION = "${data.aws_region.current.name}"

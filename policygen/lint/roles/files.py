@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policygen.lint.engine import Role, TrustPolicy, policy_source
+from policygen.lint.findings import Role, TrustPolicy, policy_source
 from policygen.load import load_document
 from policygen.load.document import Document
 

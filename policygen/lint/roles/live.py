@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from policygen.errors import InputError, Location, Notice, UsageError
-from policygen.lint.engine import Role, TrustPolicy, policy_source
+from policygen.lint.findings import Role, TrustPolicy, policy_source
 
 # arn:PARTITION:iam::ACCOUNT:role/PATH/NAME; get_role takes the NAME alone.
 _ROLE_ARN = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/(?:[^/]+/)*([^/]+)$")

@@ -22,17 +22,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from policygen.errors import InputError, Location, Notice
-from policygen.lint.engine import Finding, PolicySource, Role, TrustPolicy, make_finding, policy_source
+from policygen.errors import InputError, Location
+from policygen.lint.findings import (
+    Finding,
+    PolicySource,
+    Role,
+    TrustPolicy,
+    make_finding,
+    policy_source,
+)
 from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document, escape_pointer_token
 from policygen.load.intrinsics import Resolver
-from policygen.load.template import CLOUDFORMATION, SAM, Opaque, Ref, TemplateContext, parse_sub
+from policygen.load.template import (
+    CLOUDFORMATION,
+    SAM,
+    Opaque,
+    Ref,
+    TemplateContext,
+    parse_sub,
+)
 from policygen.requirements.needs import UNKNOWN_ACCOUNT, UNKNOWN_REGION
-from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.template_values import batch_arn, batch_arn_reference
+from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
 
 _ROLE_TYPE = "AWS::IAM::Role"
 _STEP_FUNCTIONS = "AWS::StepFunctions::StateMachine"

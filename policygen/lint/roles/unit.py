@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policygen.errors import Notice
-from policygen.lint.engine import Finding, Role
+from policygen.lint.findings import Finding, Role
 from policygen.requirements.target import Target
 from policygen.scan import BatchTask
 
