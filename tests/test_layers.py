@@ -31,7 +31,7 @@ CLI_MAX_LINES = 250
 # Still over the limit, to be split next; this list only ever shrinks.
 NOT_YET_SPLIT = {
     "policygen.cli", "policygen.iam.evaluate", "policygen.lint.fix",
-    "policygen.requirements.needs", "policygen.scan",
+    "policygen.requirements.needs",
 }
 
 
@@ -45,7 +45,11 @@ def _modules() -> dict[str, Path]:
 def _imports(path: Path) -> set[str]:
     """Every policygen module `path` imports, at the top or inside a function."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in list(ast.walk(tree)):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            node.body = []  # imports only for annotations do not run
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("policygen"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("policygen"):

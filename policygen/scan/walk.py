@@ -1,20 +1,12 @@
-"""State machine definitions -> the Batch Task states in them, with what each state sends.
-
-Walks every state, through Parallel branches and Map processors (Iterator and ItemProcessor, inline
-and DISTRIBUTED), and records each Task whose Resource is a Batch integration (docs/aws-facts.md#integration-patterns).
-"""
+"""Walks every state of a definition, through Parallel branches and Map processors, and records each
+Task whose Resource is a Batch integration (docs/aws-facts.md#integration-patterns)."""
 
 from __future__ import annotations
 
-import json
-import re
-from operator import attrgetter
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
-from policygen.iam import aws_names
 from policygen.errors import InputError, Location
+from policygen.iam import aws_names
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
 from policygen.load.template import (
@@ -23,112 +15,39 @@ from policygen.load.template import (
     TERRAFORM_PLAN,
     OpaqueValue,
     Ref,
-    has_references,
     parse_sub,
     unescape,
 )
-
-JSONPATH = "JSONPath"
-JSONATA = "JSONata"
-
-# Matched whole (fullmatch): `$` would let a trailing newline through, which Step Functions does not trim.
-_STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
-_DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
-KNOWN_PARTITIONS = aws_names.PARTITIONS
-_JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
-_SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
-_LANGUAGES = (JSONPATH, JSONATA)
-_ABSENT = object()
-# Every state type Step Functions accepts (Step Functions Developer Guide, "Discovering workflow
-# states to use in Step Functions": https://docs.aws.amazon.com/step-functions/latest/dg/workflow-states.html).
-STATE_TYPES = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
-_MAP_PROCESSORS = ("ItemProcessor", "Iterator")  # ItemProcessor replaced the older Iterator
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-
-
-class Pattern(str, Enum):
-    """How a Task state calls Batch (docs/aws-facts.md#integration-patterns)."""
-
-    REQUEST_RESPONSE = "request-response"
-    RUN_JOB = "run-job"
-    CALLBACK = "callback"
-    SDK = "sdk"
-
-
-_OPTIMIZED_PATTERNS = {
-    "batch:submitJob": Pattern.REQUEST_RESPONSE,
-    "batch:submitJob.sync": Pattern.RUN_JOB,
-    "batch:submitJob.waitForTaskToken": Pattern.CALLBACK,
-}
-
-
-class ValueKind(str, Enum):
-    STATIC = "static"  # written in the definition
-    # Known only at run time: a JSONPath/intrinsic (`.$` key) or a JSONata `{% %}`; or chosen at
-    # deploy time in a way policygen does not evaluate (Fn::If, ${self:...}: policygen/load/template.py).
-    DYNAMIC = "dynamic"
-    # Static once deployed: a template value with references; `text` is in Fn::Sub syntax, e.g.
-    # "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/${QueueName}" or "${RenderQueue}".
-    DEPLOY_TIME = "deploy-time"
-
-
-@dataclass(unsafe_hash=True, slots=True)  # not frozen: a frozen __init__ costs 2x, and one is made per value of every state
-class FieldValue:
-    """One value a state sends: the literal, or the expression that yields it at run time."""
-
-    kind: ValueKind
-    text: str
-    field: str  # the key as written in the state, e.g. "JobQueue.$"
-    pointer: str  # where it is in the document
-    # Template parameters whose Default the text stands for (a template linted offline): a stack
-    # deployed with other values sends other text.
-    defaults: tuple[str, ...] = ()
-
-    @property
-    def is_static(self) -> bool:
-        return self.kind is ValueKind.STATIC
-
-
-_STATIC = ValueKind.STATIC
-
-
-@dataclass(unsafe_hash=True, slots=True)
-class Tag:
-    key: str
-    value: FieldValue
-
-
-@dataclass(unsafe_hash=True, slots=True)  # see FieldValue
-class BatchTask:
-    """A Task state that calls AWS Batch, and the values it sends that permissions depend on."""
-
-    machine: str
-    file: str
-    path: str  # state names from the top, e.g. "Both/branch[0]/Per sample/Call variants"
-    pointer: str  # JSON pointer to the state in its document
-    resource: str
-    partition: str | None  # None: a template's ${AWS::Partition}, the partition it is deployed in
-    pattern: Pattern
-    action: str  # the IAM action the call itself needs, e.g. "batch:SubmitJob"
-    query_language: str
-    job_queue: FieldValue | None = None
-    job_definition: FieldValue | None = None
-    share_identifier: FieldValue | None = None
-    tags: tuple[Tag, ...] = ()
-    # Set when the tags as a whole (or every argument) come from an expression: which tags are
-    # sent is unknown, so tag-on-create permissions may be needed.
-    dynamic_tags: FieldValue | None = None
-    consumable_resources: tuple[FieldValue, ...] = ()
-    # The role the state assumes for its call (`Credentials.RoleArn`), if any: the Batch permissions
-    # are then that role's, and the execution role needs sts:AssumeRole on it instead.
-    credentials: FieldValue | None = None
-
-    @property
-    def sends_tags(self) -> bool:
-        return bool(self.tags) or self.dynamic_tags is not None
-
-
-_tag_key = attrgetter("key")
+from policygen.scan.arguments import _Arguments
+from policygen.scan.model import (
+    _ABSENT,
+    _DEPLOY_PARTITION,
+    _LANGUAGES,
+    _MAP_PROCESSORS,
+    _OPTIMIZED_PATTERNS,
+    _SDK_API_ACTION,
+    _STATES_RESOURCE,
+    _STATIC,
+    JSONATA,
+    JSONPATH,
+    KNOWN_PARTITIONS,
+    STATE_TYPES,
+    BatchTask,
+    FieldValue,
+    Pattern,
+    ValueKind,
+)
+from policygen.scan.resources import (
+    _ANY,
+    _NO_COLON,
+    _OTHER,
+    _intrinsic_may_call_batch,
+    _is_serverless_variable,
+    _literal_tokens,
+    _may_be_batch,
+    _parse_intrinsic,
+    _placeholders,
+)
 
 
 def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> list[BatchTask]:
@@ -510,289 +429,3 @@ class _Walker:
                 pointer + "/Resource",
             )
         return f"batch:{iam_name}"
-
-
-# -- Could a Resource call Batch? ------------------------------------------------------------------
-# A Resource as glob tokens: single lower-case characters, and wildcards for parts only known later.
-_ANY = "\x00any"  # any text
-_NO_COLON = "\x00no-colon"  # any text without ":" (a pseudo parameter: a partition, region, account)
-_OTHER = "\x00other"  # a resource's name or ARN: matches only a wildcard of the other side
-_WILDCARDS = frozenset({_ANY, _NO_COLON})
-
-
-def _shape(text: str) -> tuple[str, ...]:
-    """A glob of states ARNs in any partition, region or account ("*": no colon; "+": anything)."""
-    return tuple(_NO_COLON if char == "*" else _ANY if char == "+" else char for char in text)
-
-
-# Every Resource that names the Batch service in a states ARN, spelt as documented or not.
-_BATCH_SHAPES = tuple(
-    _shape(f"arn:*:states:*:*:{service}{rest}") for service in ("batch", "aws-sdk:batch") for rest in ("", ":+")
-)
-
-
-def _literal_tokens(text: str) -> list[str]:
-    return [char for char in text.lower() if not char.isspace()]
-
-
-def _placeholders(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every `${...}` in `text`, nested braces included (`${self:a.${sls:stage}}`)."""
-    found = []
-    position = text.find("${")
-    while position >= 0:
-        depth, index = 0, position
-        while index < len(text):
-            if text.startswith("${", index):
-                depth += 1
-                index += 2
-                continue
-            if text[index] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            index += 1
-        end = min(index + 1, len(text))
-        found.append((position, end))
-        position = text.find("${", end)
-    return found
-
-
-def _may_be_batch(tokens: list[str]) -> bool:
-    """Whether some value of the Resource's wildcards makes it a Batch shape."""
-    return any(_globs_meet(tokens, shape) for shape in _BATCH_SHAPES)
-
-
-def _globs_meet(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]) -> bool:
-    """Whether two globs match a common text: a search over (position in left, position in right).
-    A wildcard may match nothing (skip it) or take one character the other side offers."""
-    seen = set()
-    pending = [(0, 0)]
-    while pending:
-        i, j = pending.pop()
-        if (i, j) in seen:
-            continue
-        seen.add((i, j))
-        if i == len(left) and j == len(right):
-            return True
-        a = left[i] if i < len(left) else None
-        b = right[j] if j < len(right) else None
-        if a in _WILDCARDS:
-            pending.append((i + 1, j))
-            if b is not None and b not in _WILDCARDS and _takes(a, b):
-                pending.append((i, j + 1))
-        if b in _WILDCARDS:
-            pending.append((i, j + 1))
-            if a is not None and a not in _WILDCARDS and _takes(b, a):
-                pending.append((i + 1, j))
-        if a is not None and b is not None and a not in _WILDCARDS and b not in _WILDCARDS and a == b and a != _OTHER:
-            pending.append((i + 1, j + 1))
-    return False
-
-
-def _takes(wildcard: str, token: str) -> bool:
-    if wildcard == _ANY:
-        return True
-    return token != ":" and token != _OTHER
-
-
-def _is_serverless_variable(value: OpaqueValue) -> bool:
-    """A serverless.yml string with `${self:...}`-style variables (its text as written), not an
-    intrinsic function (its text JSON)."""
-    return all(name.startswith("${") for name in value.intrinsics)
-
-
-def _parse_intrinsic(value: OpaqueValue) -> Any:
-    """An opaque template value's intrinsic function call, as data (its text is compact JSON)."""
-    try:
-        return json.loads(value)
-    except ValueError:
-        return str(value)
-
-
-def _intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
-    """Whether a Resource chosen at deploy time might be a Batch integration: one of its
-    choices names Batch or a parameter, or comes from a function whose result the template does
-    not show (Fn::ImportValue, Fn::FindInMap, Fn::Select, ...). Resource names and ARNs
-    (Fn::GetAtt, Ref to a resource) never are."""
-    if isinstance(value, str):
-        return "batch" in value.lower() or any(name in parameters for name in _sub_names(value))
-    if isinstance(value, list):
-        return any(_intrinsic_may_call_batch(item, parameters) for item in value)
-    if not isinstance(value, dict):
-        return False
-    if len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return argument in parameters
-        if function == "Fn::GetAtt":
-            return False
-        if function == "Fn::If":
-            return isinstance(argument, list) and _intrinsic_may_call_batch(argument[1:], parameters)
-        if function in ("Fn::Sub", "Fn::Join"):
-            return _intrinsic_may_call_batch(argument, parameters)
-        if function.startswith("Fn::"):
-            return True
-    return any(_intrinsic_may_call_batch(item, parameters) for item in value.values())
-
-
-def _sub_names(text: str) -> list[str]:
-    return [match.group(1).strip() for match in _PLACEHOLDER.finditer(text)]
-
-
-class _Arguments:
-    """The request a Task state sends: `Parameters` (JSONPath) or `Arguments` (JSONata)."""
-
-    __slots__ = ("body", "language", "jsonpath", "jsonata", "template_free", "pointer", "path", "walker", "whole")
-
-    def __init__(self, body: Any, language: str, pointer: str, path: str, walker: _Walker, whole: FieldValue | None):
-        self.body = body if isinstance(body, dict) else {}
-        self.language = language
-        self.jsonpath = language == JSONPATH
-        self.jsonata = language == JSONATA
-        self.template_free = walker.template_free
-        self.pointer = pointer
-        self.path = path
-        self.walker = walker
-        self.whole = whole  # the arguments as one run-time expression
-
-    def error(self, message: str, pointer: str) -> InputError:
-        return self.walker.error(f"state {self.path!r}: {message}", pointer)
-
-    @classmethod
-    def of(cls, state: dict[str, Any], language: str, pointer: str, path: str, walker: _Walker) -> _Arguments:
-        key = "Arguments" if language == JSONATA else "Parameters"
-        body = state.get(key)
-        body_pointer = f"{pointer}/{key}"
-        whole = None
-        if type(body) is dict:
-            pass  # nearly every state
-        elif language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
-            whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
-        elif isinstance(body, OpaqueValue):  # e.g. Parameters: !If [...]: known only at deploy time
-            whole = FieldValue(ValueKind.DYNAMIC, str(body), key, body_pointer)
-        elif body is not None and not isinstance(body, dict):
-            raise walker.error(f"state {path!r}: \"{key}\" must be an object", body_pointer)
-        return cls(body, language, body_pointer, path, walker, whole)
-
-    def value(self, container: dict[str, Any], name: str, pointer: str) -> tuple[FieldValue | None, Any]:
-        """(the field as a FieldValue if it is a string or dynamic, the raw value otherwise)."""
-        if self.jsonpath:
-            dollar = name + ".$"
-            expression = container.get(dollar, _ABSENT)
-            if expression is not _ABSENT:
-                if name in container:
-                    raise self.error(f"both \"{name}\" and \"{dollar}\" are set", pointer)
-                field_pointer = f"{pointer}/{escape_pointer_token(dollar)}"
-                if not isinstance(expression, str):
-                    raise self.error(f"\"{dollar}\" must be a path or an intrinsic function", field_pointer)
-                return FieldValue(ValueKind.DYNAMIC, expression, dollar, field_pointer), None
-        raw = container.get(name, _ABSENT)
-        if raw is _ABSENT:
-            return None, None
-        if isinstance(raw, str):
-            # kind_of(), inlined for the common case: a loose ASL file's JSONPath string
-            if self.template_free and not self.jsonata:
-                kind = ValueKind.DEPLOY_TIME if "${" in raw else ValueKind.STATIC
-                return FieldValue(kind, raw, name, f"{pointer}/{escape_pointer_token(name)}"), None
-            kind, text = self.kind_of(raw)
-            return FieldValue(kind, text, name, f"{pointer}/{escape_pointer_token(name)}"), None
-        return None, raw
-
-    def kind_of(self, raw: str) -> tuple[ValueKind, str]:
-        """A string value's kind, and its text (a template's literal without Fn::Sub escapes)."""
-        if self.jsonata and _JSONATA_EXPRESSION.match(raw):
-            return ValueKind.DYNAMIC, raw
-        if self.template_free:
-            # A loose ASL file deployed through a template holds DefinitionSubstitutions
-            # placeholders (`${QueueArn}`): filled in at deploy time, never literal text. In a
-            # policy, `${...}` would read as an IAM policy variable.
-            return (ValueKind.DEPLOY_TIME if "${" in raw else ValueKind.STATIC), raw
-        if isinstance(raw, OpaqueValue):
-            return ValueKind.DYNAMIC, str(raw)
-        if has_references(raw):
-            return ValueKind.DEPLOY_TIME, raw
-        return ValueKind.STATIC, unescape(raw)
-
-    def string(self, name: str) -> FieldValue | None:
-        if self.whole is not None:
-            return self.whole
-        field, raw = self.value(self.body, name, self.pointer)
-        if raw is not None:
-            raise self.error(
-                f"\"{name}\" must be a string", f"{self.pointer}/{escape_pointer_token(name)}"
-            )
-        return field
-
-    def tags(self) -> tuple[tuple[Tag, ...], FieldValue | None]:
-        """(the tags the state sends, sorted by key; the value standing for them when which tags
-        are sent is not known: the arguments or Tags as a whole from an expression, or a tag key
-        with a deploy-time `${Name}` placeholder)."""
-        if self.whole is not None:
-            return (), self.whole
-        field, raw = self.value(self.body, "Tags", self.pointer)
-        if field is not None:
-            if field.kind is not ValueKind.DYNAMIC:
-                raise self.error("\"Tags\" must be an object of tag keys and values", f"{self.pointer}/Tags")
-            return (), field
-        if raw is None:
-            return (), None
-        tags_pointer = f"{self.pointer}/Tags"
-        if not isinstance(raw, dict):
-            raise self.error("\"Tags\" must be an object of tag keys and values", tags_pointer)
-        found = []
-        placeholder = None  # the first key with a `${...}` placeholder
-        jsonpath = self.jsonpath
-        for key in raw:
-            name = key[:-2] if jsonpath and key.endswith(".$") else key
-            if "${" in name:
-                # A tag key with a `${Name}` placeholder (DefinitionSubstitutions, a template
-                # reference) is only known at deploy time: as text in aws:TagKeys or
-                # aws:RequestTag/<key> it would read as an IAM policy variable and deny the tag the
-                # state really sends. It is no known tag; it makes the tags dynamic.
-                if placeholder is None:
-                    placeholder = key
-                continue
-            value, nested = self.value(raw, name, tags_pointer)
-            if nested is not None or value is None:
-                raise self.error(
-                    f"tag {name!r} must have a string value", f"{tags_pointer}/{escape_pointer_token(key)}"
-                )
-            problem = aws_names.tag_problem(name, value.text if value.kind is _STATIC else None)
-            if problem is not None:
-                raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
-            found.append(Tag(name, value))
-        if len(found) > 1:
-            found.sort(key=_tag_key)
-        dynamic = None
-        if placeholder is not None:
-            dynamic = FieldValue(ValueKind.DEPLOY_TIME, placeholder, "Tags", f"{tags_pointer}/{escape_pointer_token(placeholder)}")
-        return tuple(found), dynamic
-
-    def consumable_resources(self) -> tuple[FieldValue, ...]:
-        if self.whole is not None:
-            return ()
-        field, raw = self.value(self.body, "ConsumableResourcePropertiesOverride", self.pointer)
-        if field is not None:
-            return (field,) if field.kind is ValueKind.DYNAMIC else ()
-        if raw is None:
-            return ()
-        properties_pointer = f"{self.pointer}/ConsumableResourcePropertiesOverride"
-        if not isinstance(raw, dict):
-            raise self.error("\"ConsumableResourcePropertiesOverride\" must be an object", properties_pointer)
-        listed, items = self.value(raw, "ConsumableResourceList", properties_pointer)
-        if listed is not None:
-            return (listed,) if listed.kind is ValueKind.DYNAMIC else ()
-        if items is None:
-            return ()
-        list_pointer = f"{properties_pointer}/ConsumableResourceList"
-        if not isinstance(items, list):
-            raise self.error("\"ConsumableResourceList\" must be a list", list_pointer)
-        found = []
-        for index, item in enumerate(items):
-            item_pointer = f"{list_pointer}/{index}"
-            if not isinstance(item, dict):
-                raise self.error("a consumable resource entry must be an object", item_pointer)
-            value, _ = self.value(item, "ConsumableResource", item_pointer)
-            if value is not None:
-                found.append(value)
-        return tuple(found)
