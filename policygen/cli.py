@@ -130,8 +130,8 @@ def scan(
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import pipeline
-    from policygen.write.atomic import write_output
     from policygen.render import scan_report
+    from policygen.write.atomic import write_output
 
     _limit_input_size(max_input_size)
     loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
@@ -167,9 +167,9 @@ def generate(
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
-    from policygen.write.atomic import write_output
     from policygen.pipeline import Settings, generate_outputs
     from policygen.requirements.needs import Options
+    from policygen.write.atomic import write_output
 
     _limit_input_size(max_input_size)
     settings = Settings(
@@ -213,8 +213,8 @@ def _explain(generated, explain: bool, header: str = "") -> None:
 
 
 def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
-    from policygen.iam import aws_names
     from policygen.errors import UsageError
+    from policygen.iam import aws_names
 
     if tags and mode is not Mode.fine_grained:
         raise UsageError("--tag needs --mode fine-grained")
@@ -322,11 +322,11 @@ def lint(
     Formats and configuration: docs/lint-output.md
     """
     from policygen import pipeline
-    from policygen.lint.config import check_rule_id, load_config
     from policygen.errors import UsageError
+    from policygen.lint.config import check_rule_id, load_config
     from policygen.lint.roles.files import load_role_files
-    from policygen.lint.run import run_lint
     from policygen.lint.rules import Severity, all_rules
+    from policygen.lint.run import run_lint
     from policygen.write.atomic import check_output, write_output
 
     check_output(output)  # before the report goes to stdout (with --fix) or any work is done

@@ -15,11 +15,25 @@ from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
 from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
-    CLOUDFORMATION, CLOUDFORMATION_JSON, FILE_SUFFIXES, FORMATS, JSON, TERRAFORM, Outputs, Settings, Unit, render_outputs,
+    CLOUDFORMATION,
+    CLOUDFORMATION_JSON,
+    FILE_SUFFIXES,
+    FORMATS,
+    JSON,
+    TERRAFORM,
+    Outputs,
+    Settings,
+    Unit,
+    render_outputs,
 )
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.needs import Options
-from policygen.requirements.target import Target, validate_account, validate_partition, validate_region
+from policygen.requirements.target import (
+    Target,
+    validate_account,
+    validate_partition,
+    validate_region,
+)
 from policygen.scan import BatchTask, scan
 from policygen.write.directory import file_names
 

@@ -8,17 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policygen.iam.catalog import expand_action_pattern
 from policygen.errors import InputError, Location
-from policygen.iam.evaluate import (
-    Decision,
-    Effect,
-    Request,
-    actions_granted,
-    evaluate,
-    parse_policy,
-    statement_allows_action,
-)
+from policygen.iam.catalog import expand_action_pattern
+from policygen.iam.evaluate import actions_granted, evaluate, statement_allows_action
+from policygen.iam.policy import Effect, parse_policy
+from policygen.iam.request import Decision, Request
 
 ACCOUNT = "111122223333"
 QUEUE = "arn:aws:batch:us-east-1:123456789012:job-queue/render"

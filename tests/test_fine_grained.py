@@ -49,7 +49,9 @@ from pathlib import Path
 
 import pytest
 
-from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import parse_policy
+from policygen.iam.request import Decision, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = Path("fixtures") / "inputs" / "fine-grained"  # relative to ROOT: --explain prints the path

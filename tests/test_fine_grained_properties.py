@@ -33,7 +33,9 @@ from hypothesis import strategies as st
 
 from policygen import pipeline
 from policygen.errors import UsageError
-from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import parse_policy
+from policygen.iam.request import Decision, Request
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.requirements.needs import Options

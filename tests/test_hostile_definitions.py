@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from test_cli import assert_input_error
 
 ROOT = Path(__file__).resolve().parent.parent

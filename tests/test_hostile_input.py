@@ -17,8 +17,10 @@ import json
 import unicodedata
 
 import pytest
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_outputs import _cfn_lint, parse_terraform
 
 from policygen.errors import InputError, UsageError
 from policygen.load.asl import state_machine_from_asl
@@ -29,8 +31,6 @@ from policygen.render.cloudformation import logical_id
 from policygen.render.templating import comment_text, hcl_string
 from policygen.render.terraform import PSEUDO_REGION, block_name, hcl_value
 from policygen.requirements.needs import Options
-from conftest import FIXTURES
-from test_outputs import _cfn_lint, parse_terraform
 
 SUBMIT_SYNC = "arn:aws:states:::batch:submitJob.sync"
 # Everything that ends a line or a string, starts an interpolation or a comment, or hides text.

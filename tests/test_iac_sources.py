@@ -23,8 +23,8 @@ from policygen.load.template import (
     references,
     unescape,
 )
-from policygen.scan import ValueKind
 from policygen.requirements.target import resolve_target
+from policygen.scan import ValueKind
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "fixtures" / "inputs"

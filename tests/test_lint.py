@@ -12,7 +12,7 @@ from policygen.lint.engine import lint_role
 from policygen.lint.findings import Role, TrustPolicy, policy_source
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements.needs import requests_of
+from policygen.requirements.requests import requests_of
 from policygen.requirements.target import Target
 
 TARGET = Target("aws", "us-east-1", "123456789012")

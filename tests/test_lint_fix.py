@@ -22,14 +22,16 @@ from hypothesis import strategies as st
 
 from policygen import pipeline
 from policygen.errors import Location, UsageError
-from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import parse_policy
+from policygen.iam.request import Decision, Request
 from policygen.lint.engine import lint_role
 from policygen.lint.findings import Role, policy_source
 from policygen.lint.fix import fixed_policy
 from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements.needs import requests_of
+from policygen.requirements.requests import requests_of
 from policygen.requirements.target import resolve_target
 
 REGION, ACCOUNT, OTHER_REGION = "eu-west-1", "111122223333", "us-east-1"

@@ -24,13 +24,15 @@ from hypothesis import strategies as st
 
 from policygen import pipeline
 from policygen.errors import Location
-from policygen.iam.evaluate import Decision, Request, evaluate
+from policygen.iam.evaluate import evaluate
+from policygen.iam.request import Decision, Request
 from policygen.lint.engine import lint_role
 from policygen.lint.findings import Role, policy_source
 from policygen.lint.rules import Severity
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
-from policygen.requirements.needs import Options, requests_of
+from policygen.requirements.needs import Options
+from policygen.requirements.requests import requests_of
 from policygen.requirements.target import resolve_target
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

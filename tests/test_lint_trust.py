@@ -389,7 +389,7 @@ def test_template_trust_is_decided_against_the_machine_it_names(run_cli, tmp_pat
 
 
 def test_identity_policy_with_a_number_for_a_condition_key_is_an_input_error():
-    from policygen.iam.evaluate import parse_policy
+    from policygen.iam.policy import parse_policy
 
     statement = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {7: "x"}}}
     with pytest.raises(InputError) as raised:
@@ -399,7 +399,9 @@ def test_identity_policy_with_a_number_for_a_condition_key_is_an_input_error():
 
 def test_condition_values_are_literal_without_version():
     """IAM User Guide, Version: in 2008-10-17 `${aws:username}` is literal text, in conditions too."""
-    from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
+    from policygen.iam.evaluate import evaluate
+    from policygen.iam.policy import parse_policy
+    from policygen.iam.request import Decision, Request
 
     statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                  "Condition": {"StringEquals": {"s3:prefix": "${aws:username}"}}}

@@ -23,12 +23,6 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from policygen.load.asl import state_machine_from_asl
-from policygen.load.json_source import parse_json
-from policygen.pipeline import Settings, generate_outputs
-from policygen.requirements.needs import Options
-from policygen.requirements.target import partition_of_region
 from test_outputs import (
     EXISTING_ROLE,
     decode_cfn,
@@ -40,6 +34,12 @@ from test_outputs import (
     resolve_cfn,
     resolve_terraform,
 )
+
+from policygen.load.asl import state_machine_from_asl
+from policygen.load.json_source import parse_json
+from policygen.pipeline import Settings, generate_outputs
+from policygen.requirements.needs import Options
+from policygen.requirements.target import partition_of_region
 
 pytest.importorskip("cfnlint.api")
 pytest.importorskip("hcl2")

@@ -57,8 +57,7 @@ from pathlib import Path
 
 import pytest
 
-from policygen import __version__
-from policygen import pipeline
+from policygen import __version__, pipeline
 from policygen.render.cloudformation import logical_id
 from policygen.render.terraform import block_name
 

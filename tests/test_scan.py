@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from policygen.iam import catalog
 from policygen.errors import InputError
+from policygen.iam import catalog
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.load.yaml_source import parse_yaml

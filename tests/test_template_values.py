@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from policygen import pipeline
-from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.lint.roles.template import _TemplateReader
 from policygen.load.template import Ref
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.target import Target
 from policygen.requirements.template_values import RETURN_VALUES, batch_arn_reference
 

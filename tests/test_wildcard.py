@@ -9,13 +9,14 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policygen.iam import wildcard
-from policygen.iam.evaluate import Decision, Request, evaluate, parse_policy
 from policygen.generate.policy import _without_covered
+from policygen.iam import wildcard
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import parse_policy
+from policygen.iam.request import Decision, Request
 
 # Every character the regex translation had to escape or special-case, newline for DOTALL, and
 # letters in both cases for the case-insensitive form.
@@ -262,7 +263,7 @@ OLD_VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>
 @settings(max_examples=500, deadline=None)
 @given(st.text("${}a, '\n\t*", max_size=16))
 def test_variables_are_found_as_before(text: str) -> None:
-    from policygen.iam.evaluate import _variable_with_default, _variables
+    from policygen.iam.variables import _variable_with_default, _variables
 
     assert list(_variables(text)) == [(m.start(), m.end(), m[1]) for m in OLD_VARIABLE.finditer(text)]
     old = OLD_VARIABLE_WITH_DEFAULT.match(text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-from policygen.iam import wildcard
 from policygen.errors import UsageError
+from policygen.iam import wildcard
 from policygen.requirements.needs import Condition, Need
 from policygen.requirements.target import Target
 

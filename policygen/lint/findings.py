@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policygen.errors import Location
-from policygen.iam.evaluate import (
-    PolicyDocument,
-    StatementRef,
-    parse_policy,
-)
+from policygen.iam.policy import PolicyDocument, StatementRef, parse_policy
 from policygen.lint.rules import Rule, Severity, rule
 from policygen.scan import BatchTask
 

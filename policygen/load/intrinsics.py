@@ -16,7 +16,11 @@ from typing import Any, Callable, Mapping
 
 from policygen.errors import InputError
 from policygen.load.document import Document, escape_pointer_token
-from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
+from policygen.load.json_source import (
+    DuplicateKeyError,
+    LoneSurrogateError,
+    loads_unique,
+)
 from policygen.load.template import (
     PSEUDO_PARAMETERS,
     Opaque,

@@ -14,7 +14,11 @@ from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document
 from policygen.load.intrinsics import literal_definition
-from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
+from policygen.load.json_source import (
+    DuplicateKeyError,
+    LoneSurrogateError,
+    loads_unique,
+)
 from policygen.load.template import (
     TERRAFORM_PLAN,
     TemplateContext,

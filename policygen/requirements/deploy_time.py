@@ -15,8 +15,19 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from policygen.iam.arns import is_arn
-from policygen.load.template import TERRAFORM_PLAN, Ref, TemplateContext, TemplateResource, has_references, parse_sub
-from policygen.requirements.template_values import batch_arn, batch_arn_reference, reference_text
+from policygen.load.template import (
+    TERRAFORM_PLAN,
+    Ref,
+    TemplateContext,
+    TemplateResource,
+    has_references,
+    parse_sub,
+)
+from policygen.requirements.template_values import (
+    batch_arn,
+    batch_arn_reference,
+    reference_text,
+)
 
 _PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from policygen.errors import UsageError
 from policygen.iam.aws_names import PARTITIONS as KNOWN_PARTITIONS
 from policygen.iam.aws_names import is_account, is_region, partition_of_region
-from policygen.errors import UsageError
 from policygen.scan import BatchTask, ValueKind
 
 _BATCH_ARN = re.compile(r"^arn:(?P<partition>[^:]+):batch:(?P<region>[^:]*):(?P<account>[^:]*):")

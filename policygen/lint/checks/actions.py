@@ -6,9 +6,7 @@ import difflib
 from collections.abc import Iterable
 
 from policygen.iam import catalog
-from policygen.iam.evaluate import (
-    Statement,
-)
+from policygen.iam.policy import Statement
 from policygen.lint.checks.common import CheckerBase
 from policygen.lint.findings import Finding, StatementFix, make_finding
 

@@ -6,14 +6,9 @@ import re
 from collections.abc import Iterable
 
 from policygen.iam import catalog
-from policygen.iam.evaluate import (
-    Decision,
-    Effect,
-    Request,
-    Statement,
-    evaluate,
-    statement_allows_action,
-)
+from policygen.iam.evaluate import evaluate, statement_allows_action
+from policygen.iam.policy import Effect, Statement
+from policygen.iam.request import Decision, Request
 from policygen.lint.checks.common import (
     CheckerBase,
     _allow_applies,
@@ -23,7 +18,7 @@ from policygen.lint.checks.common import (
     _unchecked,
 )
 from policygen.lint.findings import MANAGED_RULE, Finding, StatementFix, make_finding
-from policygen.requirements.needs import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements.requests import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.scan import Pattern
 
 

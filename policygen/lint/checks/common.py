@@ -8,18 +8,11 @@ from dataclasses import dataclass, replace
 
 from policygen.errors import Location
 from policygen.iam import wildcard
-from policygen.iam.evaluate import (
-    Decision,
-    Effect,
-    Evaluation,
-    PolicyDocument,
-    Request,
-    Statement,
-    StatementRef,
-    evaluate,
-)
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
+from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import MANAGED_RULE, Role
-from policygen.requirements.needs import (
+from policygen.requirements.requests import (
     UNKNOWN_ACCOUNT,
     UNKNOWN_REGION,
     Access,

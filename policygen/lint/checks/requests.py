@@ -6,13 +6,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from policygen.iam.evaluate import (
-    Decision,
-    PolicyDocument,
-    StatementRef,
     allows_only_under_conditions,
     evaluate,
     statement_allows_action,
 )
+from policygen.iam.policy import PolicyDocument, StatementRef
+from policygen.iam.request import Decision
 from policygen.lint.checks.common import (
     CheckerBase,
     _arn_differences,
@@ -33,7 +32,7 @@ from policygen.lint.findings import (
     _describe_statements,
     make_finding,
 )
-from policygen.requirements.needs import Access
+from policygen.requirements.requests import Access
 
 
 class RequestChecks(CheckerBase):

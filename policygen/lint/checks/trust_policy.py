@@ -7,12 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policygen.iam.evaluate import (
-    Effect,
-    Statement,
-    parse_policy,
-    statement_allows_action,
-)
+from policygen.iam.evaluate import statement_allows_action
+from policygen.iam.policy import Effect, Statement, parse_policy
 from policygen.lint.findings import (
     STATES_PRINCIPAL,
     Finding,

@@ -7,16 +7,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from policygen.iam.evaluate import (
-    Decision,
-    Effect,
-    Evaluation,
-    PolicyDocument,
-    Request,
-    StatementRef,
-    evaluate,
-    statement_allows_action,
-)
+from policygen.iam.evaluate import evaluate, statement_allows_action
+from policygen.iam.policy import Effect, PolicyDocument, StatementRef
+from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.checks.common import _shown, _unchecked
 from policygen.lint.checks.trust_policy import (
     _DEPLOY_TIME_VALUE,
@@ -32,7 +25,7 @@ from policygen.lint.findings import (
     _describe_statements,
     make_finding,
 )
-from policygen.requirements.needs import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements.requests import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target
 
 

@@ -43,7 +43,7 @@ from policygen.load.template import (
     TemplateContext,
     parse_sub,
 )
-from policygen.requirements.needs import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements.requests import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.template_values import batch_arn, batch_arn_reference
 from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
