@@ -6,21 +6,29 @@ import contextvars
 import gc
 import os
 import sys
-from enum import Enum
 from typing import List, Optional
 
 import typer
 
 from policygen import __version__
-from policygen.errors import PolicygenError
+from policygen.cli_options import (
+    INPUT_TYPE,
+    MAX_INPUT_SIZE,
+    PATHS,
+    SUBSTITUTE,
+    FailOn,
+    InputType,
+    LintFormat,
+    Mode,
+    PolicyFormat,
+    ScanFormat,
+)
+from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
 
 try:  # newer typer carries its own copy of click, whose argument errors derive from TyperException
     from typer import TyperException as _ArgumentError
 except ImportError:  # older typer uses click itself
     from click import ClickException as _ArgumentError
-
-EXIT_INPUT_ERROR = 2
-EXIT_INTERNAL_ERROR = 3
 
 app = typer.Typer(
     name="policygen",
@@ -30,30 +38,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class ScanFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class Mode(str, Enum):
-    documented = "documented"
-    fine_grained = "fine-grained"
-
-
-class InputType(str, Enum):
-    asl = "asl"
-    cloudformation = "cloudformation"
-    terraform_plan = "terraform-plan"
-    serverless = "serverless"
-
-
-class PolicyFormat(str, Enum):
-    json = "json"
-    cloudformation = "cloudformation"
-    cloudformation_json = "cloudformation-json"
-    terraform = "terraform"
 
 
 def _version(value: bool) -> None:
@@ -70,39 +54,10 @@ def _options(
     """Least-privilege IAM policies for Step Functions state machines that call AWS Batch."""
 
 
-PATHS = typer.Argument(
-    ...,
-    metavar="DEFINITION",
-    help="State machine definitions: ASL (JSON or YAML), CloudFormation or SAM templates, "
-    "`terraform show -json` plans, serverless.yml; - reads stdin.",
-    show_default=False,
-)
-INPUT_TYPE = typer.Option(
-    None,
-    "--input-type",
-    help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
-)
-SUBSTITUTE = typer.Option(
-    [],
-    "--substitute",
-    metavar="NAME=VALUE",
-    help="(repeatable) Fill the placeholder ${NAME} in ASL definition files (DefinitionSubstitutions, "
-    "Terraform templatefile variables) with VALUE before scanning; templates keep their own substitutions.",
-)
-
-
 def _substitutions(values: List[str]) -> dict:
     from policygen.load.asl import parse_substitutions
 
     return parse_substitutions(values)
-
-
-MAX_INPUT_SIZE = typer.Option(
-    "100M",
-    "--max-input-size",
-    metavar="BYTES",
-    help="The most one input file (or stdin) may hold, in bytes or with K, M or G (powers of 1024); a larger one is an error.",
-)
 
 
 def _limit_input_size(text: str) -> None:
@@ -134,9 +89,7 @@ def scan(
     from policygen.write.atomic import write_output
 
     _limit_input_size(max_input_size)
-    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    tasks = pipeline.scan_state_machines(loaded)
+    tasks = pipeline.scan_files(paths, _input_type(input_type), _substitutions(substitute), _warn)
     if output_format is ScanFormat.json:
         write_output(scan_report.render_scan_json(tasks), None)
     elif tasks:
@@ -167,14 +120,13 @@ def generate(
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
-    from policygen.pipeline import Settings, generate_outputs
-    from policygen.requirements.needs import Options
     from policygen.write.atomic import write_output
+    from policygen.write.directory import write_directory
 
     _limit_input_size(max_input_size)
-    settings = Settings(
+    settings = pipeline.Settings(
         output_format=output_format.value,
-        options=Options(mode=mode.value, required_tags=_parse_tags(tags, mode)),
+        options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         region=region,
         account=account,
         partition=partition,
@@ -184,52 +136,20 @@ def generate(
         managed=managed,
         environment=os.environ,
     )
-    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    machines = pipeline.select_state_machines(loaded.machines, state_machines)
-    # -o DIR: a file per machine into an existing directory in every format; a new directory
-    # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
-    per_machine_files = output is not None and (
-        os.path.isdir(output) or (len(machines) > 1 and output_format is PolicyFormat.json)
+    outputs = pipeline.generate_files(
+        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, output
     )
-    outputs = generate_outputs(machines, paths, settings, per_machine_files)
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
-        header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
-        _explain(unit.generated, explain, header)
+        if explain:
+            from policygen.render.explain import render_explanation
+
+            header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
+            typer.echo(header + render_explanation(unit.generated.policy), err=True, nl=False)
     if outputs.text is not None:
         write_output(outputs.text, output)
-        return
-    from policygen.write.directory import write_directory
-
-    write_directory(output, outputs.files)
-
-
-def _explain(generated, explain: bool, header: str = "") -> None:
-    if explain:
-        from policygen.render.explain import render_explanation
-
-        typer.echo(header + render_explanation(generated.policy), err=True, nl=False)
-
-
-def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
-    from policygen.errors import UsageError
-    from policygen.iam import aws_names
-
-    if tags and mode is not Mode.fine_grained:
-        raise UsageError("--tag needs --mode fine-grained")
-    pairs: dict[str, str] = {}
-    for tag in tags:
-        key, separator, value = tag.partition("=")
-        if not separator or not key:
-            raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
-        problem = aws_names.tag_problem(key, value)
-        if problem is not None:
-            raise UsageError(f"--tag {tag!r}: {problem}")
-        if key in pairs and pairs[key] != value:
-            raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
-        pairs[key] = value
-    return tuple(sorted(pairs.items()))
+    else:
+        write_directory(output, outputs.files)
 
 
 def main() -> None:
@@ -278,21 +198,6 @@ def _main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-# --- policygen lint ------------------------------------------------------------------------------
-
-
-class LintFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    suggestion = "suggestion"
-
-
 @app.command()
 def lint(
     paths: List[str] = PATHS,
@@ -321,77 +226,24 @@ def lint(
     Rules: docs/rules.md
     Formats and configuration: docs/lint-output.md
     """
+    import json
+
     from policygen import pipeline
-    from policygen.errors import UsageError
-    from policygen.lint.config import check_rule_id, load_config
-    from policygen.lint.roles.files import load_role_files
-    from policygen.lint.rules import Severity, all_rules
-    from policygen.lint.run import run_lint
+    from policygen.render.lint_formats import render_lint
     from policygen.write.atomic import check_output, write_output
 
     check_output(output)  # before the report goes to stdout (with --fix) or any work is done
     _limit_input_size(max_input_size)
-    known = frozenset(all_rules())
-    ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
-    settings = load_config(config, known)
-    if live_role is not None and (policies or trust_policy is not None):
-        raise UsageError("--role reads the role's policies and trust policy from AWS: give either --role or --policy/--trust-policy, not both")
-    if trust_policy is not None and not policies:
-        raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
-    if [*paths, *policies, trust_policy].count("-") > 1:
-        raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
-    loaded = pipeline.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    machines = pipeline.select_state_machines(loaded.machines, state_machines)
-    tasks = pipeline.scan_state_machines(machines)
-    role = load_role_files(policies, trust_policy) if policies else None
-    if live_role is not None:
-        from policygen.lint.roles.live import read_live_role
-
-        live = read_live_role(live_role, region)
-        _warn(live.notices)
-        role = live.role
-    report = run_lint(machines, tasks, role, region, account, partition, os.environ)
-    _warn(report.notices)
-    findings = [
-        finding
-        for finding in report.findings
-        if finding.rule.id not in ignored
-        and not settings.ignores(
-            finding.rule.id,
-            [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
-        )
-    ]
-    rendered = _render_lint(findings, output_format)
-    if fix:
-        import json
-
-        from policygen.lint.fix import fixed_policy
-
-        if len(report.units) != 1:
-            raise UsageError(
-                f"--fix writes one policy, and the input has {len(report.units)} roles to lint: pass --state-machine NAME"
-            )
-        policy, notes = fixed_policy(report.units[0], findings)
-        _warn(notes)
+    request = pipeline.LintRequest(
+        tuple(paths), tuple(policies), trust_policy, live_role, region, account, partition, _input_type(input_type),
+        _substitutions(substitute), tuple(state_machines), tuple(ignore), fail_on and fail_on.value, config, fix, os.environ,
+    )
+    result = pipeline.lint_files(request, _warn)
+    rendered = render_lint(result.findings, output_format.value)
+    if result.fixed is not None:
         typer.echo(rendered, err=output is None, nl=False)
-        write_output(json.dumps(policy, indent=2, ensure_ascii=False) + "\n", output)
+        write_output(json.dumps(result.fixed, indent=2, ensure_ascii=False) + "\n", output)
     else:
         write_output(rendered, output)
-    threshold = Severity((fail_on.value if fail_on is not None else None) or settings.fail_on or "error")
-    if any(finding.severity.rank >= threshold.rank for finding in findings):
+    if result.fails:
         raise typer.Exit(1)
-
-
-def _render_lint(findings, output_format: "LintFormat") -> str:
-    if output_format is LintFormat.json:
-        from policygen.render.lint_json import render_lint_json
-
-        return render_lint_json(findings)
-    if output_format is LintFormat.sarif:
-        from policygen.render.lint_sarif import render_lint_sarif
-
-        return render_lint_sarif(findings)
-    from policygen.render.lint_text import render_lint_text
-
-    return render_lint_text(findings)

@@ -3,13 +3,20 @@ library users (load_state_machines, scan_state_machines, generate_policy, genera
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
-from policygen.iam import catalog
+from policygen.iam import aws_names, catalog
+from policygen.lint.config import check_rule_id, load_config
+from policygen.lint.findings import Finding
+from policygen.lint.fix import fixed_policy
+from policygen.lint.roles.files import load_role_files
+from policygen.lint.rules import Severity, all_rules
+from policygen.lint.run import run_lint
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
@@ -226,3 +233,134 @@ def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> O
     return replace(settings.options, deploy_time=DeployTimeValues(templates, keep_references=keep))
 
 
+
+
+# --- the commands' flows: each takes `warn`, which shows warnings as they arise ------------------
+# (a later error then still comes after the warnings that preceded it).
+
+Warn = Callable[[Iterable[Notice]], None]
+
+
+def scan_files(paths: Sequence[str], input_type: str | None, substitutions: Mapping[str, str], warn: Warn) -> list[BatchTask]:
+    """`policygen scan`: the Batch Task states of every state machine in `paths`."""
+    loaded = load_state_machines(paths, input_type, substitutions)
+    warn(loaded.warnings)
+    return scan_state_machines(loaded)
+
+
+def generate_files(
+    paths: Sequence[str],
+    settings: Settings,
+    warn: Warn,
+    input_type: str | None = None,
+    substitutions: Mapping[str, str] | None = None,
+    state_machines: Sequence[str] = (),
+    output: str | None = None,
+) -> Outputs:
+    """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR)."""
+    loaded = load_state_machines(paths, input_type, substitutions)
+    warn(loaded.warnings)
+    machines = select_state_machines(loaded.machines, state_machines)
+    # -o DIR: a file per machine into an existing directory in every format; a new directory
+    # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
+    per_machine_files = output is not None and (
+        os.path.isdir(output) or (len(machines) > 1 and settings.output_format == JSON)
+    )
+    return generate_outputs(machines, paths, settings, per_machine_files)
+
+
+def parse_required_tags(tags: Sequence[str], fine_grained: bool) -> tuple[tuple[str, str], ...]:
+    """--tag KEY=VALUE (fine-grained mode only): sorted pairs; a malformed or repeated tag is a UsageError."""
+    if tags and not fine_grained:
+        raise UsageError("--tag needs --mode fine-grained")
+    pairs: dict[str, str] = {}
+    for tag in tags:
+        key, separator, value = tag.partition("=")
+        if not separator or not key:
+            raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
+        problem = aws_names.tag_problem(key, value)
+        if problem is not None:
+            raise UsageError(f"--tag {tag!r}: {problem}")
+        if key in pairs and pairs[key] != value:
+            raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
+        pairs[key] = value
+    return tuple(sorted(pairs.items()))
+
+
+@dataclass(frozen=True)
+class LintRequest:
+    """What `policygen lint` was asked: the definitions, the role (policy files or a live role), the
+    target and what to report."""
+
+    paths: tuple[str, ...]
+    policies: tuple[str, ...] = ()
+    trust_policy: str | None = None
+    live_role: str | None = None
+    region: str | None = None
+    account: str | None = None
+    partition: str | None = None
+    input_type: str | None = None
+    substitutions: Mapping[str, str] = field(default_factory=dict)
+    state_machines: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str | None = None
+    config: str | None = None
+    fix: bool = False
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: tuple[Finding, ...]
+    fails: bool  # a finding at least as severe as --fail-on (or the configuration's fail-on)
+    fixed: dict[str, Any] | None = None  # with --fix: the corrected policy
+
+
+def lint_files(request: LintRequest, warn: Warn) -> LintResult:
+    """`policygen lint`: the findings for the role against the definitions' Batch states, those
+    ignored by --ignore or the configuration left out; with --fix, the corrected policy."""
+    known = frozenset(all_rules())
+    ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
+    config = load_config(request.config, known)
+    _check_lint_inputs(request)
+    loaded = load_state_machines(request.paths, request.input_type, request.substitutions)
+    warn(loaded.warnings)
+    machines = select_state_machines(loaded.machines, request.state_machines)
+    tasks = scan_state_machines(machines)
+    role = load_role_files(request.policies, request.trust_policy) if request.policies else None
+    if request.live_role is not None:
+        from policygen.lint.roles.live import read_live_role  # boto3: only for --role
+
+        live = read_live_role(request.live_role, request.region)
+        warn(live.notices)
+        role = live.role
+    report = run_lint(machines, tasks, role, request.region, request.account, request.partition, request.environment)
+    warn(report.notices)
+    findings = tuple(
+        finding
+        for finding in report.findings
+        if finding.rule.id not in ignored
+        and not config.ignores(
+            finding.rule.id,
+            [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
+        )
+    )
+    fixed = None
+    if request.fix:
+        if len(report.units) != 1:
+            raise UsageError(
+                f"--fix writes one policy, and the input has {len(report.units)} roles to lint: pass --state-machine NAME"
+            )
+        fixed, notes = fixed_policy(report.units[0], findings)
+        warn(notes)
+    threshold = Severity(request.fail_on or config.fail_on or "error")
+    return LintResult(findings, any(finding.severity.rank >= threshold.rank for finding in findings), fixed)
+
+
+def _check_lint_inputs(request: LintRequest) -> None:
+    if request.live_role is not None and (request.policies or request.trust_policy is not None):
+        raise UsageError("--role reads the role's policies and trust policy from AWS: give either --role or --policy/--trust-policy, not both")
+    if request.trust_policy is not None and not request.policies:
+        raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
+    if [*request.paths, *request.policies, request.trust_policy].count("-") > 1:
+        raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
