@@ -112,3 +112,12 @@ def test_module_imports_alone(module):
     if module.endswith("__main__"):
         pytest.skip("runs the CLI")
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=PACKAGE.parent)
+
+
+def test_pyproject_ships_every_package():
+    """A package missing from pyproject.toml's list works in the source tree and is absent once installed."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {".".join(init.parent.relative_to(PACKAGE.parent).parts) for init in PACKAGE.rglob("__init__.py")}
+    assert packages <= listed, f"add to [tool.setuptools] packages: {sorted(packages - listed)}"
