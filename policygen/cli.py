@@ -6,7 +6,6 @@ import contextvars
 import gc
 import os
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -54,7 +53,7 @@ def _options(
     """Least-privilege IAM policies for Step Functions state machines that call AWS Batch."""
 
 
-def _substitutions(values: List[str]) -> dict:
+def _substitutions(values: list[str]) -> dict:
     from policygen.load.asl import parse_substitutions
 
     return parse_substitutions(values)
@@ -66,7 +65,7 @@ def _limit_input_size(text: str) -> None:
     set_input_size_limit(parse_size(text))
 
 
-def _input_type(value: "InputType | None") -> str | None:
+def _input_type(value: InputType | None) -> str | None:
     return None if value is None else value.value
 
 
@@ -77,11 +76,11 @@ def _warn(notices) -> None:
 
 @app.command()
 def scan(
-    paths: List[str] = PATHS,
+    paths: list[str] = PATHS,
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    substitute: List[str] = SUBSTITUTE,
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
     from policygen import pipeline
@@ -100,23 +99,23 @@ def scan(
 
 @app.command()
 def generate(
-    paths: List[str] = PATHS,
-    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
-    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
+    paths: list[str] = PATHS,
+    region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
+    account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
+    output: str | None = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
-    tags: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
+    tags: list[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
-    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
+    partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    state_machines: list[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
-    attach_to: Optional[str] = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
+    attach_to: str | None = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
-    substitute: List[str] = SUBSTITUTE,
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
@@ -200,23 +199,23 @@ def _main() -> None:
 
 @app.command()
 def lint(
-    paths: List[str] = PATHS,
-    policies: List[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
-    trust_policy: Optional[str] = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
-    live_role: Optional[str] = typer.Option(None, "--role", metavar="ROLE_NAME_OR_ARN", help="Read the role from AWS IAM with boto3 (trust policy, inline and attached managed policies) instead of --policy files; uses the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Needs pip install 'policygen[live]'."),
-    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
-    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
-    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    paths: list[str] = PATHS,
+    policies: list[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
+    trust_policy: str | None = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
+    live_role: str | None = typer.Option(None, "--role", metavar="ROLE_NAME_OR_ARN", help="Read the role from AWS IAM with boto3 (trust policy, inline and attached managed policies) instead of --policy files; uses the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Needs pip install 'policygen[live]'."),
+    region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
+    account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
+    partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
-    ignore: List[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
-    config: Optional[str] = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
+    output: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
+    fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
+    ignore: list[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
     fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the role's statements with flagged Batch/EventBridge grants removed, Deny statements narrowed by exactly what the states need, and narrow statements for what they lack: nothing the role did not allow, besides what the states need) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
-    substitute: List[str] = SUBSTITUTE,
+    state_machines: list[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """Check an execution role against what the definitions' Batch states need.
 

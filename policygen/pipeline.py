@@ -4,9 +4,10 @@ library users (load_state_machines, scan_state_machines, generate_policy, genera
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy

@@ -300,7 +300,7 @@ def machines(draw):
                 member.path = f"{path}/{member.name}" if path else member.name
                 body[member.name] = task_state(member)
                 names.append(member.name)
-        for first, second in zip(names, names[1:]):
+        for first, second in zip(names, names[1:], strict=False):
             body[first].pop("End", None)
             body[first]["Next"] = second
         for last in names[-1:]:

@@ -294,7 +294,7 @@ def _check_fix(tasks, original: dict, data) -> None:
     # Every needed request, at its representative and at concrete names, is allowed.
     for access in accesses:
         context = {key: values if key == "aws:TagKeys" else values[0] for key, values in access.context}
-        for resource, pattern in zip(access.resources, access.patterns):
+        for resource, pattern in zip(access.resources, access.patterns, strict=False):
             representative = Request(access.action, resource, dict(access.context), access.known_keys)
             assert evaluate(representative, [parse_policy(fixed, "fixed.json")]).decision is Decision.ALLOWED, (access, fixed)
             for concrete in _instances(pattern, NAMES):

@@ -130,7 +130,7 @@ def definition(draw, partition: str):
     states = [draw(task_state(partition, jsonata)) for _ in range(draw(st.integers(1, 4)))]
     named = {f"Step {index}": state for index, state in enumerate(states)}
     names = list(named)
-    for current, following in zip(names, names[1:]):
+    for current, following in zip(names, names[1:], strict=False):
         named[current]["Next"] = following
     named[names[-1]]["End"] = True
     document = {"StartAt": names[0], "States": named}
@@ -199,7 +199,7 @@ def test_cloudformation_lints_and_terraform_parses(scenario, attach):
     blocks = parse_terraform(text, raw=True)
     assert len(blocks) == len(definitions)
     partition = partition_of_region(region)
-    for statements, policy in zip(blocks.values(), _json_policies(definitions, options, region, account)):
+    for statements, policy in zip(blocks.values(), _json_policies(definitions, options, region, account), strict=False):
         got = resolve_terraform(statements, partition, region, account)
         assert normalised({"Statement": got}) == normalised({"Statement": json_as_terraform(policy)})
 
@@ -212,6 +212,6 @@ def test_cloudformation_round_trip(scenario):
     documents = list(policy_documents(template).values())
     policies = _json_policies(definitions, options, region, account)
     assert len(documents) == len(policies)
-    for document, policy in zip(documents, policies):
+    for document, policy in zip(documents, policies, strict=False):
         resolved = resolve_cfn(document, partition_of_region(region), region, account)
         assert normalised(resolved) == normalised(policy)

@@ -256,7 +256,7 @@ def _block(draw, context: Context, depth: int) -> dict:
             state["QueryLanguage"] = draw(st.sampled_from(["JSONPath", "JSONata"]))
         states[context.name(state["Type"])] = state
     names = list(states)
-    for name, following in zip(names, names[1:] + [None]):
+    for name, following in zip(names, names[1:] + [None], strict=False):
         if following is None:
             states[name]["End"] = True
         else:

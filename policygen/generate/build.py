@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate.policy import Policy, generate_policy_document

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from policygen.iam import wildcard
 from policygen.rules_data import rules_directory
@@ -30,7 +30,7 @@ class ServiceCatalogue:
         return {name.lower(): name for name in self.actions}
 
 
-@lru_cache(maxsize=None)
+@cache
 def service(name: str) -> ServiceCatalogue | None:
     """The catalogue of one service, or None when policygen does not ship one for it."""
     if name not in JUDGED_SERVICES:
@@ -71,7 +71,7 @@ def canonical_action(action: str) -> str | None:
     return f"{catalogue.service}:{found}" if found else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lower_names(service_name: str) -> dict[str, str]:
     catalogue = service(service_name)
     return catalogue.by_lower_name if catalogue else {}

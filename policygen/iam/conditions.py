@@ -184,7 +184,7 @@ def _arn_matches(wanted: str, value: str, statement: Statement, request: Request
         return _unknown(f"ARN comparison of {wanted!r} with {value!r}: not both ARNs")
     return _all_of(
         _component_matches(pattern, component, statement, request)
-        for pattern, component in zip(wanted_parts, value_parts)
+        for pattern, component in zip(wanted_parts, value_parts, strict=False)
     )
 
 

@@ -8,7 +8,8 @@ Every managed `aws_sfn_state_machine` in `planned_values.root_module` and its `c
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine

@@ -88,6 +88,6 @@ def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
         blocks=[
             {"name": name, "machine": b.machine, "source": b.source,
              "statements": [_statement(s) for s in b.policy.statements]}
-            for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"))
+            for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"), strict=False)
         ],
     )

@@ -11,8 +11,8 @@ else is unknown and the caller falls back to the wildcard with a warning: never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from policygen.iam.arns import is_arn
 from policygen.load.template import (

@@ -58,7 +58,7 @@ class Options:
     mode: str = DOCUMENTED
     required_tags: tuple[tuple[str, str], ...] = ()  # --tag KEY=VALUE, fine-grained mode only
     # How template references (a queue's !Ref) are written; None: they are unknown (wildcards).
-    deploy_time: "DeployTimeValues | None" = None
+    deploy_time: DeployTimeValues | None = None
 
 
 @dataclass

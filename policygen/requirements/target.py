@@ -10,8 +10,8 @@ values with deploy-time references (`${...}`) never count as a region or account
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from policygen.errors import UsageError
 from policygen.iam.aws_names import PARTITIONS as KNOWN_PARTITIONS

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from policygen.errors import Location, UsageError
 from policygen.write.atomic import (
@@ -80,7 +80,7 @@ def _write_into_existing(path: str, files: Sequence[tuple[str, str]]) -> None:
             raise UsageError("is not a regular file; -o DIR writes a regular file per state machine", Location(destination.path))
     staged: list[Staged] = []
     try:
-        for destination, (_, text) in zip(destinations, files):
+        for destination, (_, text) in zip(destinations, files, strict=False):
             staged.append(stage(destination, text.encode("utf-8")))
         commit(staged)
     finally:

@@ -122,8 +122,8 @@ class CheckerBase:
 
     def opened_statements(self) -> Iterable[tuple[Statement, Statement]]:
         """(statement as written, statement with the unknown region/account left open)."""
-        for document, opened in zip(self.documents, self.opened_denies):
-            yield from zip(document.statements, opened.statements)
+        for document, opened in zip(self.documents, self.opened_denies, strict=False):
+            yield from zip(document.statements, opened.statements, strict=False)
 
     def statement_location(self, ref: StatementRef, suffix: str = "") -> Location:
         locate = self.locators.get(ref.source)

@@ -145,7 +145,7 @@ def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
     parsed = parse_policy(document, trust.source, lambda pointer: trust.locate(_map_pointer(pointer, kept)))
     return [
         _TrustStatement(statement, found, negated)
-        for statement, (found, negated) in zip(parsed.statements, principals)
+        for statement, (found, negated) in zip(parsed.statements, principals, strict=False)
     ]
 
 

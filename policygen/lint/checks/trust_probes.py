@@ -117,7 +117,7 @@ def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns:
         probes = []
         for values in itertools.product(*(((known,) if known is not None else tried) for _, known, tried in choices)):
             region_value, account_value, name_value = values
-            unknown = tuple((part, value) for (part, known, _), value in zip(choices, values) if known is None)
+            unknown = tuple((part, value) for (part, known, _), value in zip(choices, values, strict=False) if known is None)
             arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
             probes.append(_Probe(region_value, account_value, arn, unknown))
             if (sum(len(p) for p in machines) + len(probes)) * cost > _MAX_WORK:

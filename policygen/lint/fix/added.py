@@ -37,7 +37,7 @@ def _added_statements(
     for access in accesses:
         missing = tuple(
             pattern
-            for resource, pattern in zip(access.resources, access.patterns)
+            for resource, pattern in zip(access.resources, access.patterns, strict=False)
             if not _granted(access, resource, pattern, allows)
         )
         if missing:

@@ -159,7 +159,7 @@ def _deny_outside(
     new = [_template_value(p) if template else p for p in item.patterns]
     if statement.resources_negated:
         listed = written if isinstance(written, list) else [written]
-        data["NotResource"] = [*listed, *(v for p, v in zip(item.patterns, new) if p not in statement.resources)]
+        data["NotResource"] = [*listed, *(v for p, v in zip(item.patterns, new, strict=False) if p not in statement.resources)]
         return data
     if any(_all_stars(r) for r in statement.resources):
         return _with_element(data, "Resource", "NotResource", new)
@@ -167,7 +167,7 @@ def _deny_outside(
     if len(listed) != len(statement.resources):
         _refuse(statement, "its Resource is chosen at deploy time")
     kept = []
-    for value, pattern in zip(listed, (_as_glob(r, statement) for r in statement.resources)):
+    for value, pattern in zip(listed, (_as_glob(r, statement) for r in statement.resources), strict=False):
         if any(wildcard.contains(p, pattern) for p in item.patterns):
             continue  # wholly needed
         if any(wildcard.intersects(pattern, p) for p in item.patterns):

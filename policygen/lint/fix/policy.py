@@ -101,7 +101,7 @@ def _statement_pairs(source: PolicySource) -> list[tuple[dict[str, Any], Stateme
             f"--fix cannot rewrite {source.document.source}: its statements are chosen at deploy time",
             source.locate("/Statement") if source.locate else None,
         )
-    return list(zip(raws, parsed))
+    return list(zip(raws, parsed, strict=False))
 
 
 def _fixes_by_statement(findings: Sequence[Finding]) -> dict[tuple[str, int], list[tuple[str, StatementFix]]]:

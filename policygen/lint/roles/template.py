@@ -169,7 +169,7 @@ class _TemplateReader:
                 sources.append(self.policy(item["PolicyDocument"], f"{base}/Policies/{index}/PolicyDocument", f"{logical_id} policy {name}", unreadable))
             else:  # e.g. Policies: !If [...]: the role may have more than policygen sees
                 unreadable.append(f"the Policies entry {_describe(item)}")
-        for index, arn in enumerate(_as_list(properties.get("ManagedPolicyArns"))):
+        for arn in _as_list(properties.get("ManagedPolicyArns")):
             managed = _ref_name(arn)
             resource = self.context.resources.get(managed) if managed else None
             if resource is not None and resource.type == "AWS::IAM::ManagedPolicy":
