@@ -21,6 +21,7 @@ from policygen.lint.run import run_lint
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
+from policygen.load.template import PSEUDO_PARAMETERS
 from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
     CLOUDFORMATION,
@@ -120,11 +121,6 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
 # Everything is built before anything is written, so a failure leaves no file half-done. The CLI
 # prints the warnings and explanations and writes the files.
 
-# AWS CloudFormation User Guide, "Pseudo parameters reference".
-_ALL_PSEUDO_PARAMETERS = (
-    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
-    "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
-)
 
 
 def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[str], settings: Settings, per_machine_files: bool) -> Outputs:
@@ -222,7 +218,7 @@ def _template_names(machines: Sequence[StateMachine]) -> frozenset[str]:
         if machine.template is not None:
             names.update(machine.template.parameters)
             names.update(machine.template.resources)
-            names.update(_ALL_PSEUDO_PARAMETERS)
+            names.update(PSEUDO_PARAMETERS)
     return frozenset(names)
 
 

@@ -8,6 +8,7 @@ from enum import Enum
 from functools import lru_cache
 
 from policygen.iam import wildcard
+from policygen.iam.arns import arn_parts
 from policygen.iam.policy import ConditionTest, Statement
 from policygen.iam.request import (
     Request,
@@ -200,5 +201,5 @@ def _arn_components(text: str) -> tuple[str, ...] | None:
 
     policyuniverse's ARN parser is not used here: it accepts only an empty, `*`, or 12-digit
     account, so it rejects patterns such as `arn:aws:iam::1234*:role/x`."""
-    parts = tuple(text.split(":", 5))
+    parts = tuple(arn_parts(text))
     return parts if len(parts) == 6 and parts[0] == "arn" else None

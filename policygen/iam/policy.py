@@ -112,14 +112,23 @@ def _parse_version(data: dict, where: Locate) -> str | None:
     return version
 
 
+def statement_items(statements: Any) -> list[tuple[int, str, Any]] | None:
+    """A Statement element's statements as (index, JSON pointer, statement): a single statement
+    object stands at /Statement itself; None when the element is neither an object nor a list.
+    The one reader of that shape, for identity policies, trust policies and --fix alike."""
+    if isinstance(statements, dict):
+        return [(0, "/Statement", statements)]
+    if isinstance(statements, list):
+        return [(index, f"/Statement/{index}", item) for index, item in enumerate(statements)]
+    return None
+
+
 def _statement_items(data: dict, where: Locate) -> list[tuple[str, Any]]:
     """(pointer, statement) pairs; a single statement object stands at /Statement itself."""
     _require("Statement" in data, "a policy needs a Statement element", "", where)
-    statements = data["Statement"]
-    if isinstance(statements, dict):
-        return [("/Statement", statements)]
-    _require(isinstance(statements, list), "Statement must be an object or a list of objects", "/Statement", where)
-    return [(f"/Statement/{index}", item) for index, item in enumerate(statements)]
+    items = statement_items(data["Statement"])
+    _require(items is not None, "Statement must be an object or a list of objects", "/Statement", where)
+    return [(pointer, item) for _, pointer, item in items]
 
 
 def _parse_statement(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from policygen.iam.arns import arn_resource
+from policygen.requirements.markers import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.needs import Condition, Need, Options, needs_of
 from policygen.requirements.table import (
     FINE_GRAINED,
@@ -13,15 +15,6 @@ from policygen.requirements.table import (
 )
 from policygen.requirements.target import Target
 from policygen.scan import BatchTask, Pattern
-
-# Stands for a name the request carries but the policy need not know (a job id, a revision, or a
-# name the state only learns at run time). It has no `*`, so a policy allowing `job-queue/*`
-# matches it while one allowing only `job-queue/other` does not.
-ANY_NAME = "policygen-any"
-# Stand for a region or account the linter was not told: the linter then leaves those ARN parts
-# open in the policy it checks, and says that they were not checked.
-UNKNOWN_REGION = "policygen-region"
-UNKNOWN_ACCOUNT = "policygen-account"
 
 
 @dataclass(frozen=True)
@@ -168,7 +161,7 @@ def _names_known(pattern: str) -> bool:
     revision), `job-queue/*` does not (the state's queue is not known)."""
     if pattern == "*" or "*" not in pattern:
         return True
-    resource = pattern.split(":", 5)[-1]
+    resource = arn_resource(pattern)
     kind, _, name = resource.partition("/")
     return kind == "job" or name != "*"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from policygen.iam.arns import arn_resource
 from policygen.rules_data import rules_directory
 
 DOCUMENTED = "documented"
@@ -24,7 +25,7 @@ class Dispute:
 
     def covers(self, arn_pattern: str) -> bool:
         """Whether a resource ARN (pattern) is of the disputed type."""
-        resource = arn_pattern.split(":", 5)[-1]
+        resource = arn_resource(arn_pattern)
         return resource.partition("/")[0] == self.resource_type
 
 

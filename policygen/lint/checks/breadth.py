@@ -18,7 +18,8 @@ from policygen.lint.checks.common import (
     _unchecked,
 )
 from policygen.lint.findings import MANAGED_RULE, Finding, StatementFix, make_finding
-from policygen.requirements.requests import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements import markers
+from policygen.requirements.markers import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.scan import Pattern
 
 
@@ -27,7 +28,7 @@ class BreadthChecks(CheckerBase):
 
     def broad_and_unneeded(self) -> Iterable[Finding]:
         needed = {access.action.lower() for access in self.accesses}
-        any_rule = self.arn("events", "rule/policygen-any-rule")
+        any_rule = self.arn("events", f"rule/{markers.ANY_RULE}")
         managed_rule = self.arn("events", f"rule/{MANAGED_RULE}")
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW:
@@ -176,7 +177,7 @@ class BreadthChecks(CheckerBase):
         submitting = [task for task in self.tasks if task.action == "batch:SubmitJob" and task.pattern is not Pattern.SDK]
         if not submitting or not all(_named_statically(task) for task in submitting):
             return
-        other_queue = self.arn("batch", "job-queue/policygen-unused-queue")
+        other_queue = self.arn("batch", f"job-queue/{markers.UNUSED_QUEUE}")
         # Judged on the whole role: a Deny (or an Allow's NotResource) that keeps SubmitJob to the
         # states' own queues leaves nothing to narrow.
         if evaluate(Request("batch:SubmitJob", other_queue), self.opened).decision is not Decision.ALLOWED:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from policygen.errors import Location
 from policygen.iam import wildcard
+from policygen.iam.arns import arn_parts, arn_resource
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
 from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import MANAGED_RULE, Role
-from policygen.requirements.requests import (
-    UNKNOWN_ACCOUNT,
-    UNKNOWN_REGION,
-    Access,
-    requests_of,
-)
+from policygen.requirements import markers
+from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements.requests import Access, requests_of
 from policygen.requirements.target import Target
 from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
 
@@ -29,7 +26,7 @@ def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: froze
         return document
 
     def open_arn(pattern: str) -> str:
-        pieces = pattern.split(":", 5)
+        pieces = arn_parts(pattern)
         if len(pieces) != 6 or pieces[0] != "arn":
             return pattern
         if "region" in parts:
@@ -45,11 +42,7 @@ def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: froze
     return replace(document, statements=statements)
 
 
-def _shown(pattern: str) -> str:
-    """A resource pattern as messages show it: unknown region/account as <region>/<account>, a
-    template's deploy-time reference as <Ref Name>."""
-    shown = pattern.replace(UNKNOWN_REGION, "<region>").replace(UNKNOWN_ACCOUNT, "<account>")
-    return re.sub(r"policygen-ref-([\w.:]+?)(?=$|:policygen-revision)", r"<Ref \1>", shown).replace(":policygen-revision", "")
+_shown = markers.shown
 
 
 def _open_parts(access: Access) -> frozenset[str]:
@@ -214,7 +207,7 @@ def _unnamed_reason(access: Access) -> str:
             f"{access.action} only on some resources"
         )
     for pattern in access.patterns:
-        kind = pattern.split(":", 5)[-1].partition("/")[0]
+        kind = arn_resource(pattern).partition("/")[0]
         value = {"job-queue": task.job_queue, "job-definition": task.job_definition}.get(kind)
         field_name = {"job-queue": "JobQueue", "job-definition": "JobDefinition"}.get(kind, kind)
         if value is None and kind in ("job-queue", "job-definition"):

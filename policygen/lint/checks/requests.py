@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from policygen.iam.arns import arn_parts
 from policygen.iam.evaluate import (
     allows_only_under_conditions,
     evaluate,
@@ -135,7 +136,7 @@ class RequestChecks(CheckerBase):
 
     def misplaced_rule_grants(self, access: Access) -> dict | None:
         """The Allow statements that give this EventBridge action on another rule ARN, and how it differs."""
-        wanted = access.resources[0].split(":", 5)
+        wanted = arn_parts(access.resources[0])
         statements: list[StatementRef] = []
         granted: list[str] = []
         differences: list[str] = []
@@ -143,7 +144,7 @@ class RequestChecks(CheckerBase):
             if statement.resources_negated or not statement_allows_action(statement, access.action):
                 continue
             for pattern in statement.resources:
-                parts = pattern.split(":", 5)
+                parts = arn_parts(pattern)
                 if len(parts) != 6 or parts[0] != "arn" or not _wildcard_match(parts[2], "events"):
                     continue
                 found = _arn_differences(parts, wanted, self.open_parts)

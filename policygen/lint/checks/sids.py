@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from policygen.iam.policy import statement_items
 from policygen.lint.checks.common import CheckerBase, _numbered
 from policygen.lint.findings import Finding, TrustPolicy, make_finding
 
@@ -32,10 +33,10 @@ class SidChecks(CheckerBase):
 
 def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
     """PG206 for the trust policy as loaded (a malformed one is reported by the trust checks)."""
-    items = trust.data.get("Statement") if isinstance(trust.data, dict) else None
-    if not isinstance(items, list):
+    items = statement_items(trust.data.get("Statement")) if isinstance(trust.data, dict) else None
+    if items is None:
         return
-    sids = ((index, item.get("Sid")) for index, item in enumerate(items) if isinstance(item, dict))
+    sids = ((index, item.get("Sid")) for index, _, item in items if isinstance(item, dict))
     for sid, indexes in _repeated_sids(sids).items():
         yield make_finding(
             "PG206",

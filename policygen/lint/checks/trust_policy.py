@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policygen.iam.evaluate import statement_allows_action
-from policygen.iam.policy import Effect, Statement, parse_policy
+from policygen.iam.policy import Effect, Statement, parse_policy, statement_items
 from policygen.lint.findings import (
     STATES_PRINCIPAL,
     Finding,
@@ -38,8 +38,6 @@ _PROBES = ("q", "policygen-unknown")
 # Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
 # each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
 _MAX_WORK = 20_000
-# What lint_template.py writes for a deploy-time value it cannot express.
-_DEPLOY_TIME_VALUE = "policygen-deploy-time-value"
 
 
 @dataclass(frozen=True)
@@ -182,12 +180,8 @@ def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
     data = trust.data
     if not isinstance(data, dict) or "Statement" not in data:
         raise InputError("a trust policy must be an object with a Statement", trust.locate(""))
-    items = data["Statement"]
-    if isinstance(items, dict):
-        numbered = [(0, "/Statement", items)]
-    elif isinstance(items, list):
-        numbered = [(i, f"/Statement/{i}", item) for i, item in enumerate(items)]
-    else:
+    numbered = statement_items(data["Statement"])
+    if numbered is None:
         raise InputError("Statement must be an object or a list of objects", trust.locate("/Statement"))
     for _, pointer, item in numbered:
         if not isinstance(item, dict):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from policygen.iam.arns import arn_parts
 from policygen.iam.evaluate import evaluate, statement_allows_action
 from policygen.iam.policy import Effect, PolicyDocument, StatementRef
 from policygen.iam.request import Decision, Evaluation, Request
-from policygen.lint.checks.common import _shown, _unchecked
+from policygen.lint.checks.common import _unchecked
 from policygen.lint.checks.trust_policy import (
-    _DEPLOY_TIME_VALUE,
     _MAX_WORK,
     _PROBES,
     _REGIONAL_STATES_PRINCIPAL,
@@ -25,7 +24,8 @@ from policygen.lint.findings import (
     _describe_statements,
     make_finding,
 )
-from policygen.requirements.requests import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements import markers
+from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target
 
 
@@ -90,15 +90,11 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
 def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
     """Service principals and condition values a template leaves to deploy time (a parameter
     without default, a resource attribute, an Fn::If), as messages show them."""
-    def shown(value: str) -> str:
-        value = re.sub(r"policygen-ref-([\w.:]+)", r"<Ref \1>", _shown(value))
-        return value.replace(_DEPLOY_TIME_VALUE, "<deploy-time value>")
-
     values = [
         *(name for statement in statements for name in statement.principals.services),
         *(value for statement in statements for test in statement.statement.conditions for value in test.values),
     ]
-    return list(dict.fromkeys(shown(value) for value in values if "policygen-ref-" in value or _DEPLOY_TIME_VALUE in value))
+    return list(dict.fromkeys(markers.shown_value(value) for value in values if markers.is_deploy_time(value)))
 
 
 def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
@@ -160,7 +156,7 @@ def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tu
                 if key == "aws:sourceaccount":
                     accounts.append(value)
                 elif key == "aws:sourcearn":
-                    parts = value.split(":", 5)
+                    parts = arn_parts(value)
                     if len(parts) == 6:
                         regions.append(parts[3])
                         accounts.append(parts[4])

@@ -11,6 +11,7 @@ from policygen.iam.policy import (
     Statement,
     StatementRef,
 )
+from policygen.requirements import markers
 
 # ---------------------------------------------------------------------------------------------
 # Sids and names
@@ -48,21 +49,7 @@ def _as_glob(pattern: str, statement: Statement) -> str:
     text, so it counts as `*` where that says "may overlap"."""
     return re.sub(r"\$\{[^}]*\}", "*", pattern) if statement.variables_enabled else pattern
 
-_STAND_IN_ARN = re.compile(
-    r"arn:[^:]+:batch:[^:]+:[^:]+:(?:job-queue|job-definition|consumable-resource)/policygen-ref-(?P<name>[A-Za-z0-9]+)(?::policygen-revision)?"
-)
-_STAND_IN = re.compile(r"policygen-ref-(?P<name>[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?)")
-
-
-def _template_value(pattern: str) -> Any:
-    """A resource pattern with the linter's stand-ins for template values written as the template
-    would: a Batch resource's own ARN as {"Ref": ...}, a parameter inside a text as Fn::Sub."""
-    whole = _STAND_IN_ARN.fullmatch(pattern)
-    if whole:
-        return {"Ref": whole["name"]}
-    if "policygen-ref-" not in pattern:
-        return pattern
-    return {"Fn::Sub": _STAND_IN.sub(lambda m: "${" + m["name"] + "}", pattern.replace("${", "${!"))}
+_template_value = markers.template_value
 
 
 def _with_unique_sids(kept: list[dict[str, Any]], added: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from policygen.iam.policy import (
     VERSION_WITH_VARIABLES,
     Effect,
     Statement,
+    statement_items,
 )
 from policygen.lint.findings import Finding, PolicySource, StatementFix
 from policygen.lint.fix.added import _added_statements
@@ -93,8 +94,8 @@ def _require_target(accesses: Iterable[Access]) -> None:
 def _statement_pairs(source: PolicySource) -> list[tuple[dict[str, Any], Statement]]:
     """Each statement as loaded beside its parsed form. A template policy whose statements are
     chosen at deploy time (Fn::If) has no such pairing: --fix cannot rewrite it."""
-    items = source.data.get("Statement") if isinstance(source.data, dict) else None
-    raws = [items] if isinstance(items, dict) else items
+    items = statement_items(source.data.get("Statement")) if isinstance(source.data, dict) else None
+    raws = None if items is None else [item for _, _, item in items]
     parsed = source.document.statements
     if not isinstance(raws, list) or len(raws) != len(parsed) or not all(isinstance(raw, dict) for raw in raws):
         raise UsageError(

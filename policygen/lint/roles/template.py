@@ -43,14 +43,15 @@ from policygen.load.template import (
     TemplateContext,
     parse_sub,
 )
-from policygen.requirements.requests import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements import markers
+from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.template_values import batch_arn, batch_arn_reference
 from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
 
 _ROLE_TYPE = "AWS::IAM::Role"
 _STEP_FUNCTIONS = "AWS::StepFunctions::StateMachine"
-_OPAQUE = "policygen-deploy-time-value"
+_OPAQUE = markers.DEPLOY_TIME_VALUE
 
 
 def template_units(
@@ -126,7 +127,7 @@ class _TemplateReader:
         value = resource.properties.get(key) if resource is not None else None
         opaque: list[str] = []
         name = self.concrete(value, "", opaque) if value is not None else ""
-        if opaque or not isinstance(name, str) or "policygen-ref-" in name:
+        if opaque or not isinstance(name, str) or markers.has_reference(name):
             name = ""  # a deploy-time value (a parameter without default, the stack name): unknown
         region = self.target.region or UNKNOWN_REGION
         account = self.target.account or UNKNOWN_ACCOUNT
@@ -285,8 +286,8 @@ class _TemplateReader:
             # The revision a job definition's Ref names is picked at deploy time: one stand-in on
             # both sides, so `!Ref JobDefinition` in the state and in the policy match each other
             # and `job-definition/<name>:*` matches both.
-            return batch_arn(batch, resource_name, target.partition, region, account, revision="policygen-revision")
-        return f"policygen-ref-{ref.name}"
+            return batch_arn(batch, resource_name, target.partition, region, account, revision=markers.REVISION)
+        return markers.reference(ref.name)
 
     def resource_name(self, name: Any, logical_id: str) -> str:
         """The resource's name as the template gives it (the same one generate writes), or a
@@ -296,9 +297,9 @@ class _TemplateReader:
         if isinstance(name, dict):
             opaque: list[str] = []
             text = self.concrete(name, f"/Resources/{escape_pointer_token(logical_id)}", opaque)
-            if isinstance(text, str) and not opaque and "policygen-ref-" not in text:
+            if isinstance(text, str) and not opaque and not markers.has_reference(text):
                 return text
-        return f"policygen-ref-{logical_id}"
+        return markers.reference(logical_id)
 
     def default_of(self, reference: str) -> str | None:
         """The Default of the template parameter a Ref names, as text; None for anything else."""
