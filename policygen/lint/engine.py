@@ -2,8 +2,8 @@
 and no more?
 
 The requests come from `requirements.requests_of` (the one permission table); whether the role
-allows each of them comes from `evaluate.py`, never from comparing strings. The rules (ids,
-severities, message templates) are data in rules/lint/ (`lint_rules.py`).
+allows each of them comes from `iam/evaluate.py`, never from comparing strings. The rules (ids,
+severities, message templates) are data in rules/lint/ (`lint/rules.py`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What a CloudFormation `Ref` or `Fn::GetAtt` of an AWS Batch resource returns: the one table that
-`generate` (policygen/deploy_time.py) and `lint` (policygen/lint_template.py) both read.
+`generate` (requirements/deploy_time.py) and `lint` (lint/roles/template.py) both read.
 
 Sources (AWS CloudFormation Template Reference, each page's "Return values"; checked 2026-11-29):
 - AWS::Batch::JobQueue: Ref and GetAtt JobQueueArn return the queue ARN, `…:job-queue/<name>`.
