@@ -1,6 +1,6 @@
 """`policygen generate --mode fine-grained`: golden files for each form, warnings, --tag, --explain.
 
-Each golden under fixtures/expected/fine-grained/ was checked by hand against ../shared/REFERENCE.md
+Each golden under fixtures/expected/json/fine-grained/ was checked by hand against ../shared/REFERENCE.md
 §3-§4 before it was committed (target: --region us-east-1 --account 123456789012); what was checked:
 
 - queue-forms: a queue name becomes arn:aws:batch:us-east-1:123456789012:job-queue/render, a queue
@@ -55,7 +55,7 @@ from policygen.iam.request import Decision, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = Path("fixtures") / "inputs" / "fine-grained"  # relative to ROOT: --explain prints the path
-EXPECTED = ROOT / "fixtures" / "expected" / "fine-grained"
+EXPECTED = ROOT / "fixtures" / "expected" / "json" / "fine-grained"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
 FLAGS = {
     "tags-required": ("--tag", "team=vfx"),
@@ -282,7 +282,7 @@ def test_required_tag_on_submit_and_resource_tag_on_terminate():
 
 
 def test_run_job_keeps_describe_jobs_on_star_and_the_managed_rule():
-    fine, documented = _golden("run-job"), json.loads((ROOT / "fixtures/expected/documented/run-job.json").read_text())
+    fine, documented = _golden("run-job"), json.loads((ROOT / "fixtures/expected/json/documented/run-job.json").read_text())
     (describe,) = [s for s in fine["Statement"] if "batch:DescribeJobs" in s["Action"]]
     assert describe["Resource"] == "*" and describe["Action"] == ["batch:DescribeJobs"] and "Condition" not in describe
     rule = [s for s in fine["Statement"] if s["Sid"] == "BatchRunJobManagedRule"]

@@ -1,6 +1,6 @@
 """Golden files: `policygen generate` on every ASL fixture matches its hand-reviewed policy byte for byte.
 
-The goldens under fixtures/expected/documented/ were read by a person; there is deliberately no
+The goldens under fixtures/expected/json/documented/ were read by a person; there is deliberately no
 way to regenerate them from this suite. A difference is either a bug or a change to review by hand.
 """
 
@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 INPUTS = FIXTURES / "inputs" / "asl"
-EXPECTED = FIXTURES / "expected" / "documented"
+EXPECTED = FIXTURES / "expected" / "json" / "documented"
 TARGET_FLAGS = ("--region", "us-east-1", "--account", "123456789012")
 # Region and account come from the definition's own Batch ARNs, not from flags.
 INFERS_TARGET = {"govcloud"}

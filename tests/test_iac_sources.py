@@ -1,7 +1,7 @@
 """IaC sources: CloudFormation, SAM, Terraform plan JSON and serverless.yml -> state machines whose
 deploy-time values stay symbols (Fn::Sub syntax), and the CLI rules for files with several machines.
 
-The goldens under fixtures/expected/documented/<source>/ were checked by hand against
+The goldens under fixtures/expected/json/documented/<source>/ were checked by hand against
 REFERENCE.md §2 and §3 before they were committed; nothing here regenerates them.
 """
 
@@ -28,7 +28,7 @@ from policygen.scan import ValueKind
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "fixtures" / "inputs"
-EXPECTED = ROOT / "fixtures" / "expected" / "documented"
+EXPECTED = ROOT / "fixtures" / "expected" / "json" / "documented"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
 
 CFN = INPUTS / "cloudformation"

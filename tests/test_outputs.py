@@ -25,7 +25,7 @@ regenerates them. What was checked:
   dynamic values -> job-queue/* / job-definition/* in the account and region (with a warning on
   stderr); DescribeJobs alone on "*" with the comment saying why; TerminateJob on job/*
   (aws:ResourceTag with --tag); ShareIdentifier as a condition. The ASL goldens are the reviewed
-  JSON goldens of fixtures/expected/fine-grained/ with the pseudo parameters in place of
+  JSON goldens of fixtures/expected/json/fine-grained/ with the pseudo parameters in place of
   us-east-1/123456789012 (test_round_trip below checks exactly that).
 - Template references (fine-grained, CloudFormation sources): a JobQueue is `!Ref RenderQueue` or
   `!GetAtt RenderQueue.JobQueueArn` (both its ARN), a JobDefinition `!Ref RenderJobDefinition`

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "fixtures" / "inputs" / "asl"
 CFN = ROOT / "fixtures" / "inputs" / "cloudformation"
-EXPECTED = ROOT / "fixtures" / "expected" / "documented"
+EXPECTED = ROOT / "fixtures" / "expected" / "json" / "documented"
 LINT = ROOT / "fixtures" / "lint"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
 POLICY = EXPECTED / "callback.json"
