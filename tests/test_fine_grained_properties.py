@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
+import strategies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,8 +37,6 @@ from policygen.errors import UsageError
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import parse_policy
 from policygen.iam.request import Decision, Request
-from policygen.load.asl import state_machine_from_asl
-from policygen.load.json_source import parse_json
 from policygen.requirements.needs import Options
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -462,8 +461,7 @@ def neighbour_requests(state: State, required: tuple) -> list[Request]:
 
 
 def tasks_of(definition: dict):
-    document = parse_json(json.dumps(definition), "generated.asl.json")
-    return pipeline.scan_state_machines([state_machine_from_asl(document)])
+    return strategies.tasks_of(definition, "generated.asl.json")
 
 
 def policy_of(tasks, mode: str, required: tuple = (), allow_untagged: bool = True):

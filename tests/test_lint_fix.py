@@ -19,8 +19,8 @@ import iam_oracle
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from strategies import fix_batch_state, parallel_machine, submit_state, tasks_of
 
-from policygen import pipeline
 from policygen.errors import Location, UsageError
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import parse_policy
@@ -29,8 +29,6 @@ from policygen.lint.engine import lint_role
 from policygen.lint.findings import Role, policy_source
 from policygen.lint.fix import fixed_policy
 from policygen.lint.roles.unit import LintUnit
-from policygen.load.asl import state_machine_from_asl
-from policygen.load.json_source import parse_json
 from policygen.requirements.requests import requests_of
 from policygen.requirements.target import resolve_target
 
@@ -45,18 +43,7 @@ PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[Healt
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _tasks(data: dict):
-    document = parse_json(json.dumps(data), "machine.asl.json")
-    return pipeline.scan_state_machines([state_machine_from_asl(document)])
-
-
-def _machine(*states: dict) -> dict:
-    branches = [{"StartAt": f"S{i}", "States": {f"S{i}": state}} for i, state in enumerate(states)]
-    return {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
-
-
-def _submit(resource: str = "arn:aws:states:::batch:submitJob.sync", **parameters) -> dict:
-    return {"Type": "Task", "Resource": resource, "Parameters": {"JobName": "j", **parameters}, "End": True}
+_submit = submit_state
 
 
 def _fix(tasks, *policies: dict):
@@ -205,21 +192,6 @@ def policy(draw, needed_actions: tuple[str, ...] = ()) -> dict:
 
 
 @st.composite
-def batch_state(draw) -> dict:
-    kind = draw(st.sampled_from(["submitJob", "submitJob.sync", "sdk"]))
-    if kind == "sdk":
-        sdk = draw(st.sampled_from(["describeJobs", "listJobs", "terminateJob", "cancelJob", "submitJob"]))
-        return {"Type": "Task", "Resource": f"arn:aws:states:::aws-sdk:batch:{sdk}", "Parameters": {"JobId": "1"}, "End": True}
-    queue = draw(st.sampled_from([("JobQueue", "etl"), ("JobQueue", "gpu"), ("JobQueue", f"{ARN}:job-queue/etl"), ("JobQueue.$", "$.q")]))
-    definition = draw(st.sampled_from([("JobDefinition", "etl"), ("JobDefinition", "etl:3"), ("JobDefinition.$", "$.d")]))
-    parameters = dict([queue, definition])
-    tags = draw(st.sampled_from([None, None, {"team": "genomics"}, {"team": "genomics", "cost": "x"}]))
-    if tags is not None:
-        parameters["Tags"] = tags
-    return _submit(f"arn:aws:states:::batch:{kind}", **parameters)
-
-
-@st.composite
 def request(draw, accesses) -> tuple[str, str, dict]:
     # Half the time an action some state needs: the requests near the needs are where a fix errs.
     needed_actions = sorted({access.action for access in accesses})
@@ -252,20 +224,20 @@ def _needed_actions(tasks) -> tuple[str, ...]:
 
 
 @PROFILE
-@given(st.lists(batch_state(), min_size=1, max_size=3), st.data())
+@given(st.lists(fix_batch_state(), min_size=1, max_size=3), st.data())
 def test_fix_allows_the_needs_and_nothing_new(states, data):
-    tasks = _tasks(_machine(*states))
+    tasks = tasks_of(parallel_machine(*states))
     original = data.draw(policy(_needed_actions(tasks)), label="original")
     _check_fix(tasks, original, data)
 
 
 @PROFILE
-@given(st.lists(batch_state(), min_size=1, max_size=3), st.data())
+@given(st.lists(fix_batch_state(), min_size=1, max_size=3), st.data())
 def test_a_narrowed_deny_still_denies_all_but_the_needs(states, data):
     """The same property where it is hardest: a role that allows every needed action on every
     resource, and Deny statements about those actions; whatever a narrowed Deny stops denying
     shows."""
-    tasks = _tasks(_machine(*states))
+    tasks = tasks_of(parallel_machine(*states))
     needed_actions = _needed_actions(tasks)
     denies = data.draw(st.lists(statement(needed_actions, ("Deny",)), min_size=1, max_size=2), label="denies")
     allow = {"Effect": "Allow", "Action": [*needed_actions, "s3:GetObject"], "Resource": "*"}
@@ -339,7 +311,7 @@ def test_a_deny_guardrail_blocking_a_need_is_narrowed_not_dropped():
         {"Sid": "Admin", "Effect": "Allow", "Action": ["batch:SubmitJob", "batch:DescribeJobs", "s3:*"], "Resource": "*"},
         {"Sid": "Guardrail", "Effect": "Deny", "Action": ["s3:DeleteObject", "batch:TerminateJob"], "Resource": "*"},
     ]}
-    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, notes, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     for policy_ in (original, fixed):
         assert not iam_oracle.allows(policy_, "s3:DeleteObject", "arn:aws:s3:::bucket/key", {})
         assert _decision(policy_, "s3:DeleteObject", "arn:aws:s3:::bucket/key", {}) is Decision.EXPLICIT_DENY
@@ -354,7 +326,7 @@ def test_other_services_actions_in_an_edited_statement_are_kept():
     original = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Broad", "Effect": "Allow", "Action": ["batch:*", "s3:GetObject", "logs:PutLogEvents"], "Resource": "*"},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     for action, resource in (("s3:GetObject", "arn:aws:s3:::bucket/key"), ("logs:PutLogEvents", "arn:aws:logs:eu-west-1:1:log-group:g")):
         assert _decision(fixed, action, resource, {}) is Decision.ALLOWED
         assert iam_oracle.allows(fixed, action, resource, {})
@@ -367,7 +339,7 @@ def test_a_narrow_role_gets_no_resource_star():
     original = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [f"{ARN}:job-queue/etl", f"{ARN}:job-definition/etl:3", f"{ARN}:job/*"]},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     stars = [s for s in fixed["Statement"] if s.get("Resource") in ("*", ["*"])]
     assert [s["Action"] for s in stars] == [["batch:DescribeJobs"]]  # it has no resource types
     for policy_ in (original, fixed):
@@ -388,7 +360,7 @@ def test_a_deny_is_narrowed_only_for_the_needed_tags():
         {"Effect": "Allow", "Action": ["batch:TagResource"], "Resource": "*"},
         {"Sid": "NoTagging", "Effect": "Deny", "Action": "batch:TagResource", "Resource": "*"},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(state)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(state)), original)
     document = parse_policy(fixed, "fixed.json")
 
     def decide(tags: dict, resource: str = f"{ARN}:job/1") -> Decision:
@@ -424,7 +396,7 @@ def test_deny_shapes_narrowed_exactly(deny, shape):
         {"Effect": "Allow", "Action": ["batch:*", "s3:GetObject"], "Resource": "*"},
         {"Sid": "Guard", "Effect": "Deny", **deny, "Condition": {"StringEquals": {"aws:RequestedRegion": REGION}}},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     guard = next(s for s in fixed["Statement"] if s.get("Sid") == "Guard")
     assert {k: guard[k] for k in shape} == shape
     assert all(s["Condition"] == original["Statement"][1]["Condition"] for s in fixed["Statement"] if s["Effect"] == "Deny")
@@ -443,7 +415,7 @@ def test_deny_shapes_narrowed_exactly(deny, shape):
 def test_a_deny_that_cannot_be_narrowed_exactly_is_refused(run_cli, tmp_path, deny):
     """Exit 2, the Deny named, nothing written: IAM cannot write "batch:* except TerminateJob"."""
     definition = tmp_path / "machine.asl.json"
-    definition.write_text(json.dumps(_machine(RUN_JOB)))
+    definition.write_text(json.dumps(parallel_machine(RUN_JOB)))
     policy_file = tmp_path / "policy.json"
     policy_file.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}, {"Sid": "Guard", "Effect": "Deny", **deny}]}))
@@ -459,7 +431,7 @@ def test_a_deny_partly_overlapping_the_needs_denies_more_never_less():
         {"Effect": "Allow", "Action": "batch:*", "Resource": "*"},
         {"Sid": "Guard", "Effect": "Deny", "Action": "batch:TerminateJob", "Resource": "arn:aws:batch:*:*:job/*"},
     ]}
-    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, notes, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert _decision(fixed, "batch:TerminateJob", f"{ARN}:job/1", {}) is Decision.ALLOWED
     assert _decision(fixed, "batch:TerminateJob", f"arn:aws:batch:{OTHER_REGION}:{ACCOUNT}:job/1", {}) is Decision.EXPLICIT_DENY
     assert any("more than before" in note.message for note in notes)
@@ -472,7 +444,7 @@ def test_a_policy_without_version_keeps_dollar_braces_literal():
     """Without Version (2008-10-17) `${aws:username}` is text; the fixed policy keeps that reading."""
     literal = "arn:aws:s3:::bucket/${aws:username}"
     original = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": literal}]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert "Version" not in fixed
     assert _decision(fixed, "s3:GetObject", literal, {}) is Decision.ALLOWED
     assert _decision(fixed, "s3:GetObject", "arn:aws:s3:::bucket/alice", {"aws:username": "alice"}) is Decision.IMPLICIT_DENY
@@ -482,8 +454,8 @@ def test_policies_of_different_versions_with_dollar_braces_are_refused():
     old = {"Statement": [{"Sid": "Home", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${x}"}]}
     new = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}]}
     with pytest.raises(UsageError, match='statement "Home" of p0.json'):
-        _fix(_tasks(_machine(RUN_JOB)), old, new)
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}, new)
+        _fix(tasks_of(parallel_machine(RUN_JOB)), old, new)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}, new)
     assert fixed["Version"] == "2012-10-17"
 
 
@@ -492,7 +464,7 @@ def test_policies_of_different_versions_with_dollar_braces_are_refused():
 
 def test_an_all_actions_grant_keeps_every_other_service():
     original = {"Version": "2012-10-17", "Statement": [{"Sid": "Admin", "Effect": "Allow", "Action": ["*", "s3:GetObject"], "Resource": "*"}]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert fixed["Statement"][0] == {"Sid": "Admin", "Effect": "Allow", "NotAction": ["batch:*", "events:*"], "Resource": "*"}
     assert _decision(fixed, "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.ALLOWED
     assert _decision(fixed, "batch:DeleteJobQueue", f"{ARN}:job-queue/etl", {}) is Decision.IMPLICIT_DENY
@@ -500,7 +472,7 @@ def test_an_all_actions_grant_keeps_every_other_service():
 
 def test_fix_without_region_is_a_usage_error(run_cli, tmp_path):
     definition = tmp_path / "machine.asl.json"
-    definition.write_text(json.dumps(_machine(RUN_JOB)))
+    definition.write_text(json.dumps(parallel_machine(RUN_JOB)))
     policy_file = tmp_path / "policy.json"
     policy_file.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}]}))
     result = run_cli("lint", str(definition), "--policy", str(policy_file), "--fix")
@@ -525,14 +497,14 @@ def test_a_region_guardrail_that_spares_the_machines_region_is_left_alone():
     guard = {"Sid": "Region", "Effect": "Deny", "Action": "*", "Resource": "*",
              "Condition": {"StringNotEquals": {"aws:RequestedRegion": REGION}}}
     original = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, guard]}
-    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, notes, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert guard in fixed["Statement"] and not any("narrowed" in note.message for note in notes)
 
 
 def test_a_queue_known_only_at_run_time_is_said_when_added():
     state = _submit("arn:aws:states:::batch:submitJob", **{"JobQueue.$": "$.queue", "JobDefinition": "etl:3"})
     original = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": f"{ARN}:job-queue/etl"}]}
-    fixed, notes, _ = _fix(_tasks(_machine(state)), original)
+    fixed, notes, _ = _fix(tasks_of(parallel_machine(state)), original)
     assert any("known only at run time" in n.message and f"{ARN}:job-queue/*" in n.message for n in notes)
     assert _decision(fixed, "batch:SubmitJob", f"arn:aws:batch:{REGION}:999999999999:job-queue/etl", {}) is Decision.IMPLICIT_DENY
 
@@ -547,7 +519,7 @@ def test_a_deny_is_not_narrowed_for_a_state_whose_requests_it_spares():
         {"Sid": "Guard", "Effect": "Deny", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/*",
          "Condition": {"StringEquals": {"aws:RequestTag/team": "genomics"}}},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(plain, tagged)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(plain, tagged)), original)
     tagged_request = {"aws:RequestTag/team": "genomics", "aws:TagKeys": ("team",)}
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/gpu", tagged_request) is Decision.ALLOWED
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged_request) is Decision.EXPLICIT_DENY
@@ -557,7 +529,7 @@ def test_a_deny_is_not_narrowed_for_a_state_whose_requests_it_spares():
 def test_a_wildcard_service_pattern_is_kept_with_a_warning():
     """`b*:*` grants backup:*, braket:*... too: dropping it would drop them; it stays, said."""
     original = {"Version": "2012-10-17", "Statement": [{"Sid": "B", "Effect": "Allow", "Action": ["b*:*", "batch:*"], "Resource": "*"}]}
-    fixed, notes, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, notes, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert fixed["Statement"][0]["Action"] == "b*:*"
     assert _decision(fixed, "backup:StartBackupJob", "arn:aws:backup:eu-west-1:1:backup-vault:v", {}) is Decision.ALLOWED
     assert any("kept b*:*" in note.message for note in notes)
@@ -570,7 +542,7 @@ def test_a_deny_with_a_policy_variable_is_narrowed_as_if_it_matched():
         {"Effect": "Allow", "Action": ["batch:SubmitJob"], "Resource": "*"},
         {"Sid": "Guard", "Effect": "Deny", "Action": "batch:SubmitJob", "Resource": f"{ARN}:job-queue/${{aws:PrincipalTag/queue}}"},
     ]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     tagged = {"aws:PrincipalTag/queue": "etl"}
     assert _decision(original, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.EXPLICIT_DENY
     assert _decision(fixed, "batch:SubmitJob", f"{ARN}:job-queue/etl", tagged) is Decision.ALLOWED
@@ -582,5 +554,5 @@ def test_only_the_over_broad_part_of_a_flagged_statement_goes():
     batch:SubmitJob in it are not over-broad and stay."""
     original = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Mixed", "Effect": "Allow", "Action": ["batch:*", "events:PutEvents", "batch:SubmitJob"], "Resource": "*"}]}
-    fixed, _, _ = _fix(_tasks(_machine(RUN_JOB)), original)
+    fixed, _, _ = _fix(tasks_of(parallel_machine(RUN_JOB)), original)
     assert fixed["Statement"][0] == {"Sid": "Mixed", "Effect": "Allow", "Action": ["events:PutEvents", "batch:SubmitJob"], "Resource": "*"}

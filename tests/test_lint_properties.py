@@ -17,10 +17,9 @@ Two exceptions, both checked here with the evaluator directly rather than throug
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import machine, tasks_of
 
 from policygen import pipeline
 from policygen.errors import Location
@@ -29,68 +28,12 @@ from policygen.iam.request import Decision, Request
 from policygen.lint.engine import lint_role
 from policygen.lint.findings import Role, policy_source
 from policygen.lint.rules import Severity
-from policygen.load.asl import state_machine_from_asl
-from policygen.load.json_source import parse_json
 from policygen.requirements.needs import Options
 from policygen.requirements.requests import requests_of
 from policygen.requirements.target import resolve_target
 
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REGION, ACCOUNT = "eu-west-1", "111122223333"
-SDK_ACTIONS = ("describeJobs", "listJobs", "terminateJob", "cancelJob", "submitJob", "tagResource")
-
-names = st.sampled_from(["etl", "gpu", "render-queue", "a1"])
-queue = st.one_of(
-    st.none(),
-    names.map(lambda n: ("JobQueue", n)),
-    names.map(lambda n: ("JobQueue", f"arn:aws:batch:{REGION}:{ACCOUNT}:job-queue/{n}")),
-    st.just(("JobQueue.$", "$.queue")),
-)
-definition = st.one_of(
-    names.map(lambda n: ("JobDefinition", n)),
-    st.tuples(names, st.integers(1, 9)).map(lambda p: ("JobDefinition", f"{p[0]}:{p[1]}")),
-    names.map(lambda n: ("JobDefinition", f"arn:aws:batch:{REGION}:{ACCOUNT}:job-definition/{n}")),
-    st.just(("JobDefinition.$", "$.definition")),
-)
-tags = st.one_of(
-    st.just(None),
-    st.dictionaries(st.sampled_from(["team", "cost-center"]), st.sampled_from(["x", "y"]), min_size=1, max_size=2),
-    st.just("$.tags"),
-)
-share = st.one_of(st.none(), st.just(("ShareIdentifier", "blue")), st.just(("ShareIdentifier.$", "$.share")))
-
-
-@st.composite
-def batch_state(draw) -> dict:
-    kind = draw(st.sampled_from(["submitJob", "submitJob.sync", "submitJob.waitForTaskToken", "sdk"]))
-    if kind == "sdk":
-        resource = f"arn:aws:states:::aws-sdk:batch:{draw(st.sampled_from(SDK_ACTIONS))}"
-    else:
-        resource = f"arn:aws:states:::batch:{kind}"
-    parameters: dict = {"JobName": "job"}
-    for field in (draw(queue), draw(definition), draw(share)):
-        if field is not None:
-            parameters[field[0]] = field[1]
-    sent = draw(tags)
-    if isinstance(sent, dict):
-        parameters["Tags"] = sent
-    elif sent is not None:
-        parameters["Tags.$"] = sent
-    return {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
-
-
-@st.composite
-def machine(draw) -> dict:
-    states = draw(st.lists(batch_state(), min_size=1, max_size=4))
-    branches = [{"StartAt": f"S{i}", "States": {f"S{i}": state}} for i, state in enumerate(states)]
-    return {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}}}
-
-
-def _tasks(data: dict):
-    document = parse_json(json.dumps(data), "machine.asl.json")
-    return pipeline.scan_state_machines([state_machine_from_asl(document)])
-
-
 def _lint(tasks, policy: dict, known_target: bool = True):
     target = resolve_target(tasks, REGION if known_target else None, ACCOUNT if known_target else None, {})
     role = Role("policy.json", (policy_source(policy, "policy.json", lambda p: Location("policy.json", pointer=p)),))
@@ -104,7 +47,7 @@ def _generated(tasks, mode: str) -> dict:
 @PROFILE
 @given(machine(), st.sampled_from(["documented", "fine-grained"]))
 def test_generated_policy_lints_clean(data, mode):
-    tasks = _tasks(data)
+    tasks = tasks_of(data)
     policy = _generated(tasks, mode)
     for known_target in (True, False):  # unknown region/account: matched with those parts open
         findings = _lint(tasks, policy, known_target)
@@ -132,7 +75,7 @@ def _without(policy: dict, index: int) -> dict:
 @PROFILE
 @given(machine(), st.sampled_from(["documented", "fine-grained"]))
 def test_removing_a_needed_statement_gives_an_error(data, mode):
-    tasks = _tasks(data)
+    tasks = tasks_of(data)
     policy = _generated(tasks, mode)
     target = resolve_target(tasks, REGION, ACCOUNT, {})
     accesses = [access for task in tasks for access in requests_of(task, target)]
@@ -162,7 +105,7 @@ def test_generator_drops_a_statement_another_covers():
     dynamic = dict(state, Parameters={"JobName": "b", "JobQueue": "q", "JobDefinition": "d", "Tags.$": "$.tags"})
     data = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": "A", "States": {"A": tagged}}, {"StartAt": "B", "States": {"B": dynamic}}]}}}
-    tasks = _tasks(data)
+    tasks = tasks_of(data)
     policy = _generated(tasks, "documented")
     for index in range(len(policy["Statement"])):
         assert any(f.rule.id.startswith("PG1") for f in _lint(tasks, _without(policy, index)))
