@@ -1,6 +1,6 @@
 """docs/rules.md, generated from rules/lint/*.yaml: `python -m policygen.render.lint_docs > docs/rules.md`.
 
-tests/test_lint_docs.py fails when docs/rules.md differs from what this writes."""
+tests/lint/test_lint_rules.py fails when docs/rules.md differs from what this writes."""
 
 from __future__ import annotations
 

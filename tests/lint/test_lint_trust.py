@@ -21,7 +21,7 @@ TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "A
 ACCOUNT = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 GOOD_ROLE = [BATCH_RUN, events_on(RULE)]
 
-# Fixture cases beside each rule's bad/ and good/ (tests/test_lint_rules.py): the rules each reports.
+# Fixture cases beside each rule's bad/ and good/ (tests/lint/test_lint_rules.py): the rules each reports.
 CASES = {
     "PG106/bad-empty-condition": {"PG106", "PG302"},
     "PG106/bad-empty-condition-operator": {"PG106", "PG302"},

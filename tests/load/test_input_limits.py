@@ -15,7 +15,7 @@ from policygen.errors import InputError, UsageError
 from policygen.load import load_document
 from policygen.load.document import DEFAULT_INPUT_SIZE_LIMIT, describe_size, parse_size
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "fixtures" / "inputs" / "asl"
 LINT = ROOT / "fixtures" / "lint"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")

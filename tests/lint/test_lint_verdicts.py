@@ -225,7 +225,7 @@ def test_a_deny_that_keeps_submit_job_to_the_states_queue_is_not_over_broad():
 def test_pg301_never_shows_a_parameter_default_as_a_static_name(run_cli, tmp_path):
     from pathlib import Path
 
-    template = (Path(__file__).resolve().parent.parent / "fixtures/lint/PG204/good/template.yaml").read_text()
+    template = (Path(__file__).resolve().parents[2] / "fixtures/lint/PG204/good/template.yaml").read_text()
     template = template.replace("Resources:\n", "Parameters:\n  QueueName:\n    Type: String\n    Default: etl\nResources:\n", 1)
     template = template.replace("JobQueue: !Ref Queue", "JobQueue: !Ref QueueName")
     template = template.replace("                  - !Ref Queue\n", "                  - \"*\"\n")

@@ -24,7 +24,7 @@ from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 from policygen.render.policy_json import render_policy_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAR_BATCH = json.loads((ROOT / "rules" / "catalog" / "batch.json").read_text(encoding="utf-8"))
 SDK_ACTIONS = sorted(catalog.action_names("batch"))
 TARGETS = {  # partition -> regions that live in it

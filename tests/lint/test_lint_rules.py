@@ -13,10 +13,10 @@ import yaml
 from policygen.lint.rules import Severity, all_rules
 from policygen.render.lint_docs import render_rules_markdown
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LINT_FIXTURES = ROOT / "fixtures" / "lint"
 RULE_IDS = sorted(all_rules())
-# Rules whose fixtures are templates linted without --policy (tests/test_lint_template.py).
+# Rules whose fixtures are templates linted without --policy (tests/lint/test_lint_verdicts.py).
 TEMPLATE_RULES = {"PG204"}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ROOT / "fixtures" / "lint" / "expected"
 MIXED = "fixtures/lint/mixed"
 MIXED_ARGS = (

@@ -53,7 +53,7 @@ from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import parse_policy
 from policygen.iam.request import Decision, Request
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS = Path("fixtures") / "inputs" / "fine-grained"  # relative to ROOT: --explain prints the path
 EXPECTED = ROOT / "fixtures" / "expected" / "json" / "fine-grained"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")

@@ -26,7 +26,7 @@ from policygen.load.template import (
 from policygen.requirements.target import resolve_target
 from policygen.scan import ValueKind
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS = ROOT / "fixtures" / "inputs"
 EXPECTED = ROOT / "fixtures" / "expected" / "json" / "documented"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")

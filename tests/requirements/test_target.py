@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "inputs" / "asl"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "inputs" / "asl"
 
 
 def test_a_stray_aws_region_of_another_partition_is_an_error_not_a_wrong_arn(run_cli, monkeypatch):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "fixtures" / "inputs" / "asl"
 CFN = ROOT / "fixtures" / "inputs" / "cloudformation"
 EXPECTED = ROOT / "fixtures" / "expected" / "json" / "documented"

@@ -483,7 +483,7 @@ def test_fix_on_a_template_names_the_queue_with_ref(run_cli, tmp_path):
     """A statement --fix adds for a template names the template's queue as the template does."""
     from pathlib import Path
 
-    text = (Path(__file__).parent.parent / "fixtures" / "lint" / "PG204" / "good" / "template.yaml").read_text()
+    text = (Path(__file__).parents[2] / "fixtures" / "lint" / "PG204" / "good" / "template.yaml").read_text()
     template = tmp_path / "template.yaml"
     template.write_text(text.replace("                Action: batch:SubmitJob\n", "                Action: batch:DescribeJobs\n"))
     result = run_cli("lint", str(template), "--region", "us-east-1", "--account", "123456789012", "--fix")

@@ -61,7 +61,7 @@ from policygen import __version__, pipeline
 from policygen.render.cloudformation import logical_id
 from policygen.render.terraform import block_name
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ROOT / "fixtures" / "expected"
 GOLDEN_VERSION = "0.1.0"  # the version in the goldens' headers; a release changes only that
 
@@ -768,7 +768,7 @@ def test_machines_with_one_name_get_distinct_ids(run_cli, tmp_path):
 def test_text_that_yaml_and_hcl_would_misread(run_cli, tmp_path):
     """Tag values that YAML and HCL would misread come back as written (U+2028 is a line break in
     YAML 1.1 and a space to AWS). Those AWS refuses (controls, quotes, `${`) are refused:
-    tests/test_hostile_input.py."""
+    tests/render/test_hostile_input.py."""
     value = 'a\u2028b\u2029c\u00a0d e \U0001d49c: w @x =y+z/. '
     definition = {
         "StartAt": "A",

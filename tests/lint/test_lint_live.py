@@ -13,7 +13,7 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "fixtures" / "lint"
 DEFINITION = str(CASES / "PG103" / "bad" / "definition.asl.json")  # one Batch submitJob.sync state
 TARGET = ["--region", "us-east-1", "--account", "123456789012"]

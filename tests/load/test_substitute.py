@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_cli import assert_input_error
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "fixtures" / "inputs" / "bad"
 PG202 = ROOT / "fixtures" / "lint" / "PG202"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
