@@ -118,3 +118,11 @@ def test_a_state_with_credentials_is_not_a_missing_permission_of_the_execution_r
                      "--region", "us-east-1", "--account", "123456789012")
     assert result.code == 0, result.out
     assert "PG101" not in result.out and "PG203" in result.out and "batch-submitter" in result.out
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_bad_fixture_output_matches_its_snapshot(rule_id, run_cli, in_root):
+    """The whole text report for each rule's failing fixture, as a person read it (fixtures/lint/PGxxx/expected.txt):
+    a change of message, location or of another rule firing on the same input shows here."""
+    result = run_cli(*lint_args(LINT_FIXTURES / rule_id / "bad"), "--fail-on", "suggestion")
+    assert result.out == (LINT_FIXTURES / rule_id / "expected.txt").read_text(encoding="utf-8")
