@@ -76,7 +76,7 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
 
     by_resources: dict[tuple, list[tuple[tuple[str, ...], list[Need]]]] = {}
     for (actions, conditions), (resources, members) in by_actions.items():
-        by_resources.setdefault((_without_covered(resources), conditions), []).append((actions, members))
+        by_resources.setdefault((without_covered(resources), conditions), []).append((actions, members))
 
     statements = []
     for (resources, conditions), groups in by_resources.items():
@@ -123,7 +123,7 @@ def _covers(wider: Statement, narrower: Statement) -> bool:
     )
 
 
-def _without_covered(resources: set[str]) -> tuple[str, ...]:
+def without_covered(resources: set[str]) -> tuple[str, ...]:
     """Sorted, without the ARNs another one's wildcard already covers (job-queue/a beside job-queue/*)."""
     return wildcard.uncovered(resources)
 

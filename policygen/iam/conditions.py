@@ -12,17 +12,17 @@ from policygen.iam.arns import arn_parts
 from policygen.iam.policy import ConditionTest, Statement
 from policygen.iam.request import (
     Request,
-    _all_of,
-    _any_of,
-    _negate,
-    _Truth,
-    _Unknown,
+    Truth,
+    Unknown,
     _unknown,
+    all_of,
+    any_of,
+    negate,
 )
 from policygen.iam.variables import (
-    _absence_known,
-    _has_variable_before_resource_part,
-    _value_pattern,
+    absence_known,
+    has_variable_before_resource_part,
+    value_pattern,
 )
 
 # --- Conditions
@@ -88,13 +88,13 @@ def _parse_operator(name: str) -> _Operator | None:
     return _Operator(set_prefix=set_prefix, kind=kind, negated=negated, if_exists=if_exists)
 
 
-def _condition_holds(test: ConditionTest, statement: Statement, request: Request) -> _Truth:
+def condition_holds(test: ConditionTest, statement: Statement, request: Request) -> Truth:
     operator = _parse_operator(test.operator)
     if operator is None:
         return _unknown(f"condition operator {test.operator} is not modelled")
     values = request.context.get(test.key.lower())
     if values is None:
-        if not _absence_known(request, test.key):
+        if not absence_known(request, test.key):
             return _unknown(f"condition key {test.key} is not known for this request")
         return _holds_when_absent(operator, test)
     if operator.kind is _Kind.NULL:
@@ -102,7 +102,7 @@ def _condition_holds(test: ConditionTest, statement: Statement, request: Request
     return _holds_when_present(operator, test, values, statement, request)
 
 
-def _holds_when_absent(operator: _Operator, test: ConditionTest) -> _Truth:
+def _holds_when_absent(operator: _Operator, test: ConditionTest) -> Truth:
     """The documented results for a key missing from the request context."""
     if operator.kind is _Kind.NULL:
         return _null_holds(test, present=False)
@@ -120,9 +120,9 @@ def _holds_when_absent(operator: _Operator, test: ConditionTest) -> _Truth:
     return operator.if_exists or operator.negated
 
 
-def _null_holds(test: ConditionTest, present: bool) -> _Truth:
+def _null_holds(test: ConditionTest, present: bool) -> Truth:
     """Null: "true" holds when the key is absent, "false" when it is present."""
-    return _any_of(
+    return any_of(
         (value == "true") != present
         if value in ("true", "false")
         else _unknown(f"Null takes true or false, not {value!r}")
@@ -132,14 +132,14 @@ def _null_holds(test: ConditionTest, present: bool) -> _Truth:
 
 def _holds_when_present(
     operator: _Operator, test: ConditionTest, values: tuple[str, ...], statement: Statement, request: Request
-) -> _Truth:
-    def holds_for(value: str) -> _Truth:
+) -> Truth:
+    def holds_for(value: str) -> Truth:
         return _value_holds(operator, test, value, statement, request)
 
     if operator.set_prefix == "ForAllValues":
-        return _all_of(holds_for(value) for value in values)
+        return all_of(holds_for(value) for value in values)
     if operator.set_prefix == "ForAnyValue":
-        return _any_of(holds_for(value) for value in values)
+        return any_of(holds_for(value) for value in values)
     if len(values) != 1:
         # "Multivalued context keys require a condition set operator": the documentation does not
         # say what a single-valued operator does with several (or no) values.
@@ -147,26 +147,26 @@ def _holds_when_present(
     return holds_for(values[0])
 
 
-def _value_holds(operator: _Operator, test: ConditionTest, value: str, statement: Statement, request: Request) -> _Truth:
+def _value_holds(operator: _Operator, test: ConditionTest, value: str, statement: Statement, request: Request) -> Truth:
     """One request value against the policy values: any matches (OR), or none for a negated operator (NOR)."""
-    matches = _any_of(_matches(operator.kind, wanted, value, statement, request) for wanted in test.values)
-    return _negate(matches) if operator.negated else matches
+    matches = any_of(_matches(operator.kind, wanted, value, statement, request) for wanted in test.values)
+    return negate(matches) if operator.negated else matches
 
 
-def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request: Request) -> _Truth:
+def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request: Request) -> Truth:
     if kind is _Kind.BOOL:
         return _bool_matches(wanted, value)
     if kind is _Kind.ARN:
         return _arn_matches(wanted, value, statement, request)
-    resolved = _value_pattern(
+    resolved = value_pattern(
         wanted, request, wildcards=kind is _Kind.STRING_LIKE, variables=statement.variables_enabled
     )
-    if isinstance(resolved, _Unknown):
+    if isinstance(resolved, Unknown):
         return resolved
     return wildcard.compile_tokens(resolved, kind is _Kind.STRING_IGNORE_CASE).matches(value)
 
 
-def _bool_matches(wanted: str, value: str) -> _Truth:
+def _bool_matches(wanted: str, value: str) -> Truth:
     # Only the documented spellings: how IAM reads "True" or "1" is not documented.
     for text in (wanted, value):
         if text not in ("true", "false"):
@@ -174,24 +174,24 @@ def _bool_matches(wanted: str, value: str) -> _Truth:
     return wanted == value
 
 
-def _arn_matches(wanted: str, value: str, statement: Statement, request: Request) -> _Truth:
+def _arn_matches(wanted: str, value: str, statement: Statement, request: Request) -> Truth:
     """ArnLike: "Each of the six colon-delimited components of the ARN is checked separately and
     each can include a multi-character match wildcard (*) or a single-character match wildcard (?)"."""
-    if statement.variables_enabled and _has_variable_before_resource_part(wanted):
+    if statement.variables_enabled and has_variable_before_resource_part(wanted):
         # A substituted value may hold colons: which component would it fill?
         return _unknown(f"ARN comparison with {wanted!r}: a policy variable before the resource part")
     wanted_parts, value_parts = _arn_components(wanted), _arn_components(value)
     if wanted_parts is None or value_parts is None:
         return _unknown(f"ARN comparison of {wanted!r} with {value!r}: not both ARNs")
-    return _all_of(
+    return all_of(
         _component_matches(pattern, component, statement, request)
         for pattern, component in zip(wanted_parts, value_parts, strict=False)
     )
 
 
-def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> _Truth:
-    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(resolved, _Unknown):
+def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> Truth:
+    resolved = value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, Unknown):
         return resolved
     return wildcard.compile_tokens(resolved).matches(component)
 

@@ -17,20 +17,20 @@ from collections.abc import Sequence
 
 from policygen.iam import wildcard
 from policygen.iam.catalog import expand_action_pattern
-from policygen.iam.conditions import _condition_holds
+from policygen.iam.conditions import condition_holds
 from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
 from policygen.iam.request import (
     Decision,
     Evaluation,
     Request,
-    _all_of,
-    _any_of,
-    _negate,
-    _Truth,
-    _Unknown,
+    Truth,
+    Unknown,
     _unknown,
+    all_of,
+    any_of,
+    negate,
 )
-from policygen.iam.variables import _has_variable_before_resource_part, _value_pattern
+from policygen.iam.variables import has_variable_before_resource_part, value_pattern
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation
@@ -45,7 +45,7 @@ def evaluate(request: Request, policies: Sequence[PolicyDocument]) -> Evaluation
     for statement in itertools.chain.from_iterable(policy.statements for policy in policies):
         applies = _statement_applies(statement, request)
         is_deny = statement.effect is Effect.DENY
-        if isinstance(applies, _Unknown):
+        if isinstance(applies, Unknown):
             uncertain.append((statement.ref, "; ".join(applies.reasons)))
             deny_uncertain |= is_deny
             allow_uncertain |= not is_deny
@@ -70,13 +70,13 @@ def _decide(allowed: bool, denied: bool, allow_uncertain: bool, deny_uncertain: 
     return Decision.ALLOWED
 
 
-def _statement_applies(statement: Statement, request: Request) -> _Truth:
+def _statement_applies(statement: Statement, request: Request) -> Truth:
     """Whether the statement's Action, Resource and Condition all match the request."""
     if not _action_element_matches(statement, request.action):
         return False
     # Lazy, so that conditions are not evaluated once the resource is known not to match.
-    conditions = (_condition_holds(test, statement, request) for test in statement.conditions)
-    return _all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
+    conditions = (condition_holds(test, statement, request) for test in statement.conditions)
+    return all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
 
 
 def allows_only_under_conditions(statement: Statement, request: Request) -> bool:
@@ -117,23 +117,23 @@ def _action_element_matches(statement: Statement, action: str) -> bool:
     return listed != statement.actions_negated
 
 
-def _resource_element_matches(statement: Statement, request: Request) -> _Truth:
-    listed = _any_of(_resource_matches(pattern, statement, request) for pattern in statement.resources)
-    return _negate(listed) if statement.resources_negated else listed
+def _resource_element_matches(statement: Statement, request: Request) -> Truth:
+    listed = any_of(_resource_matches(pattern, statement, request) for pattern in statement.resources)
+    return negate(listed) if statement.resources_negated else listed
 
 
-def _resource_matches(pattern: str, statement: Statement, request: Request) -> _Truth:
+def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
     if request.resource == "*":
         return _covers_resourceless_action(pattern, request.resourceless)
-    if statement.variables_enabled and _has_variable_before_resource_part(pattern):
+    if statement.variables_enabled and has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
-    resolved = _value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(resolved, _Unknown):
+    resolved = value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    if isinstance(resolved, Unknown):
         return resolved
     return wildcard.compile_tokens(resolved).matches(request.resource)
 
 
-def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) -> _Truth:
+def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) -> Truth:
     """Whether a Resource pattern covers an action without resource-level permissions.
 
     `*` does (Service Authorization Reference), and a pattern without wildcards cannot. For a

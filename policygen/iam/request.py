@@ -67,38 +67,38 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class _Unknown:
+class Unknown:
     reasons: tuple[str, ...]
 
 
-_Truth = bool | _Unknown
+Truth = bool | Unknown
 
 
-def _unknown(reason: str) -> _Unknown:
-    return _Unknown((reason,))
+def _unknown(reason: str) -> Unknown:
+    return Unknown((reason,))
 
 
-def _all_of(results: Iterable[_Truth]) -> _Truth:
+def all_of(results: Iterable[Truth]) -> Truth:
     """AND: one False settles it, even beside unknowns; otherwise any unknown makes it unknown."""
     reasons: list[str] = []
     for result in results:
         if result is False:
             return False
-        if isinstance(result, _Unknown):
+        if isinstance(result, Unknown):
             reasons.extend(reason for reason in result.reasons if reason not in reasons)
-    return _Unknown(tuple(reasons)) if reasons else True
+    return Unknown(tuple(reasons)) if reasons else True
 
 
-def _any_of(results: Iterable[_Truth]) -> _Truth:
+def any_of(results: Iterable[Truth]) -> Truth:
     """OR: one True settles it, even beside unknowns; otherwise any unknown makes it unknown."""
     reasons: list[str] = []
     for result in results:
         if result is True:
             return True
-        if isinstance(result, _Unknown):
+        if isinstance(result, Unknown):
             reasons.extend(reason for reason in result.reasons if reason not in reasons)
-    return _Unknown(tuple(reasons)) if reasons else False
+    return Unknown(tuple(reasons)) if reasons else False
 
 
-def _negate(result: _Truth) -> _Truth:
-    return result if isinstance(result, _Unknown) else not result
+def negate(result: Truth) -> Truth:
+    return result if isinstance(result, Unknown) else not result

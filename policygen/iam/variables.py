@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policygen.iam import wildcard
-from policygen.iam.request import Request, _Unknown, _unknown
+from policygen.iam.request import Request, Unknown, _unknown
 
 # --- Wildcards and policy variables
 
@@ -14,9 +14,9 @@ from policygen.iam.request import Request, _Unknown, _unknown
 _LITERAL_CHARACTER_VARIABLES = frozenset("*?$")
 
 
-def _value_pattern(
+def value_pattern(
     text: str, request: Request, *, wildcards: bool, variables: bool
-) -> tuple[wildcard.Token, ...] | _Unknown:
+) -> tuple[wildcard.Token, ...] | Unknown:
     """One policy value as wildcard tokens (`*` and `?` only where `wildcards`), its policy
     variables replaced by their values as literal text."""
     if not variables:
@@ -26,7 +26,7 @@ def _value_pattern(
     for start, end, body in _variables(text):
         pieces.extend(_text_tokens(text[position:start], wildcards))
         value = _resolve_variable(body, request, wildcards)
-        if isinstance(value, _Unknown):
+        if isinstance(value, Unknown):
             return value
         pieces.append(value)
         position = end
@@ -52,7 +52,7 @@ def _variables(text: str) -> Iterator[tuple[int, int, str]]:
         position = end + 1
 
 
-def _variable_with_default(body: str) -> tuple[str, str | None]:
+def variable_with_default(body: str) -> tuple[str, str | None]:
     """(key, default) of `key, 'default'` (the default holds no `'`), else (body stripped, None).
 
     Parsed by hand: the regex form spent quadratic time on a body of many spaces."""
@@ -63,13 +63,13 @@ def _variable_with_default(body: str) -> tuple[str, str | None]:
     return body.strip(), None
 
 
-def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Unknown:
+def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | Unknown:
     if body in _LITERAL_CHARACTER_VARIABLES:
         return body
-    key, default = _variable_with_default(body)
+    key, default = variable_with_default(body)
     values = request.context.get(key.lower())
     if values is None:
-        if default is not None and _absence_known(request, key):
+        if default is not None and absence_known(request, key):
             return default
         return _unknown(f"policy variable ${{{body}}}: {key} is not known for this request")
     if len(values) != 1:
@@ -81,11 +81,11 @@ def _resolve_variable(body: str, request: Request, wildcards: bool) -> str | _Un
     return values[0]
 
 
-def _absence_known(request: Request, key: str) -> bool:
+def absence_known(request: Request, key: str) -> bool:
     return any(wildcard.matches_ignoring_case(pattern, key) for pattern in request.known_keys)
 
 
-def _has_variable_before_resource_part(pattern: str) -> bool:
+def has_variable_before_resource_part(pattern: str) -> bool:
     """Whether a `${...}` stands before the fifth colon of an ARN (in a Resource, IAM allows
     variables only after it: "Variables and tags")."""
     # Only the first can: a later one has at least as many colons before it.

@@ -94,14 +94,14 @@ def make_finding(rule_id: str, location: Location | None, fields: dict[str, Any]
     the_rule = rule(rule_id)
     fields = dict(fields or {})
     if "statements" in the_rule.fields and "statements" not in fields:
-        fields["statements"] = _describe_statements(attributes.get("refs", ()))
+        fields["statements"] = describe_statements(attributes.get("refs", ()))
     return Finding(the_rule, the_rule.format(**fields), location, **attributes)
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-def _describe_statements(refs: Iterable[StatementRef]) -> str:
+def describe_statements(refs: Iterable[StatementRef]) -> str:
     names = []
     for ref in refs:
         name = f'statement "{ref.sid}"' if ref.sid else f"statement {ref.index}"

@@ -13,19 +13,19 @@ from policygen.load.template import (
     unescape,
 )
 from policygen.scan.model import (
-    _ABSENT,
-    _JSONATA_EXPRESSION,
     _STATIC,
+    ABSENT,
     JSONATA,
+    JSONATA_EXPRESSION,
     JSONPATH,
     FieldValue,
     Tag,
     ValueKind,
-    _tag_key,
+    tag_key,
 )
 
 if TYPE_CHECKING:  # only for annotations: walk.py makes the _Arguments
-    from policygen.scan.walk import _Walker
+    from policygen.scan.walk import Walker
 
 
 class _Arguments:
@@ -33,7 +33,7 @@ class _Arguments:
 
     __slots__ = ("body", "language", "jsonpath", "jsonata", "template_free", "pointer", "path", "walker", "whole")
 
-    def __init__(self, body: Any, language: str, pointer: str, path: str, walker: _Walker, whole: FieldValue | None):
+    def __init__(self, body: Any, language: str, pointer: str, path: str, walker: Walker, whole: FieldValue | None):
         self.body = body if isinstance(body, dict) else {}
         self.language = language
         self.jsonpath = language == JSONPATH
@@ -48,14 +48,14 @@ class _Arguments:
         return self.walker.error(f"state {self.path!r}: {message}", pointer)
 
     @classmethod
-    def of(cls, state: dict[str, Any], language: str, pointer: str, path: str, walker: _Walker) -> _Arguments:
+    def of(cls, state: dict[str, Any], language: str, pointer: str, path: str, walker: Walker) -> _Arguments:
         key = "Arguments" if language == JSONATA else "Parameters"
         body = state.get(key)
         body_pointer = f"{pointer}/{key}"
         whole = None
         if type(body) is dict:
             pass  # nearly every state
-        elif language == JSONATA and isinstance(body, str) and _JSONATA_EXPRESSION.match(body):
+        elif language == JSONATA and isinstance(body, str) and JSONATA_EXPRESSION.match(body):
             whole = FieldValue(ValueKind.DYNAMIC, body, key, body_pointer)
         elif isinstance(body, OpaqueValue):  # e.g. Parameters: !If [...]: known only at deploy time
             whole = FieldValue(ValueKind.DYNAMIC, str(body), key, body_pointer)
@@ -67,16 +67,16 @@ class _Arguments:
         """(the field as a FieldValue if it is a string or dynamic, the raw value otherwise)."""
         if self.jsonpath:
             dollar = name + ".$"
-            expression = container.get(dollar, _ABSENT)
-            if expression is not _ABSENT:
+            expression = container.get(dollar, ABSENT)
+            if expression is not ABSENT:
                 if name in container:
                     raise self.error(f"both \"{name}\" and \"{dollar}\" are set", pointer)
                 field_pointer = f"{pointer}/{escape_pointer_token(dollar)}"
                 if not isinstance(expression, str):
                     raise self.error(f"\"{dollar}\" must be a path or an intrinsic function", field_pointer)
                 return FieldValue(ValueKind.DYNAMIC, expression, dollar, field_pointer), None
-        raw = container.get(name, _ABSENT)
-        if raw is _ABSENT:
+        raw = container.get(name, ABSENT)
+        if raw is ABSENT:
             return None, None
         if isinstance(raw, str):
             # kind_of(), inlined for the common case: a loose ASL file's JSONPath string
@@ -89,7 +89,7 @@ class _Arguments:
 
     def kind_of(self, raw: str) -> tuple[ValueKind, str]:
         """A string value's kind, and its text (a template's literal without Fn::Sub escapes)."""
-        if self.jsonata and _JSONATA_EXPRESSION.match(raw):
+        if self.jsonata and JSONATA_EXPRESSION.match(raw):
             return ValueKind.DYNAMIC, raw
         if self.template_free:
             # A loose ASL file deployed through a template holds DefinitionSubstitutions
@@ -151,7 +151,7 @@ class _Arguments:
                 raise self.error(problem, f"{tags_pointer}/{escape_pointer_token(key)}")
             found.append(Tag(name, value))
         if len(found) > 1:
-            found.sort(key=_tag_key)
+            found.sort(key=tag_key)
         dynamic = None
         if placeholder is not None:
             dynamic = FieldValue(ValueKind.DEPLOY_TIME, placeholder, "Tags", f"{tags_pointer}/{escape_pointer_token(placeholder)}")

@@ -17,17 +17,17 @@ JSONPATH = "JSONPath"
 JSONATA = "JSONata"
 
 # Matched whole (fullmatch): `$` would let a trailing newline through, which Step Functions does not trim.
-_STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
-_DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
+STATES_RESOURCE = re.compile(r"arn:(?P<partition>\$\{[^}]*\}|[^:]*):states:::(?P<integration>.*)")
+DEPLOY_PARTITION = "${AWS::Partition}"  # in a template: the partition it is deployed in
 KNOWN_PARTITIONS = aws_names.PARTITIONS
-_JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
-_SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
-_LANGUAGES = (JSONPATH, JSONATA)
-_ABSENT = object()
+JSONATA_EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
+SDK_API_ACTION = re.compile(r"[a-z][A-Za-z0-9]*")
+LANGUAGES = (JSONPATH, JSONATA)
+ABSENT = object()
 # Every state type Step Functions accepts (Step Functions Developer Guide, "Discovering workflow
 # states to use in Step Functions": https://docs.aws.amazon.com/step-functions/latest/dg/workflow-states.html).
 STATE_TYPES = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
-_MAP_PROCESSORS = ("ItemProcessor", "Iterator")  # ItemProcessor replaced the older Iterator
+MAP_PROCESSORS = ("ItemProcessor", "Iterator")  # ItemProcessor replaced the older Iterator
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -40,7 +40,7 @@ class Pattern(str, Enum):
     SDK = "sdk"
 
 
-_OPTIMIZED_PATTERNS = {
+OPTIMIZED_PATTERNS = {
     "batch:submitJob": Pattern.REQUEST_RESPONSE,
     "batch:submitJob.sync": Pattern.RUN_JOB,
     "batch:submitJob.waitForTaskToken": Pattern.CALLBACK,
@@ -113,5 +113,5 @@ class BatchTask:
         return bool(self.tags) or self.dynamic_tags is not None
 
 
-_tag_key = attrgetter("key")
+tag_key = attrgetter("key")
 

@@ -11,15 +11,15 @@ from policygen.load.template import (
 from policygen.scan.model import _PLACEHOLDER
 
 # A Resource as glob tokens: single lower-case characters, and wildcards for parts only known later.
-_ANY = "\x00any"  # any text
-_NO_COLON = "\x00no-colon"  # any text without ":" (a pseudo parameter: a partition, region, account)
-_OTHER = "\x00other"  # a resource's name or ARN: matches only a wildcard of the other side
-_WILDCARDS = frozenset({_ANY, _NO_COLON})
+ANY = "\x00any"  # any text
+NO_COLON = "\x00no-colon"  # any text without ":" (a pseudo parameter: a partition, region, account)
+OTHER = "\x00other"  # a resource's name or ARN: matches only a wildcard of the other side
+_WILDCARDS = frozenset({ANY, NO_COLON})
 
 
 def _shape(text: str) -> tuple[str, ...]:
     """A glob of states ARNs in any partition, region or account ("*": no colon; "+": anything)."""
-    return tuple(_NO_COLON if char == "*" else _ANY if char == "+" else char for char in text)
+    return tuple(NO_COLON if char == "*" else ANY if char == "+" else char for char in text)
 
 
 # Every Resource that names the Batch service in a states ARN, spelt as documented or not.
@@ -28,7 +28,7 @@ _BATCH_SHAPES = tuple(
 )
 
 
-def _literal_tokens(text: str) -> list[str]:
+def literal_tokens(text: str) -> list[str]:
     return [char for char in text.lower() if not char.isspace()]
 
 
@@ -54,7 +54,7 @@ def _placeholders(text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _may_be_batch(tokens: list[str]) -> bool:
+def may_be_batch(tokens: list[str]) -> bool:
     """Whether some value of the Resource's wildcards makes it a Batch shape."""
     return any(_globs_meet(tokens, shape) for shape in _BATCH_SHAPES)
 
@@ -81,24 +81,24 @@ def _globs_meet(left: list[str] | tuple[str, ...], right: list[str] | tuple[str,
             pending.append((i, j + 1))
             if a is not None and a not in _WILDCARDS and _takes(b, a):
                 pending.append((i + 1, j))
-        if a is not None and b is not None and a not in _WILDCARDS and b not in _WILDCARDS and a == b and a != _OTHER:
+        if a is not None and b is not None and a not in _WILDCARDS and b not in _WILDCARDS and a == b and a != OTHER:
             pending.append((i + 1, j + 1))
     return False
 
 
 def _takes(wildcard: str, token: str) -> bool:
-    if wildcard == _ANY:
+    if wildcard == ANY:
         return True
-    return token != ":" and token != _OTHER
+    return token != ":" and token != OTHER
 
 
-def _is_serverless_variable(value: OpaqueValue) -> bool:
+def is_serverless_variable(value: OpaqueValue) -> bool:
     """A serverless.yml string with `${self:...}`-style variables (its text as written), not an
     intrinsic function (its text JSON)."""
     return all(name.startswith("${") for name in value.intrinsics)
 
 
-def _parse_intrinsic(value: OpaqueValue) -> Any:
+def parse_intrinsic(value: OpaqueValue) -> Any:
     """An opaque template value's intrinsic function call, as data (its text is compact JSON)."""
     try:
         return json.loads(value)
@@ -106,7 +106,7 @@ def _parse_intrinsic(value: OpaqueValue) -> Any:
         return str(value)
 
 
-def _intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
+def intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
     """Whether a Resource chosen at deploy time might be a Batch integration: one of its
     choices names Batch or a parameter, or comes from a function whose result the template does
     not show (Fn::ImportValue, Fn::FindInMap, Fn::Select, ...). Resource names and ARNs
@@ -114,7 +114,7 @@ def _intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
     if isinstance(value, str):
         return "batch" in value.lower() or any(name in parameters for name in _sub_names(value))
     if isinstance(value, list):
-        return any(_intrinsic_may_call_batch(item, parameters) for item in value)
+        return any(intrinsic_may_call_batch(item, parameters) for item in value)
     if not isinstance(value, dict):
         return False
     if len(value) == 1:
@@ -124,12 +124,12 @@ def _intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
         if function == "Fn::GetAtt":
             return False
         if function == "Fn::If":
-            return isinstance(argument, list) and _intrinsic_may_call_batch(argument[1:], parameters)
+            return isinstance(argument, list) and intrinsic_may_call_batch(argument[1:], parameters)
         if function in ("Fn::Sub", "Fn::Join"):
-            return _intrinsic_may_call_batch(argument, parameters)
+            return intrinsic_may_call_batch(argument, parameters)
         if function.startswith("Fn::"):
             return True
-    return any(_intrinsic_may_call_batch(item, parameters) for item in value.values())
+    return any(intrinsic_may_call_batch(item, parameters) for item in value.values())
 
 
 def _sub_names(text: str) -> list[str]:

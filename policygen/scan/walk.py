@@ -20,33 +20,33 @@ from policygen.load.template import (
 )
 from policygen.scan.arguments import _Arguments
 from policygen.scan.model import (
-    _ABSENT,
-    _DEPLOY_PARTITION,
-    _LANGUAGES,
-    _MAP_PROCESSORS,
-    _OPTIMIZED_PATTERNS,
-    _SDK_API_ACTION,
-    _STATES_RESOURCE,
     _STATIC,
+    ABSENT,
+    DEPLOY_PARTITION,
     JSONATA,
     JSONPATH,
     KNOWN_PARTITIONS,
+    LANGUAGES,
+    MAP_PROCESSORS,
+    OPTIMIZED_PATTERNS,
+    SDK_API_ACTION,
     STATE_TYPES,
+    STATES_RESOURCE,
     BatchTask,
     FieldValue,
     Pattern,
     ValueKind,
 )
 from policygen.scan.resources import (
-    _ANY,
-    _NO_COLON,
-    _OTHER,
-    _intrinsic_may_call_batch,
-    _is_serverless_variable,
-    _literal_tokens,
-    _may_be_batch,
-    _parse_intrinsic,
+    ANY,
+    NO_COLON,
+    OTHER,
     _placeholders,
+    intrinsic_may_call_batch,
+    is_serverless_variable,
+    literal_tokens,
+    may_be_batch,
+    parse_intrinsic,
 )
 
 
@@ -60,7 +60,7 @@ def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> 
     top_language = definition.get("QueryLanguage", JSONPATH)
     _check_language(top_language, machine, machine.pointer + "/QueryLanguage")
     found: list[BatchTask] = []
-    _Walker(machine, top_language, batch_actions).states(definition, machine.pointer, "", found)
+    Walker(machine, top_language, batch_actions).states(definition, machine.pointer, "", found)
     return found
 
 
@@ -102,7 +102,7 @@ def _yaml_scalar(value: Any) -> str:
     return str(value)
 
 
-class _Walker:
+class Walker:
     def __init__(self, machine: StateMachine, top_language: str, batch_actions: frozenset[str] | None):
         self.machine = machine
         self.machine_name = machine.name
@@ -168,7 +168,7 @@ class _Walker:
             for index, branch in enumerate(branches):
                 self.states(branch, f"{pointer}/Branches/{index}", f"{path}/branch[{index}]", found)
         else:
-            processors = [key for key in _MAP_PROCESSORS if key in state]
+            processors = [key for key in MAP_PROCESSORS if key in state]
             if len(processors) != 1:
                 raise self.error(
                     f"state {path!r}: a Map state needs exactly one of \"ItemProcessor\" and the older \"Iterator\""
@@ -190,8 +190,8 @@ class _Walker:
                 "integration it calls (and what it needs) is unknown; write one Resource ARN per state",
                 pointer + "/Resource",
             )
-        call = self.calls.get(resource, _ABSENT)
-        if call is _ABSENT:
+        call = self.calls.get(resource, ABSENT)
+        if call is ABSENT:
             call = self.call(resource, pointer, path)
             if type(resource) is str:
                 self.calls[resource] = call
@@ -199,7 +199,7 @@ class _Walker:
             return None
         pattern, action, partition = call
         language = state.get("QueryLanguage", self.top_language)
-        if language not in _LANGUAGES:
+        if language not in LANGUAGES:
             _check_language(language, self.machine, pointer + "/QueryLanguage")
         arguments = _Arguments.of(state, language, pointer, path, self)
         job_queue = arguments.string("JobQueue")
@@ -232,7 +232,7 @@ class _Walker:
         """(pattern, IAM action, partition) of a Task's Resource, None for no Batch integration;
         the same for every state with that Resource (task() keeps it per walk). A Resource that
         might call Batch but is not written as Step Functions documents it is an InputError."""
-        match = _STATES_RESOURCE.fullmatch(resource)
+        match = STATES_RESOURCE.fullmatch(resource)
         integration = match["integration"] if match is not None else ""
         if integration.startswith("batch:"):
             pattern, action = self.optimized_pattern(integration, pointer, path)
@@ -256,7 +256,7 @@ class _Walker:
             # role is in the partition the machine is deployed in, as --partition or the region says.
             return None
         hint = ""
-        if partition == _DEPLOY_PARTITION:
+        if partition == DEPLOY_PARTITION:
             hint = " (CloudFormation fills in ${AWS::Partition}: scan the template)"
         elif partition.startswith("${!"):
             hint = f": {self.literal_placeholder_hint()}"
@@ -286,10 +286,10 @@ class _Walker:
         """Nothing, for a Resource that cannot call Batch; an InputError naming the state and the
         value for one that might (a misspelt integration, or one with a part only known later):
         skipping that state would drop its permissions without a word."""
-        if isinstance(resource, OpaqueValue) and not _is_serverless_variable(resource):
+        if isinstance(resource, OpaqueValue) and not is_serverless_variable(resource):
             # e.g. !If [Sync, ...batch:submitJob.sync, ...batch:submitJob]: which integration, and so
             # which permissions, is chosen at deploy time.
-            if _intrinsic_may_call_batch(_parse_intrinsic(resource), self.parameters()):
+            if intrinsic_may_call_batch(parse_intrinsic(resource), self.parameters()):
                 raise self.error(
                     f"state {path!r}: its Resource is chosen at deploy time ({resource}), so whether it calls "
                     "AWS Batch, and through which integration, is unknown; write one Resource ARN per state",
@@ -297,7 +297,7 @@ class _Walker:
                 )
             return
         tokens, open_parts = self.resource_tokens(resource)
-        if not _may_be_batch(tokens):
+        if not may_be_batch(tokens):
             return
         shown = unescape(resource) if self.machine.template is not None and not isinstance(resource, OpaqueValue) else resource
         if not open_parts:
@@ -332,7 +332,7 @@ class _Walker:
         return frozenset(template.parameters) if template is not None else frozenset()
 
     def resource_tokens(self, resource: str) -> tuple[list[str], list[str]]:
-        """The Resource as glob tokens for _may_be_batch (lower-case letters without whitespace,
+        """The Resource as glob tokens for may_be_batch (lower-case letters without whitespace,
         and wildcards for the parts only known later), and those parts as written."""
         tokens: list[str] = []
         open_parts: list[str] = []
@@ -341,33 +341,33 @@ class _Walker:
             # one ARN field for one between colons (`arn:${partition}:states:::lambda:invoke`).
             position = 0
             for start, end in _placeholders(resource):
-                tokens.extend(_literal_tokens(resource[position:start]))
+                tokens.extend(literal_tokens(resource[position:start]))
                 one_field = resource[start - 1 : start] == ":" and resource[end : end + 1] == ":"
-                tokens.append(_NO_COLON if one_field else _ANY)
+                tokens.append(NO_COLON if one_field else ANY)
                 open_parts.append(resource[start:end])
                 position = end
-            tokens.extend(_literal_tokens(resource[position:]))
+            tokens.extend(literal_tokens(resource[position:]))
             return tokens, open_parts
         parameters = self.parameters()
         for segment in parse_sub(resource):
             if isinstance(segment, Ref):
                 if segment.name in parameters:
-                    tokens.append(_ANY)  # a parameter holds whatever it is given
+                    tokens.append(ANY)  # a parameter holds whatever it is given
                     open_parts.append(f"the parameter {segment.name}")
                 elif segment.name in PSEUDO_PARAMETERS:
-                    tokens.append(_NO_COLON)
+                    tokens.append(NO_COLON)
                 else:
                     # A resource's own name, ARN or attribute: never a Step Functions integration.
-                    tokens.append(_OTHER)
+                    tokens.append(OTHER)
             else:
                 # Literal `${...}` text reaches Step Functions as it is: no partition or service
                 # it knows, but the state was surely meant to call something; let it match anything.
                 position = 0
                 for start, end in _placeholders(segment):
-                    tokens.extend(_literal_tokens(segment[position:start]))
-                    tokens.append(_ANY)
+                    tokens.extend(literal_tokens(segment[position:start]))
+                    tokens.append(ANY)
                     position = end
-                tokens.extend(_literal_tokens(segment[position:]))
+                tokens.extend(literal_tokens(segment[position:]))
         return tokens, open_parts
 
     def check_names(self, path: str, partition: str | None, job_queue: FieldValue | None,
@@ -400,7 +400,7 @@ class _Walker:
         return FieldValue(ValueKind.DYNAMIC, str(value), "Credentials", credentials_pointer)
 
     def optimized_pattern(self, integration: str, pointer: str, path: str) -> tuple[Pattern, str]:
-        pattern = _OPTIMIZED_PATTERNS.get(integration)
+        pattern = OPTIMIZED_PATTERNS.get(integration)
         if pattern is None:
             raise self.error(
                 f"state {path!r}: unknown Batch integration {integration!r}; expected batch:submitJob, "
@@ -415,7 +415,7 @@ class _Walker:
         # (Step Functions Developer Guide, "Discover service integration patterns").
         if api_action.endswith(".waitForTaskToken"):
             api_action = api_action[: -len(".waitForTaskToken")]
-        if not _SDK_API_ACTION.fullmatch(api_action):
+        if not SDK_API_ACTION.fullmatch(api_action):
             raise self.error(
                 f"state {path!r}: {integration!r} does not name a Batch API action in camelCase "
                 "(e.g. aws-sdk:batch:describeJobs); SDK integrations do not support .sync",

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policygen.generate.policy import _without_covered
+from policygen.generate.policy import without_covered
 from policygen.iam import wildcard
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import parse_policy
@@ -127,14 +127,14 @@ def test_covers_examples() -> None:
 def test_generated_resources_keep_one_of_patterns_that_cover_each_other() -> None:
     """Queues "q*" and "q**" each cover the other: the policy used to lose both."""
     queue = "arn:aws:batch:us-east-1:123456789012:job-queue/"
-    assert _without_covered({queue + "q*", queue + "q**"}) == (queue + "q*",)
+    assert without_covered({queue + "q*", queue + "q**"}) == (queue + "q*",)
 
 
 def test_generated_resources_keep_a_star_that_a_question_mark_does_not_cover() -> None:
     """"q?*" does not grant queue "q", which "q*" does: the policy used to keep only "q?*"."""
     queue = "arn:aws:batch:us-east-1:123456789012:job-queue/"
-    assert _without_covered({queue + "q*", queue + "q?*"}) == (queue + "q*",)
-    assert _without_covered({queue + "q?", queue + "q?*"}) == (queue + "q?*",)
+    assert without_covered({queue + "q*", queue + "q?*"}) == (queue + "q*",)
+    assert without_covered({queue + "q?", queue + "q?*"}) == (queue + "q?*",)
 
 
 def test_uncovered_keeps_one_of_patterns_that_cover_each_other() -> None:
@@ -263,11 +263,11 @@ OLD_VARIABLE_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^,]*?)\s*,\s*'(?P<default>
 @settings(max_examples=500, deadline=None)
 @given(st.text("${}a, '\n\t*", max_size=16))
 def test_variables_are_found_as_before(text: str) -> None:
-    from policygen.iam.variables import _variable_with_default, _variables
+    from policygen.iam.variables import _variables, variable_with_default
 
     assert list(_variables(text)) == [(m.start(), m.end(), m[1]) for m in OLD_VARIABLE.finditer(text)]
     old = OLD_VARIABLE_WITH_DEFAULT.match(text)
-    assert _variable_with_default(text) == ((old["key"], old["default"]) if old else (text.strip(), None))
+    assert variable_with_default(text) == ((old["key"], old["default"]) if old else (text.strip(), None))
 
 
 def test_values_full_of_variable_marks_take_milliseconds() -> None:

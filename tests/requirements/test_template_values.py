@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policygen import pipeline
-from policygen.lint.roles.template import _TemplateReader
+from policygen.lint.roles.template import TemplateReader
 from policygen.load.template import Ref
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.target import Target
@@ -73,7 +73,7 @@ def test_every_return_value_is_the_same_arn_in_generate_and_lint(tmp_path, entry
     )
     assert generated is not None and generated.is_arn
     generated_arn = generated.text.format(partition="aws", region=REGION, account=ACCOUNT)
-    reader = _TemplateReader(context, context.document, Target("aws", REGION, ACCOUNT))
+    reader = TemplateReader(context, context.document, Target("aws", REGION, ACCOUNT))
     linted_arn = reader.reference(Ref(name))
 
     name_in_template = {"Queue": "render", "JobDef": "render-job", "Licenses": "licenses", "Fairshare": "fair"}[logical_id]

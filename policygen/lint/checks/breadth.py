@@ -11,11 +11,11 @@ from policygen.iam.policy import Effect, Statement
 from policygen.iam.request import Decision, Request
 from policygen.lint.checks.common import (
     CheckerBase,
-    _allow_applies,
-    _named_statically,
-    _only_on_batch_rule,
-    _queue_shown,
     _unchecked,
+    allow_applies,
+    named_statically,
+    only_on_batch_rule,
+    queue_shown,
 )
 from policygen.lint.findings import MANAGED_RULE, Finding, StatementFix, make_finding
 from policygen.requirements import markers
@@ -76,7 +76,7 @@ class BreadthChecks(CheckerBase):
                     break
         if grants:
             return "allows " + ", ".join(grants)
-        if statement_allows_action(statement, "events:PutRule") and _allow_applies(
+        if statement_allows_action(statement, "events:PutRule") and allow_applies(
             opened, Request("events:PutRule", any_rule)
         ) is True:
             return f"allows events:PutRule on any EventBridge rule, not only on {MANAGED_RULE}"
@@ -91,7 +91,7 @@ class BreadthChecks(CheckerBase):
             expanded = catalog.expand_action_pattern(pattern)
             if not expanded or {action.lower() for action in expanded} & needed:
                 continue
-            if service == "events" and not _only_on_batch_rule(opened, sorted(expanded)[0], managed_rule, any_rule):
+            if service == "events" and not only_on_batch_rule(opened, sorted(expanded)[0], managed_rule, any_rule):
                 continue
             unneeded.append(pattern)
         return unneeded
@@ -111,7 +111,7 @@ class BreadthChecks(CheckerBase):
             covered = sorted(action for action in expanded if action.lower() in needed)
             if not covered:
                 continue  # unneeded_patterns reports the whole pattern
-            if service == "events" and not _only_on_batch_rule(opened, covered[0], managed_rule, any_rule):
+            if service == "events" and not only_on_batch_rule(opened, covered[0], managed_rule, any_rule):
                 continue  # as in unneeded_patterns: other rules belong to other integrations
             extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
             if extra:
@@ -128,7 +128,7 @@ class BreadthChecks(CheckerBase):
             return False
         templates = [service.resource_types[t] for t in sorted(service.actions[name]["resourceTypes"])]
         if not templates:
-            return _allow_applies(opened, Request(action, "*", resourceless=True)) is not False
+            return allow_applies(opened, Request(action, "*", resourceless=True)) is not False
         shapes = [self.arn_shape(template) for template in templates]
         probes = [self.arn_example(template) for template in templates]
         # The statement's own resources, where they have the shape of the action's resource types
@@ -136,7 +136,7 @@ class BreadthChecks(CheckerBase):
         if not opened.resources_negated:
             own = (resource.replace("*", ANY_NAME) for resource in opened.resources)
             probes += [probe for probe in own if any(shape.fullmatch(probe) for shape in shapes)]
-        return any(_allow_applies(opened, Request(action, probe)) is not False for probe in probes)
+        return any(allow_applies(opened, Request(action, probe)) is not False for probe in probes)
 
     def arn_shape(self, template: str) -> re.Pattern[str]:
         """A catalogue ARN template as a regex: the target's partition (region, account where known);
@@ -175,18 +175,18 @@ class BreadthChecks(CheckerBase):
 
     def prefer_fine_grained(self) -> Iterable[Finding]:
         submitting = [task for task in self.tasks if task.action == "batch:SubmitJob" and task.pattern is not Pattern.SDK]
-        if not submitting or not all(_named_statically(task) for task in submitting):
+        if not submitting or not all(named_statically(task) for task in submitting):
             return
         other_queue = self.arn("batch", f"job-queue/{markers.UNUSED_QUEUE}")
         # Judged on the whole role: a Deny (or an Allow's NotResource) that keeps SubmitJob to the
         # states' own queues leaves nothing to narrow.
         if evaluate(Request("batch:SubmitJob", other_queue), self.opened).decision is not Decision.ALLOWED:
             return
-        queues = sorted({_queue_shown(task.job_queue) for task in submitting if task.job_queue is not None})
+        queues = sorted({queue_shown(task.job_queue) for task in submitting if task.job_queue is not None})
         for statement, opened in self.opened_statements():
             if statement.effect is not Effect.ALLOW or statement.ref in self.broad:
                 continue
-            if _allow_applies(opened, Request("batch:SubmitJob", other_queue)) is True:
+            if allow_applies(opened, Request("batch:SubmitJob", other_queue)) is True:
                 yield make_finding(
                     "PG301",
                     statement.ref.location,

@@ -77,7 +77,7 @@ def _consequence(action: str) -> str:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     """How the role answers one access, and what classifying it found (misplaced statements, a reason)."""
 
     access: Access
@@ -125,11 +125,11 @@ class CheckerBase:
     # --- PG104: actions that do not exist
 
 
-def _only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
+def only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_rule: str) -> bool:
     """Whether an EventBridge statement is about the Batch managed rule alone: other integrations
     (ECS .sync, ...) have managed rules of their own, and EventBridge tasks need events:PutEvents."""
-    on_batch_rule = _allow_applies(opened, Request(action, managed_rule)) is True
-    on_other_rules = _allow_applies(opened, Request(action, any_rule)) is not False
+    on_batch_rule = allow_applies(opened, Request(action, managed_rule)) is True
+    on_other_rules = allow_applies(opened, Request(action, any_rule)) is not False
     return on_batch_rule and not on_other_rules
 
 
@@ -137,7 +137,7 @@ def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]])
     return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
 
 
-def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
+def works_by_some_source(outcomes: Sequence[Outcome]) -> bool:
     """Whether some AWS document says the call works although these disputed resources are
     refused: one that requires none of them."""
     disputes = {outcome.access.dispute for outcome in outcomes}
@@ -145,30 +145,30 @@ def _works_by_some_source(outcomes: Sequence[_Outcome]) -> bool:
     return any(url not in fails_by for dispute in disputes for url in dispute.not_required_by)
 
 
-def _numbered(indexes: Sequence[int], source: str) -> str:
+def numbered(indexes: Sequence[int], source: str) -> str:
     """"statements 0 and 2 of policy.json": statements that share a Sid, by position."""
     return f"statements {', '.join(map(str, indexes[:-1]))} and {indexes[-1]} of {source}"
 
 
 
-def _allow_applies(statement: Statement, request: Request) -> bool | None:
+def allow_applies(statement: Statement, request: Request) -> bool | None:
     """Whether an Allow statement allows `request` on its own: True, False, or None (unknown)."""
     decision = evaluate(request, [PolicyDocument(statement.ref.source, None, (statement,))]).decision
     return {Decision.ALLOWED: True, Decision.IMPLICIT_DENY: False}.get(decision)
 
 
-def _wildcard_match(pattern: str, text: str) -> bool:
+def wildcard_match(pattern: str, text: str) -> bool:
     return wildcard.matches(pattern, text)
 
 
-def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:
+def arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset[str]) -> list[str]:
     """How an ARN pattern's components fail to match the wanted ARN ([] when they all match)."""
     differences = []
     checks = [(1, "partition"), (3, "region"), (4, "account"), (5, "rule")]
     for index, name in checks:
         if name in open_parts:
             continue
-        if not _wildcard_match(pattern[index], wanted[index]):
+        if not wildcard_match(pattern[index], wanted[index]):
             value = pattern[index]
             if name == "rule":
                 differences.append(f"rule {value.removeprefix('rule/')!r}, not {MANAGED_RULE!r}")
@@ -177,7 +177,7 @@ def _arn_differences(pattern: list[str], wanted: list[str], open_parts: frozense
     return differences
 
 
-def _event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> Iterable[str]:
+def event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> Iterable[str]:
     for document in documents:
         for statement in document.statements:
             if statement.ref == ref:
@@ -185,11 +185,11 @@ def _event_actions(ref: StatementRef, documents: Sequence[PolicyDocument]) -> It
     return []
 
 
-def _named_statically(task: BatchTask) -> bool:
+def named_statically(task: BatchTask) -> bool:
     return all(value is not None and value.kind is ValueKind.STATIC for value in (task.job_queue, task.job_definition))
 
 
-def _queue_shown(value: FieldValue) -> str:
+def queue_shown(value: FieldValue) -> str:
     """A state's queue as PG301 names it: a value built from template parameter Defaults says so,
     since a stack deployed with other values uses other queues."""
     shown = _shown(value.text)
@@ -199,7 +199,7 @@ def _queue_shown(value: FieldValue) -> str:
     return f"{shown} (assuming the Default of template parameter {names})"
 
 
-def _unnamed_reason(access: Access) -> str:
+def unnamed_reason(access: Access) -> str:
     task = access.task
     if task.pattern is Pattern.SDK:
         return (

@@ -15,22 +15,22 @@ from policygen.iam.policy import PolicyDocument, StatementRef
 from policygen.iam.request import Decision
 from policygen.lint.checks.common import (
     CheckerBase,
-    _arn_differences,
+    Outcome,
     _consequence,
-    _event_actions,
     _open_parts,
-    _Outcome,
     _request,
     _shown,
     _unchecked,
-    _unnamed_reason,
-    _wildcard_match,
-    _works_by_some_source,
+    arn_differences,
+    event_actions,
+    unnamed_reason,
+    wildcard_match,
+    works_by_some_source,
 )
 from policygen.lint.findings import (
     Finding,
     StatementFix,
-    _describe_statements,
+    describe_statements,
     make_finding,
 )
 from policygen.requirements.requests import Access
@@ -39,18 +39,18 @@ from policygen.requirements.requests import Access
 class RequestChecks(CheckerBase):
     """PG101, PG102, PG103, PG203, PG205."""
 
-    def outcome(self, access: Access) -> _Outcome:
+    def outcome(self, access: Access) -> Outcome:
         parts = _open_parts(access)
         outcome = self.decide(access, self.opened if parts else self.documents)
         if parts and outcome.decision is not Decision.EXPLICIT_DENY:
             widened = self.decide(access, self.opened_denies)
             if widened.decision is Decision.EXPLICIT_DENY:
                 denials = {ref for evaluation in widened.evaluations for ref in evaluation.denied_by}
-                reason = f"{_describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
-                return _Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
+                reason = f"{describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
+                return Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
         return outcome
 
-    def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> _Outcome:
+    def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> Outcome:
         context = dict(access.context)
         evaluations = tuple(
             evaluate(_request(access, resource, context), policies) for resource in access.resources
@@ -58,11 +58,11 @@ class RequestChecks(CheckerBase):
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             if decision in decisions:
-                return _Outcome(access, decision, evaluations)
+                return Outcome(access, decision, evaluations)
         raise AssertionError("an access has at least one resource")
 
     def requests(self) -> Iterable[Finding]:
-        grouped: dict[tuple[int, str, str], list[_Outcome]] = {}
+        grouped: dict[tuple[int, str, str], list[Outcome]] = {}
         order: list[tuple[int, str, str]] = []
         task_index = {id(task): index for index, task in enumerate(self.tasks)}
         for access in self.accesses:
@@ -84,17 +84,17 @@ class RequestChecks(CheckerBase):
                 yield self.request_finding(key[2], grouped[key])
 
     @staticmethod
-    def disputed_failures(grouped: dict[tuple[int, str, str], list[_Outcome]]) -> dict[tuple[int, str], list[_Outcome]]:
+    def disputed_failures(grouped: dict[tuple[int, str, str], list[Outcome]]) -> dict[tuple[int, str], list[Outcome]]:
         """Take out of PG101/PG102 the refused resources that AWS's documents disagree about, unless
         together they make the call fail by every document that speaks about them: those become
         PG205, a warning citing both sides (rules/integrations/batch.yaml, `disputed`)."""
-        disputed: dict[tuple[int, str], list[_Outcome]] = {}
+        disputed: dict[tuple[int, str], list[Outcome]] = {}
         for (index, action, rule_id), outcomes in grouped.items():
             if rule_id in ("PG101", "PG102"):
                 disputed.setdefault((index, action), []).extend(o for o in outcomes if o.access.dispute is not None)
-        found: dict[tuple[int, str], list[_Outcome]] = {}
+        found: dict[tuple[int, str], list[Outcome]] = {}
         for (index, action), outcomes in disputed.items():
-            if not outcomes or not _works_by_some_source(outcomes):
+            if not outcomes or not works_by_some_source(outcomes):
                 continue
             for rule_id in ("PG101", "PG102"):
                 kept = grouped.get((index, action, rule_id))
@@ -104,7 +104,7 @@ class RequestChecks(CheckerBase):
             found[(index, action)] = outcomes
         return found
 
-    def classify(self, outcome: _Outcome) -> tuple[str, dict | None]:
+    def classify(self, outcome: Outcome) -> tuple[str, dict | None]:
         access = outcome.access
         if outcome.detail is not None:
             return "PG203", outcome.detail
@@ -131,7 +131,7 @@ class RequestChecks(CheckerBase):
         if not access.exact and any(
             statement_allows_action(statement, access.action) for document in self.documents for statement in document.statements
         ):
-            return "PG203", {"reason": _unnamed_reason(access)}
+            return "PG203", {"reason": unnamed_reason(access)}
         return "PG101", None
 
     def misplaced_rule_grants(self, access: Access) -> dict | None:
@@ -145,9 +145,9 @@ class RequestChecks(CheckerBase):
                 continue
             for pattern in statement.resources:
                 parts = arn_parts(pattern)
-                if len(parts) != 6 or parts[0] != "arn" or not _wildcard_match(parts[2], "events"):
+                if len(parts) != 6 or parts[0] != "arn" or not wildcard_match(parts[2], "events"):
                     continue
-                found = _arn_differences(parts, wanted, self.open_parts)
+                found = arn_differences(parts, wanted, self.open_parts)
                 if found:
                     statements.append(statement.ref)
                     granted.append(_shown(pattern))
@@ -160,7 +160,7 @@ class RequestChecks(CheckerBase):
             "difference": ", ".join(dict.fromkeys(differences)),
         }
 
-    def refused_by_conditions(self, outcomes: list[_Outcome]) -> str:
+    def refused_by_conditions(self, outcomes: list[Outcome]) -> str:
         """Why a state's own queue, definition or tags are refused when a statement seems to grant
         them: a tag or share-identifier condition the request does not meet (issue 4's lint side)."""
         refs: list[StatementRef] = []
@@ -176,7 +176,7 @@ class RequestChecks(CheckerBase):
         if not refs:
             return ""
         return (
-            f" ({_describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
+            f" ({describe_statements(dict.fromkeys(refs))} would allow it but for its conditions on "
             f"{', '.join(dict.fromkeys(keys))}, which the state's request does not meet)"
         )
 
@@ -195,11 +195,11 @@ class RequestChecks(CheckerBase):
             return ""
         name = access.action.partition(":")[2]
         return (
-            f" ({_describe_statements(dict.fromkeys(refs))} names other resources; {name} supports no "
+            f" ({describe_statements(dict.fromkeys(refs))} names other resources; {name} supports no "
             'resource-level permissions: IAM matches it only with Resource "*")'
         )
 
-    def request_finding(self, rule_id: str, outcomes: list[_Outcome]) -> Finding:
+    def request_finding(self, rule_id: str, outcomes: list[Outcome]) -> Finding:
         access = outcomes[0].access
         task = access.task
         resources = ", ".join(dict.fromkeys(_shown(p) for outcome in outcomes for p in outcome.access.patterns))
@@ -234,14 +234,14 @@ class RequestChecks(CheckerBase):
             statements = tuple(
                 dict.fromkeys(ref for outcome in outcomes for evaluation in outcome.evaluations for ref in evaluation.denied_by)
             )
-            fields["statements"] = _describe_statements(statements)
+            fields["statements"] = describe_statements(statements)
             fixes = tuple(StatementFix(ref) for ref in statements)
         else:
             detail = outcomes[0].detail or {}
             if rule_id == "PG103":
                 statements = detail["statements"]
-                fields.update(detail, statements=_describe_statements(statements))
-                fixes = tuple(StatementFix(ref, tuple(a for a in _event_actions(ref, self.documents))) for ref in statements)
+                fields.update(detail, statements=describe_statements(statements))
+                fixes = tuple(StatementFix(ref, tuple(a for a in event_actions(ref, self.documents))) for ref in statements)
             else:
                 fields["reason"] = "; ".join(dict.fromkeys((outcome.detail or {})["reason"] for outcome in outcomes))
         related = tuple(dict.fromkeys(ref.location for ref in statements))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from policygen.iam.policy import statement_items
-from policygen.lint.checks.common import CheckerBase, _numbered
+from policygen.lint.checks.common import CheckerBase, numbered
 from policygen.lint.findings import Finding, TrustPolicy, make_finding
 
 
@@ -22,7 +22,7 @@ class SidChecks(CheckerBase):
                 yield make_finding(
                     "PG206",
                     refs[1].location,
-                    {"sid": sid, "statements": _numbered(indexes, document.source)},
+                    {"sid": sid, "statements": numbered(indexes, document.source)},
                     refs=refs,
                     related=tuple(ref.location for ref in refs),
                 )
@@ -41,7 +41,7 @@ def _duplicate_trust_sids(trust: TrustPolicy) -> Iterable[Finding]:
         yield make_finding(
             "PG206",
             trust.locate(f"/Statement/{indexes[1]}"),
-            {"statements": _numbered(indexes, trust.source), "sid": sid},
+            {"statements": numbered(indexes, trust.source), "sid": sid},
             related=tuple(trust.locate(f"/Statement/{index}") for index in indexes),
         )
 

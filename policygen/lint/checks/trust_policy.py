@@ -13,11 +13,11 @@ from policygen.lint.findings import (
     STATES_PRINCIPAL,
     Finding,
     TrustPolicy,
-    _describe_statements,
+    describe_statements,
     make_finding,
 )
 
-_CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # docs/aws-facts.md#confused-deputy
+CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # docs/aws-facts.md#confused-deputy
 
 # Step Functions assumes the role as states.amazonaws.com; IAM User Guide, "AWS service principals
 # in opt-in Regions"
@@ -26,7 +26,7 @@ _CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn")  # docs/aws-facts
 # from an opt-in Region presents service.<region>.amazonaws.com. A machine in region R therefore
 # never presents another Region's name. The regional name of R itself is accepted: the Step
 # Functions guide once told users to write states.<region>.amazonaws.com, and such roles work.
-_REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.([a-z0-9-]+)\.amazonaws\.com$")
+REGIONAL_STATES_PRINCIPAL = re.compile(r"^states\.([a-z0-9-]+)\.amazonaws\.com$")
 # What the China partition's principals for Step Functions are is not documented as plainly.
 _CHINA_STATES_PRINCIPAL = re.compile(r"^states(\.[a-z0-9-]+)?\.amazonaws\.com\.cn$")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
@@ -34,10 +34,10 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 # and a longer one sharing no character with it or with the known parts of the ARN. A pattern
 # that matches both matches every value; one that matches neither may still match the value the
 # policy itself names, which is probed too (_harvest).
-_PROBES = ("q", "policygen-unknown")
+PROBES = ("q", "policygen-unknown")
 # Condition values one trust policy may have evaluated, over all probes (some 30 microseconds
 # each): beyond that, "cannot verify" rather than seconds of work on a crafted policy.
-_MAX_WORK = 20_000
+MAX_WORK = 20_000
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class _Principals:
 
 
 @dataclass(frozen=True)
-class _TrustStatement:
+class TrustStatement:
     """A trust policy statement: whom it names, and the rest as an identity-policy statement
     (Resource "*") that evaluate.py judges."""
 
@@ -74,7 +74,7 @@ class _TrustStatement:
         if self.negated:
             return not self.principals.everyone and STATES_PRINCIPAL not in self.principals.services
         return self.principals.everyone or any(
-            name == STATES_PRINCIPAL or _REGIONAL_STATES_PRINCIPAL.match(name) or _CHINA_STATES_PRINCIPAL.match(name)
+            name == STATES_PRINCIPAL or REGIONAL_STATES_PRINCIPAL.match(name) or _CHINA_STATES_PRINCIPAL.match(name)
             for name in self.principals.services
         )
 
@@ -94,7 +94,7 @@ def _names_states(principals: _Principals, region: str, partition: str) -> bool 
     for name in principals.services:
         if name == STATES_PRINCIPAL:
             return True
-        regional = _REGIONAL_STATES_PRINCIPAL.match(name)
+        regional = REGIONAL_STATES_PRINCIPAL.match(name)
         if regional and regional[1] == region:
             return True
         if partition == "aws-cn" and _CHINA_STATES_PRINCIPAL.match(name):
@@ -102,7 +102,7 @@ def _names_states(principals: _Principals, region: str, partition: str) -> bool 
     return unsure or False
 
 
-def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
+def read_trust(trust: TrustPolicy) -> list[TrustStatement]:
     """Every statement of the trust policy, checked as IAM checks it: a malformed one is an
     InputError with its JSON pointer. A policy without Version is "2008-10-17", in which `${...}`
     is literal text (IAM User Guide, "IAM JSON policy elements: Version",
@@ -142,7 +142,7 @@ def _read_trust(trust: TrustPolicy) -> list[_TrustStatement]:
         document["Version"] = data["Version"]
     parsed = parse_policy(document, trust.source, lambda pointer: trust.locate(_map_pointer(pointer, kept)))
     return [
-        _TrustStatement(statement, found, negated)
+        TrustStatement(statement, found, negated)
         for statement, (found, negated) in zip(parsed.statements, principals, strict=False)
     ]
 
@@ -189,13 +189,13 @@ def _trust_statement_items(trust: TrustPolicy) -> list[tuple[int, str, dict]]:
     return numbered
 
 
-def _open_trust_statements(trust: TrustPolicy, statements: Sequence[_TrustStatement]) -> Iterable[Finding]:
+def open_trust_statements(trust: TrustPolicy, statements: Sequence[TrustStatement]) -> Iterable[Finding]:
     """PG106: Allow statements that let everyone ("*", {"AWS": "*"}, or NotPrincipal: all but
     some) assume the role, with no condition (an empty Condition is none)."""
     for statement in statements:
         if statement.lets_anyone_in() and statement_allows_action(statement.statement, "sts:AssumeRole"):
             ref = statement.statement.ref
-            yield make_finding("PG106", ref.location, {"statements": _describe_statements((ref,))}, refs=(ref,))
+            yield make_finding("PG106", ref.location, {"statements": describe_statements((ref,))}, refs=(ref,))
 
 
 def _map_pointer(pointer: str, kept: list[tuple[str, dict]]) -> str:

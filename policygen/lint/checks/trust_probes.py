@@ -12,16 +12,16 @@ from policygen.iam.policy import Effect, PolicyDocument, StatementRef
 from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.checks.common import _unchecked
 from policygen.lint.checks.trust_policy import (
-    _MAX_WORK,
-    _PROBES,
-    _REGIONAL_STATES_PRINCIPAL,
-    _TrustStatement,
+    MAX_WORK,
+    PROBES,
+    REGIONAL_STATES_PRINCIPAL,
+    TrustStatement,
 )
 from policygen.lint.findings import (
     STATES_PRINCIPAL,
     Finding,
     TrustPolicy,
-    _describe_statements,
+    describe_statements,
     make_finding,
 )
 from policygen.requirements import markers
@@ -45,11 +45,11 @@ class _ProbeOutcome:
     probe: _Probe
     decision: Decision
     evaluation: Evaluation
-    admitted: tuple[_TrustStatement, ...]
+    admitted: tuple[TrustStatement, ...]
     reasons: tuple[str, ...] = ()
 
 
-def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> Iterable[Finding]:
+def assumable(trust: TrustPolicy, statements: Sequence[TrustStatement], target: Target, machine_arns: Sequence[str]) -> Iterable[Finding]:
     """PG105 when Step Functions certainly cannot assume the role for a state machine, PG203 when
     policygen cannot tell: the trust policy is evaluated for sts:AssumeRole with the state
     machine's aws:SourceAccount and aws:SourceArn (Step Functions guide, "Prevent cross-service
@@ -87,7 +87,7 @@ def _assumable(trust: TrustPolicy, statements: Sequence[_TrustStatement], target
     yield _trust_unknown(trust, "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide", [p for p in parts if p != "name"])
 
 
-def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
+def _deploy_time_values(statements: Sequence[TrustStatement]) -> list[str]:
     """Service principals and condition values a template leaves to deploy time (a parameter
     without default, a resource attribute, an Fn::If), as messages show them."""
     values = [
@@ -97,7 +97,7 @@ def _deploy_time_values(statements: Sequence[_TrustStatement]) -> list[str]:
     return list(dict.fromkeys(markers.shown_value(value) for value in values if markers.is_deploy_time(value)))
 
 
-def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
+def _probes(statements: Sequence[TrustStatement], target: Target, machine_arns: Sequence[str]) -> list[list[_Probe]] | None:
     """For each state machine (one of unknown name when no ARN is given), the probes that stand
     for it: every combination of values for the parts of its ARN that are not known. None when
     evaluating them all would take too long."""
@@ -106,9 +106,9 @@ def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns:
     machines = []
     for region, account, name in _machine_parts(target, machine_arns):
         choices = (
-            ("region", region, (*_PROBES, *regions)),
-            ("account", account, (*_PROBES, *accounts)),
-            ("name", name, (*_PROBES, *names)),
+            ("region", region, (*PROBES, *regions)),
+            ("account", account, (*PROBES, *accounts)),
+            ("name", name, (*PROBES, *names)),
         )
         probes = []
         for values in itertools.product(*(((known,) if known is not None else tried) for _, known, tried in choices)):
@@ -116,7 +116,7 @@ def _probes(statements: Sequence[_TrustStatement], target: Target, machine_arns:
             unknown = tuple((part, value) for (part, known, _), value in zip(choices, values, strict=False) if known is None)
             arn = f"arn:{target.partition}:states:{region_value}:{account_value}:stateMachine:{name_value}"
             probes.append(_Probe(region_value, account_value, arn, unknown))
-            if (sum(len(p) for p in machines) + len(probes)) * cost > _MAX_WORK:
+            if (sum(len(p) for p in machines) + len(probes)) * cost > MAX_WORK:
                 return None
         machines.append(probes)
     return machines
@@ -138,7 +138,7 @@ def _machine_parts(target: Target, machine_arns: Sequence[str]) -> list[tuple[st
     return parts
 
 
-def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _harvest(statements: Sequence[TrustStatement]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The regions, accounts and state machine names the trust policy itself names (in regional
     principals, aws:SourceAccount and aws:SourceArn), as probe values: the one a condition asks for
     is among them."""
@@ -147,7 +147,7 @@ def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tu
     names: list[str] = []
     for statement in statements:
         for service in statement.principals.services:
-            regional = _REGIONAL_STATES_PRINCIPAL.match(service)
+            regional = REGIONAL_STATES_PRINCIPAL.match(service)
             if regional:
                 regions.append(regional[1])
         for test in statement.statement.conditions:
@@ -164,14 +164,14 @@ def _harvest(statements: Sequence[_TrustStatement]) -> tuple[tuple[str, ...], tu
 
     def unique(values: list[str]) -> tuple[str, ...]:
         # A template's ${AWS::Region} and ${AWS::AccountId} are the machine's own: not other values.
-        return tuple(sorted(set(values) - {UNKNOWN_REGION, UNKNOWN_ACCOUNT, *_PROBES}))
+        return tuple(sorted(set(values) - {UNKNOWN_REGION, UNKNOWN_ACCOUNT, *PROBES}))
 
     return unique(regions), unique(accounts), unique(names)
 
 
-def _probe_outcome(statements: Sequence[_TrustStatement], probe: _Probe, partition: str) -> _ProbeOutcome:
-    admitted: list[_TrustStatement] = []
-    unsure: list[tuple[_TrustStatement, str]] = []
+def _probe_outcome(statements: Sequence[TrustStatement], probe: _Probe, partition: str) -> _ProbeOutcome:
+    admitted: list[TrustStatement] = []
+    unsure: list[tuple[TrustStatement, str]] = []
     for statement in _in_place_of_deploy_time_values(statements, probe):
         admits = statement.admits_states(probe.region, partition)
         if isinstance(admits, str):
@@ -188,7 +188,7 @@ def _probe_outcome(statements: Sequence[_TrustStatement], probe: _Probe, partiti
     return _ProbeOutcome(probe, result.decision, result, tuple(admitted))
 
 
-def _in_place_of_deploy_time_values(statements: Sequence[_TrustStatement], probe: _Probe) -> list[_TrustStatement]:
+def _in_place_of_deploy_time_values(statements: Sequence[TrustStatement], probe: _Probe) -> list[TrustStatement]:
     """A template's trust policy names the machine's own region and account as ${AWS::Region} and
     ${AWS::AccountId}, which stand for what the probe says they are."""
     values = {UNKNOWN_REGION: dict(probe.unknown).get("region"), UNKNOWN_ACCOUNT: dict(probe.unknown).get("account")}
@@ -217,7 +217,7 @@ def _in_place_of_deploy_time_values(statements: Sequence[_TrustStatement], probe
     return result
 
 
-def _as_document(statements: Sequence[_TrustStatement]) -> PolicyDocument:
+def _as_document(statements: Sequence[TrustStatement]) -> PolicyDocument:
     source = statements[0].statement.ref.source if statements else ""
     return PolicyDocument(source=source, version=None, statements=tuple(s.statement for s in statements))
 
@@ -236,10 +236,10 @@ def _deciding_parts(outcomes: Sequence[_ProbeOutcome]) -> list[str]:
     return parts
 
 
-def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOutcome], denied_by: tuple[StatementRef, ...], target: Target) -> str:
+def _refusal(statements: Sequence[TrustStatement], outcomes: Sequence[_ProbeOutcome], denied_by: tuple[StatementRef, ...], target: Target) -> str:
     """Why Step Functions cannot assume the role, whatever the unknown parts of its ARN are."""
     if denied_by:
-        return f"{_describe_statements(denied_by)} denies it"
+        return f"{describe_statements(denied_by)} denies it"
     allowing = [
         statement.statement.ref
         for outcome in outcomes
@@ -253,7 +253,7 @@ def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOut
             for statement in statements
             if statement.statement.effect is Effect.ALLOW and not statement.negated
             for name in statement.principals.services
-            if _REGIONAL_STATES_PRINCIPAL.match(name) and name != f"states.{target.region}.amazonaws.com"
+            if REGIONAL_STATES_PRINCIPAL.match(name) and name != f"states.{target.region}.amazonaws.com"
         })
         if others and target.region:
             reason += f" (it names {', '.join(others)}, which Step Functions in {target.region} does not use)"
@@ -264,7 +264,7 @@ def _refusal(statements: Sequence[_TrustStatement], outcomes: Sequence[_ProbeOut
     account = "<account>" if "account" in shown else probe.account
     arn = probe.arn if not probe.unknown else f"arn:{target.partition}:states:{region}:{account}:stateMachine:<any name>"
     return (
-        f"the conditions of {_describe_statements(dict.fromkeys(allowing))} do not hold for "
+        f"the conditions of {describe_statements(dict.fromkeys(allowing))} do not hold for "
         f"aws:SourceAccount = {account}, aws:SourceArn = {arn}"
     )
 

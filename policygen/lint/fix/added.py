@@ -16,7 +16,7 @@ from policygen.iam.policy import (
     Statement,
 )
 from policygen.iam.request import Decision, Request
-from policygen.lint.fix.common import _as_glob, _template_value
+from policygen.lint.fix.common import as_glob, template_value
 from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.needs import Need
 from policygen.requirements.requests import Access
@@ -25,7 +25,7 @@ from policygen.requirements.requests import Access
 # Step 3: the needed requests the Allow statements do not grant become narrow statements
 
 
-def _added_statements(
+def added_statements(
     accesses: Sequence[Access],
     allows: Sequence[Statement],
     unit: LintUnit,
@@ -56,8 +56,8 @@ def _added_statements(
     for statement in statements:
         if template:
             statement["Resource"] = (
-                _template_value(statement["Resource"]) if isinstance(statement["Resource"], str)
-                else [_template_value(r) for r in statement["Resource"]]
+                template_value(statement["Resource"]) if isinstance(statement["Resource"], str)
+                else [template_value(r) for r in statement["Resource"]]
             )
         notes.append(
             Notice(
@@ -87,7 +87,7 @@ def _resource_covers(statement: Statement, pattern: str) -> bool:
     pattern. An entry with a policy variable is known only per request: in NotResource it counts
     as any text, in Resource it never covers."""
     if statement.resources_negated:
-        return not any(wildcard.intersects(_as_glob(listed, statement), pattern) for listed in statement.resources)
+        return not any(wildcard.intersects(as_glob(listed, statement), pattern) for listed in statement.resources)
     plain = [listed for listed in statement.resources if not (statement.variables_enabled and "${" in listed)]
     return any(wildcard.contains(listed, pattern) for listed in plain)
 

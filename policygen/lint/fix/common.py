@@ -18,17 +18,17 @@ from policygen.requirements import markers
 
 
 # The services whose grants the linter judges (PG201/PG202 are about them only).
-_JUDGED = ("batch", "events")
-_WITHOUT_JUDGED = ("batch:*", "events:*")
+JUDGED = ("batch", "events")
+WITHOUT_JUDGED = ("batch:*", "events:*")
 # Without a Version element a policy is read as 2008-10-17, where `${aws:username}` is literal
 # text (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
-_DEFAULT_VERSION = "2008-10-17"
+DEFAULT_VERSION = "2008-10-17"
 # A negated operator denies exactly when the need's condition does not hold: a negated operator
 # holds when the key is absent, where the plain one does not
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html);
 # ForAllValues holds for an absent key, ForAnyValue does not
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
-_NEGATED = {
+NEGATED = {
     "StringEquals": "StringNotEquals",
     "StringLike": "StringNotLike",
     "ForAllValues:StringEquals": "ForAnyValue:StringNotEquals",
@@ -37,22 +37,22 @@ _NEGATED = {
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
     """One statement of the fixed policy as it is written out (template intrinsics included), and
     as the evaluator reads it (None for a Deny, which step 3 does not need)."""
 
     data: dict[str, Any]
     parsed: Statement | None
 
-def _as_glob(pattern: str, statement: Statement) -> str:
+def as_glob(pattern: str, statement: Statement) -> str:
     """A Resource pattern for the overlap tests: a policy variable (2012-10-17) may stand for any
     text, so it counts as `*` where that says "may overlap"."""
     return re.sub(r"\$\{[^}]*\}", "*", pattern) if statement.variables_enabled else pattern
 
-_template_value = markers.template_value
+template_value = markers.template_value
 
 
-def _with_unique_sids(kept: list[dict[str, Any]], added: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_unique_sids(kept: list[dict[str, Any]], added: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The statements in order, each Sid unique ("In IAM, the Sid value must be unique within a
     JSON policy", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html):
     a split statement's parts and an added statement get a number."""
@@ -84,9 +84,9 @@ def _name(ref: StatementRef) -> str:
 # IAM wildcards on patterns: `*` any run of characters, `?` one; action names ignore case
 
 
-def _has_wildcard(pattern: str) -> bool:
+def has_wildcard(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
 
 
-def _all_stars(pattern: str) -> bool:
+def all_stars(pattern: str) -> bool:
     return bool(pattern) and not pattern.strip("*")

@@ -16,15 +16,15 @@ from policygen.iam.policy import (
     Statement,
 )
 from policygen.iam.request import Request
-from policygen.lint.fix.allow import _all_actions, _plain_strings, _with_element
+from policygen.lint.fix.allow import all_actions, plain_strings, with_element
 from policygen.lint.fix.common import (
-    _NEGATED,
-    _all_stars,
-    _as_glob,
-    _Entry,
-    _has_wildcard,
+    NEGATED,
+    Entry,
     _name,
-    _template_value,
+    all_stars,
+    as_glob,
+    has_wildcard,
+    template_value,
 )
 from policygen.requirements.needs import Condition
 from policygen.requirements.requests import Access
@@ -45,12 +45,12 @@ class _Blocked:
     needed: tuple[str, ...]  # every pattern those states need the action on
 
 
-def _narrow_deny(
+def narrow_deny(
     raw: dict[str, Any], statement: Statement, accesses: Sequence[Access], template: bool, notes: list[Notice]
-) -> list[_Entry]:
+) -> list[Entry]:
     blocked = _blocked_by(statement, accesses)
     if not blocked:
-        return [_Entry(copy.deepcopy(raw), None)]
+        return [Entry(copy.deepcopy(raw), None)]
     parts: list[dict[str, Any]] = []
     others = _deny_other_actions(raw, statement, blocked)
     if others is not None:
@@ -69,7 +69,7 @@ def _narrow_deny(
                 statement.ref.location,
             )
         )
-    return [_Entry(part, None) for part in parts]
+    return [Entry(part, None) for part in parts]
 
 
 def _blocked_by(statement: Statement, accesses: Sequence[Access]) -> list[_Blocked]:
@@ -123,7 +123,7 @@ def _condition_fails(statement: Statement, access: Access) -> bool:
 def _deny_other_actions(raw: dict[str, Any], statement: Statement, blocked: list[_Blocked]) -> dict[str, Any] | None:
     """The Deny for every action it denied except the blocked ones, on its own resources."""
     element = "NotAction" if statement.actions_negated else "Action"
-    if not _plain_strings(raw.get(element)):
+    if not plain_strings(raw.get(element)):
         _refuse(statement, f"its {element} is not plain text")
     names = [item.action for item in blocked]
     data = copy.deepcopy(raw)
@@ -132,14 +132,14 @@ def _deny_other_actions(raw: dict[str, Any], statement: Statement, blocked: list
         # the same minus exactly those actions.
         data["NotAction"] = [*statement.actions, *(n for n in names if n not in statement.actions)]
         return data
-    if any(_all_actions(pattern) for pattern in statement.actions):
-        return _with_element(raw, "Action", "NotAction", names)
+    if any(all_actions(pattern) for pattern in statement.actions):
+        return with_element(raw, "Action", "NotAction", names)
     kept = []
     for pattern in statement.actions:
         matched = [n for n in names if wildcard.matches_ignoring_case(pattern, n)]
         if not matched:
             kept.append(pattern)
-        elif _has_wildcard(pattern):
+        elif has_wildcard(pattern):
             _refuse(statement, f"its action {pattern} also covers other actions, and IAM cannot deny {pattern} except {', '.join(matched)}")
     if not kept:
         return None
@@ -151,23 +151,23 @@ def _deny_outside(
     raw: dict[str, Any], statement: Statement, item: _Blocked, template: bool, notes: list[Notice]
 ) -> dict[str, Any] | None:
     """The Deny for the blocked action on the resources it denied outside the needed patterns."""
-    if any(_all_stars(p) for p in item.patterns):
+    if any(all_stars(p) for p in item.patterns):
         return None  # every resource of the action is needed
     data = _deny_of_action(raw, item.action)
     element = "NotResource" if statement.resources_negated else "Resource"
     written = raw.get(element)
-    new = [_template_value(p) if template else p for p in item.patterns]
+    new = [template_value(p) if template else p for p in item.patterns]
     if statement.resources_negated:
         listed = written if isinstance(written, list) else [written]
         data["NotResource"] = [*listed, *(v for p, v in zip(item.patterns, new, strict=False) if p not in statement.resources)]
         return data
-    if any(_all_stars(r) for r in statement.resources):
-        return _with_element(data, "Resource", "NotResource", new)
+    if any(all_stars(r) for r in statement.resources):
+        return with_element(data, "Resource", "NotResource", new)
     listed = written if isinstance(written, list) else [written]
     if len(listed) != len(statement.resources):
         _refuse(statement, "its Resource is chosen at deploy time")
     kept = []
-    for value, pattern in zip(listed, (_as_glob(r, statement) for r in statement.resources), strict=False):
+    for value, pattern in zip(listed, (as_glob(r, statement) for r in statement.resources), strict=False):
         if any(wildcard.contains(p, pattern) for p in item.patterns):
             continue  # wholly needed
         if any(wildcard.intersects(pattern, p) for p in item.patterns):
@@ -181,7 +181,7 @@ def _deny_outside(
                     statement.ref.location,
                 )
             )
-            return _with_element(data, "Resource", "NotResource", [_template_value(p) if template else p for p in item.needed])
+            return with_element(data, "Resource", "NotResource", [template_value(p) if template else p for p in item.needed])
         kept.append(value)
     if not kept:
         return None
@@ -194,7 +194,7 @@ def _deny_unless(raw: dict[str, Any], statement: Statement, item: _Blocked) -> l
     conditions does not hold (what the needed requests leave of it on the needed resources)."""
     found = []
     for operator, key, values in item.conditions:
-        negated = _NEGATED.get(operator)
+        negated = NEGATED.get(operator)
         if negated is None:
             _refuse(statement, f"the needed condition {operator} cannot be negated exactly")
         data = _deny_of_action(raw, item.action)
@@ -211,7 +211,7 @@ def _deny_unless(raw: dict[str, Any], statement: Statement, item: _Blocked) -> l
 
 
 def _deny_of_action(raw: dict[str, Any], action: str) -> dict[str, Any]:
-    return _with_element(raw, "NotAction" if "NotAction" in raw else "Action", "Action", action)
+    return with_element(raw, "NotAction" if "NotAction" in raw else "Action", "Action", action)
 
 
 def _conditions_text(conditions: Iterable[Condition]) -> str:
@@ -237,6 +237,6 @@ def _resource_overlaps(statement: Statement, pattern: str) -> bool:
         # An entry with a policy variable proves nothing: what it excludes is known per request.
         certain = [r for r in statement.resources if not (statement.variables_enabled and "${" in r)]
         return not any(wildcard.contains(r, pattern) for r in certain)
-    return any(wildcard.intersects(_as_glob(r, statement), pattern) for r in statement.resources)
+    return any(wildcard.intersects(as_glob(r, statement), pattern) for r in statement.resources)
 
 

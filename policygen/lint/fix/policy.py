@@ -32,10 +32,10 @@ from policygen.iam.policy import (
     statement_items,
 )
 from policygen.lint.findings import Finding, PolicySource, StatementFix
-from policygen.lint.fix.added import _added_statements
-from policygen.lint.fix.allow import _fix_allow
-from policygen.lint.fix.common import _DEFAULT_VERSION, _Entry, _name, _with_unique_sids
-from policygen.lint.fix.deny import _narrow_deny
+from policygen.lint.fix.added import added_statements
+from policygen.lint.fix.allow import fix_allow
+from policygen.lint.fix.common import DEFAULT_VERSION, Entry, _name, with_unique_sids
+from policygen.lint.fix.deny import narrow_deny
 from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.requests import Access, requests_of
 
@@ -59,18 +59,18 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
                 unit.role.location,
             )
         )
-    entries: list[_Entry] = []
+    entries: list[Entry] = []
     for source in unit.role.policies:
         for raw, statement in _statement_pairs(source):
             if statement.effect is Effect.ALLOW:
-                entries.extend(_fix_allow(raw, statement, fixes.get((statement.ref.source, statement.ref.index), []), notes))
+                entries.extend(fix_allow(raw, statement, fixes.get((statement.ref.source, statement.ref.index), []), notes))
             else:
-                entries.extend(_narrow_deny(raw, statement, accesses, template, notes))
+                entries.extend(narrow_deny(raw, statement, accesses, template, notes))
     # Where each state is (line and column), as the findings about it say.
     located = {id(finding.task): finding.location for finding in findings if finding.task is not None and finding.location}
     allows = [entry.parsed for entry in entries if entry.parsed is not None]
-    added = _added_statements(accesses, allows, unit, template, located, notes)
-    statements = _with_unique_sids([entry.data for entry in entries], added)
+    added = added_statements(accesses, allows, unit, template, located, notes)
+    statements = with_unique_sids([entry.data for entry in entries], added)
     document: dict[str, Any] = {} if version is None else {"Version": version}
     document["Statement"] = statements
     return document, notes
@@ -120,8 +120,8 @@ def _output_version(sources: Sequence[PolicySource]) -> str | None:
     versions = {source.document.version for source in sources}
     if len(versions) <= 1:
         return next(iter(versions), VERSION_WITH_VARIABLES) if sources else VERSION_WITH_VARIABLES
-    if {version or _DEFAULT_VERSION for version in versions} == {_DEFAULT_VERSION}:
-        return _DEFAULT_VERSION
+    if {version or DEFAULT_VERSION for version in versions} == {DEFAULT_VERSION}:
+        return DEFAULT_VERSION
     for source in sources:
         if source.document.version == VERSION_WITH_VARIABLES:
             continue
@@ -129,7 +129,7 @@ def _output_version(sources: Sequence[PolicySource]) -> str | None:
             if any("${" in text for text in _texts(statement)):
                 raise UsageError(
                     f"--fix writes one policy with Version {VERSION_WITH_VARIABLES} for the role's policies, and "
-                    f"{_name(statement.ref)} (Version {source.document.version or 'absent, i.e. ' + _DEFAULT_VERSION}) "
+                    f"{_name(statement.ref)} (Version {source.document.version or 'absent, i.e. ' + DEFAULT_VERSION}) "
                     "holds `${`, which that Version reads as a policy variable",
                     statement.ref.location,
                     hint="give the role's policies one Version, or write the `${` as `${$}` in a 2012-10-17 policy",

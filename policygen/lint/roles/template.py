@@ -73,7 +73,7 @@ def template_units(
         context = machine.template
         assert context is not None
         document = context.document or machine.document
-        reader = _TemplateReader(context, document, target)
+        reader = TemplateReader(context, document, target)
         found = reader.role_of(machine.name)
         if isinstance(found, Finding):
             missing.append(found)
@@ -90,7 +90,7 @@ def template_units(
     return result, missing
 
 
-class _TemplateReader:
+class TemplateReader:
     def __init__(self, context: TemplateContext, document: Document, target: Target):
         self.context = context
         self.document = document
