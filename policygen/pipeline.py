@@ -12,12 +12,7 @@ from typing import Any
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
 from policygen.iam import aws_names, catalog
-from policygen.lint.config import check_rule_id, load_config
 from policygen.lint.findings import Finding
-from policygen.lint.fix import fixed_policy
-from policygen.lint.roles.files import load_role_files
-from policygen.lint.rules import Severity, all_rules
-from policygen.lint.run import run_lint
 from policygen.load import load_document
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.sources import state_machines_from
@@ -316,6 +311,13 @@ class LintResult:
 def lint_files(request: LintRequest, warn: Warn) -> LintResult:
     """`policygen lint`: the findings for the role against the definitions' Batch states, those
     ignored by --ignore or the configuration left out; with --fix, the corrected policy."""
+    # Imported here: `scan` and `generate` do not pay for the linter (some 50 ms at start-up).
+    from policygen.lint.config import check_rule_id, load_config
+    from policygen.lint.fix import fixed_policy
+    from policygen.lint.roles.files import load_role_files
+    from policygen.lint.rules import Severity, all_rules
+    from policygen.lint.run import run_lint
+
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
     config = load_config(request.config, known)
