@@ -41,7 +41,7 @@ def batch_task(rng: random.Random, index: int) -> dict:
 
 def chain(states: dict) -> dict:
     names = list(states)
-    for name, following in zip(names, names[1:] + [None]):
+    for name, following in zip(names, names[1:] + [None], strict=True):
         states[name].pop("Next", None)
         states[name].pop("End", None)
         if following is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import shutil
 import subprocess
@@ -27,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from corpus import build_corpus  # noqa: E402  (bench/ is sys.path[0] when run as a script)
-from policygen import api  # noqa: E402  (after the path fix, so the source tree is measured)
+
+from policygen import pipeline  # noqa: E402  (after the path fix, so the source tree is measured)
 
 
 def json_loads_pass(paths: list[Path]) -> None:
@@ -37,13 +37,13 @@ def json_loads_pass(paths: list[Path]) -> None:
 
 def policygen_pass(paths: list[Path]) -> None:
     for path in paths:
-        tasks = api.scan_state_machines(api.load_state_machines([str(path)]))
-        api.generate_policy(tasks, region="eu-west-1", account="111122223333")
+        tasks = pipeline.scan_state_machines(pipeline.load_state_machines([str(path)]))
+        pipeline.generate_policy(tasks, region="eu-west-1", account="111122223333")
 
 
 def load_pass(paths: list[Path]) -> None:
     for path in paths:
-        api.load_state_machines([str(path)])
+        pipeline.load_state_machines([str(path)])
 
 
 def best_of(repeat: int, function, *args) -> float:

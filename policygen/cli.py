@@ -6,21 +6,29 @@ import contextvars
 import gc
 import os
 import sys
-from enum import Enum
-from typing import List, Optional
 
 import typer
 
 from policygen import __version__
-from policygen.errors import PolicygenError
+from policygen.cli_audit import audit
+from policygen.cli_options import (
+    INPUT_TYPE,
+    MAX_INPUT_SIZE,
+    PATHS,
+    SUBSTITUTE,
+    FailOn,
+    InputType,
+    LintFormat,
+    Mode,
+    PolicyFormat,
+    ScanFormat,
+)
+from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
 
 try:  # newer typer carries its own copy of click, whose argument errors derive from TyperException
     from typer import TyperException as _ArgumentError
 except ImportError:  # older typer uses click itself
     from click import ClickException as _ArgumentError
-
-EXIT_INPUT_ERROR = 2
-EXIT_INTERNAL_ERROR = 3
 
 app = typer.Typer(
     name="policygen",
@@ -30,30 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class ScanFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class Mode(str, Enum):
-    documented = "documented"
-    fine_grained = "fine-grained"
-
-
-class InputType(str, Enum):
-    asl = "asl"
-    cloudformation = "cloudformation"
-    terraform_plan = "terraform-plan"
-    serverless = "serverless"
-
-
-class PolicyFormat(str, Enum):
-    json = "json"
-    cloudformation = "cloudformation"
-    cloudformation_json = "cloudformation-json"
-    terraform = "terraform"
+app.command()(audit)  # declared in cli_audit.py, typer only like this module
 
 
 def _version(value: bool) -> None:
@@ -70,39 +55,10 @@ def _options(
     """Least-privilege IAM policies for Step Functions state machines that call AWS Batch."""
 
 
-PATHS = typer.Argument(
-    ...,
-    metavar="DEFINITION",
-    help="State machine definitions: ASL (JSON or YAML), CloudFormation or SAM templates, "
-    "`terraform show -json` plans, serverless.yml; - reads stdin.",
-    show_default=False,
-)
-INPUT_TYPE = typer.Option(
-    None,
-    "--input-type",
-    help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
-)
-SUBSTITUTE = typer.Option(
-    [],
-    "--substitute",
-    metavar="NAME=VALUE",
-    help="(repeatable) Fill the placeholder ${NAME} in ASL definition files (DefinitionSubstitutions, "
-    "Terraform templatefile variables) with VALUE before scanning; templates keep their own substitutions.",
-)
-
-
-def _substitutions(values: List[str]) -> dict:
+def _substitutions(values: list[str]) -> dict:
     from policygen.load.asl import parse_substitutions
 
     return parse_substitutions(values)
-
-
-MAX_INPUT_SIZE = typer.Option(
-    "100M",
-    "--max-input-size",
-    metavar="BYTES",
-    help="The most one input file (or stdin) may hold, in bytes or with K, M or G (powers of 1024); a larger one is an error.",
-)
 
 
 def _limit_input_size(text: str) -> None:
@@ -111,7 +67,7 @@ def _limit_input_size(text: str) -> None:
     set_input_size_limit(parse_size(text))
 
 
-def _input_type(value: "InputType | None") -> str | None:
+def _input_type(value: InputType | None) -> str | None:
     return None if value is None else value.value
 
 
@@ -122,21 +78,19 @@ def _warn(notices) -> None:
 
 @app.command()
 def scan(
-    paths: List[str] = PATHS,
+    paths: list[str] = PATHS,
     output_format: ScanFormat = typer.Option(ScanFormat.table, "--format", "-f", help="table or json."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    substitute: List[str] = SUBSTITUTE,
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """List the AWS Batch Task states in the definitions and what each one sends."""
-    from policygen import api
-    from policygen.output import write_output
+    from policygen import pipeline
     from policygen.render import scan_report
+    from policygen.write.atomic import write_output
 
     _limit_input_size(max_input_size)
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    tasks = api.scan_state_machines(loaded)
+    tasks = pipeline.scan_files(paths, _input_type(input_type), _substitutions(substitute), _warn)
     if output_format is ScanFormat.json:
         write_output(scan_report.render_scan_json(tasks), None)
     elif tasks:
@@ -147,34 +101,33 @@ def scan(
 
 @app.command()
 def generate(
-    paths: List[str] = PATHS,
-    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
-    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
+    paths: list[str] = PATHS,
+    region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs)."),
+    account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs)."),
     output_format: PolicyFormat = typer.Option(PolicyFormat.json, "--format", "-f", help="json: one IAM policy document; cloudformation (YAML) or cloudformation-json: an execution role (or, with --attach-to, a policy) per state machine; terraform: an aws_iam_policy_document per state machine."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
+    output: str | None = typer.Option(None, "--output", "-o", metavar="FILE|DIR", help="Write to this file (whole or not at all; a FIFO or device is written through) instead of stdout; into an existing directory, or a new one for several state machines in json, a file per machine (<name>.json, .yaml, .tf), all or none."),
     mode: Mode = typer.Option(Mode.documented, "--mode", help="documented: AWS's documented policy; fine-grained: only the queues, job definitions and tags the states use."),
-    tags: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
+    tags: list[str] = typer.Option([], "--tag", metavar="KEY=VALUE", help="(repeatable, fine-grained mode) SubmitJob requires this request tag, TerminateJob this resource tag."),
     allow_untagged: bool = typer.Option(False, "--allow-untagged", help="Warn, instead of failing, when a state does not send a --tag."),
     explain: bool = typer.Option(False, "--explain", help="Print to stderr, per statement, which states need it and why."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
-    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
+    partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    state_machines: list[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine (its logical id, Terraform address or serverless name); by default each one."),
     merge: bool = typer.Option(False, "--merge", help="One policy covering all the state machines."),
-    attach_to: Optional[str] = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
+    attach_to: str | None = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
-    substitute: List[str] = SUBSTITUTE,
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
-    from policygen import api
-    from policygen.output import write_output
-    from policygen.outputs import Settings, generate_outputs
-    from policygen.requirements import Options
+    from policygen import pipeline
+    from policygen.write.atomic import write_output
+    from policygen.write.directory import write_directory
 
     _limit_input_size(max_input_size)
-    settings = Settings(
+    settings = pipeline.Settings(
         output_format=output_format.value,
-        options=Options(mode=mode.value, required_tags=_parse_tags(tags, mode)),
+        options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         region=region,
         account=account,
         partition=partition,
@@ -184,52 +137,20 @@ def generate(
         managed=managed,
         environment=os.environ,
     )
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    machines = api.select_state_machines(loaded.machines, state_machines)
-    # -o DIR: a file per machine into an existing directory in every format; a new directory
-    # only for JSON, one document per file (CloudFormation and Terraform take every machine in one).
-    per_machine_files = output is not None and (
-        os.path.isdir(output) or (len(machines) > 1 and output_format is PolicyFormat.json)
+    outputs = pipeline.generate_files(
+        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, output
     )
-    outputs = generate_outputs(machines, paths, settings, per_machine_files)
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
-        header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
-        _explain(unit.generated, explain, header)
+        if explain:
+            from policygen.render.explain import render_explanation
+
+            header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
+            typer.echo(header + render_explanation(unit.generated.policy), err=True, nl=False)
     if outputs.text is not None:
         write_output(outputs.text, output)
-        return
-    from policygen.output_files import write_directory
-
-    write_directory(output, outputs.files)
-
-
-def _explain(generated, explain: bool, header: str = "") -> None:
-    if explain:
-        from policygen.render.explain import render_explanation
-
-        typer.echo(header + render_explanation(generated.policy), err=True, nl=False)
-
-
-def _parse_tags(tags: List[str], mode: "Mode") -> tuple[tuple[str, str], ...]:
-    from policygen import aws_names
-    from policygen.errors import UsageError
-
-    if tags and mode is not Mode.fine_grained:
-        raise UsageError("--tag needs --mode fine-grained")
-    pairs: dict[str, str] = {}
-    for tag in tags:
-        key, separator, value = tag.partition("=")
-        if not separator or not key:
-            raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
-        problem = aws_names.tag_problem(key, value)
-        if problem is not None:
-            raise UsageError(f"--tag {tag!r}: {problem}")
-        if key in pairs and pairs[key] != value:
-            raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
-        pairs[key] = value
-    return tuple(sorted(pairs.items()))
+    else:
+        write_directory(output, outputs.files)
 
 
 def main() -> None:
@@ -278,40 +199,25 @@ def _main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-# --- policygen lint ------------------------------------------------------------------------------
-
-
-class LintFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    suggestion = "suggestion"
-
-
 @app.command()
 def lint(
-    paths: List[str] = PATHS,
-    policies: List[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
-    trust_policy: Optional[str] = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
-    live_role: Optional[str] = typer.Option(None, "--role", metavar="ROLE_NAME_OR_ARN", help="Read the role from AWS IAM with boto3 (trust policy, inline and attached managed policies) instead of --policy files; uses the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Needs pip install 'policygen[live]'."),
-    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
-    account: Optional[str] = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
-    partition: Optional[str] = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
+    paths: list[str] = PATHS,
+    policies: list[str] = typer.Option([], "--policy", metavar="FILE", help="(repeatable) An IAM policy document of the execution role; several are one role's policies. Without it, a CloudFormation/SAM template's own roles are linted."),
+    trust_policy: str | None = typer.Option(None, "--trust-policy", metavar="FILE", help="The role's trust policy (AssumeRolePolicyDocument), checked for states.amazonaws.com."),
+    live_role: str | None = typer.Option(None, "--role", metavar="ROLE_NAME_OR_ARN", help="Read the role from AWS IAM with boto3 (trust policy, inline and attached managed policies) instead of --policy files; uses the standard AWS environment (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL...). Needs pip install 'policygen[live]'."),
+    region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
+    account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
+    partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
     output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
-    ignore: List[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
-    config: Optional[str] = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
+    output: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
+    fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
+    ignore: list[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
+    config: str | None = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
     fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the role's statements with flagged Batch/EventBridge grants removed, Deny statements narrowed by exactly what the states need, and narrow statements for what they lack: nothing the role did not allow, besides what the states need) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
-    input_type: Optional[InputType] = INPUT_TYPE,
+    input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
-    state_machines: List[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
-    substitute: List[str] = SUBSTITUTE,
+    state_machines: list[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),
+    substitute: list[str] = SUBSTITUTE,
 ) -> None:
     """Check an execution role against what the definitions' Batch states need.
 
@@ -321,118 +227,24 @@ def lint(
     Rules: docs/rules.md
     Formats and configuration: docs/lint-output.md
     """
-    from policygen import api
-    from policygen.config import check_rule_id, load_config
-    from policygen.errors import UsageError
-    from policygen.lint_inputs import load_role_files, run_lint
-    from policygen.lint_rules import Severity, all_rules
-    from policygen.output import check_output, write_output
+    import json
+
+    from policygen import pipeline
+    from policygen.render.lint_formats import render_lint
+    from policygen.write.atomic import check_output, write_output
 
     check_output(output)  # before the report goes to stdout (with --fix) or any work is done
     _limit_input_size(max_input_size)
-    known = frozenset(all_rules())
-    ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in ignore}
-    settings = load_config(config, known)
-    if live_role is not None and (policies or trust_policy is not None):
-        raise UsageError("--role reads the role's policies and trust policy from AWS: give either --role or --policy/--trust-policy, not both")
-    if trust_policy is not None and not policies:
-        raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
-    if [*paths, *policies, trust_policy].count("-") > 1:
-        raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")
-    loaded = api.load_state_machines(paths, _input_type(input_type), _substitutions(substitute))
-    _warn(loaded.warnings)
-    machines = api.select_state_machines(loaded.machines, state_machines)
-    tasks = api.scan_state_machines(machines)
-    role = load_role_files(policies, trust_policy) if policies else None
-    if live_role is not None:
-        from policygen.lint_live import read_live_role
-
-        live = read_live_role(live_role, region)
-        _warn(live.notices)
-        role = live.role
-    report = run_lint(machines, tasks, role, region, account, partition, os.environ)
-    _warn(report.notices)
-    findings = [
-        finding
-        for finding in report.findings
-        if finding.rule.id not in ignored
-        and not settings.ignores(
-            finding.rule.id,
-            [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
-        )
-    ]
-    rendered = _render_lint(findings, output_format)
-    if fix:
-        import json
-
-        from policygen.lint_fix import fixed_policy
-
-        if len(report.units) != 1:
-            raise UsageError(
-                f"--fix writes one policy, and the input has {len(report.units)} roles to lint: pass --state-machine NAME"
-            )
-        policy, notes = fixed_policy(report.units[0], findings)
-        _warn(notes)
+    request = pipeline.LintRequest(
+        tuple(paths), tuple(policies), trust_policy, live_role, region, account, partition, _input_type(input_type),
+        _substitutions(substitute), tuple(state_machines), tuple(ignore), fail_on and fail_on.value, config, fix, os.environ,
+    )
+    result = pipeline.lint_files(request, _warn)
+    rendered = render_lint(result.findings, output_format.value)
+    if result.fixed is not None:
         typer.echo(rendered, err=output is None, nl=False)
-        write_output(json.dumps(policy, indent=2, ensure_ascii=False) + "\n", output)
+        write_output(json.dumps(result.fixed, indent=2, ensure_ascii=False) + "\n", output)
     else:
         write_output(rendered, output)
-    threshold = Severity((fail_on.value if fail_on is not None else None) or settings.fail_on or "error")
-    if any(finding.severity.rank >= threshold.rank for finding in findings):
-        raise typer.Exit(1)
-
-
-def _render_lint(findings, output_format: "LintFormat") -> str:
-    if output_format is LintFormat.json:
-        from policygen.render.lint_json import render_lint_json
-
-        return render_lint_json(findings)
-    if output_format is LintFormat.sarif:
-        from policygen.render.lint_sarif import render_lint_sarif
-
-        return render_lint_sarif(findings)
-    from policygen.render.lint_text import render_lint_text
-
-    return render_lint_text(findings)
-
-
-# --- policygen audit -----------------------------------------------------------------------------
-
-
-class AuditFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    gitlab = "gitlab"
-
-
-@app.command()
-def audit(
-    regions: List[str] = typer.Option([], "--region", metavar="REGION", help="(repeatable) Audit this region; by default the session's (AWS_REGION, the profile's)."),
-    all_regions: bool = typer.Option(False, "--all-regions", help="Every region enabled in each account (ec2:DescribeRegions)."),
-    profile: Optional[str] = typer.Option(None, "--profile", metavar="PROFILE", help="The AWS profile to start from (else the standard AWS environment)."),
-    assume_role: Optional[str] = typer.Option(None, "--assume-role", metavar="NAME_OR_ARN_TEMPLATE", help="Read each account of --accounts or --organization through this role (a name, or an ARN with {account})."),
-    accounts: Optional[str] = typer.Option(None, "--accounts", metavar="ID,ID...", help="With --assume-role: these accounts."),
-    organization: bool = typer.Option(False, "--organization", help="With --assume-role: every active account of the organization (organizations:ListAccounts)."),
-    output_format: AuditFormat = typer.Option(AuditFormat.text, "--format", "-f", help="text, json (docs/audit.md), sarif or gitlab (Code Quality)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout."),
-    concurrency: int = typer.Option(8, "--concurrency", metavar="N", help="Calls in flight at once (1-64)."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
-    print_required_policy: bool = typer.Option(False, "--print-required-policy", help="Print the read-only IAM policy this audit (with these options) needs, and exit."),
-) -> None:
-    """Lint every deployed state machine (its definition and its execution role) of the accounts and regions.
-
-    Exit codes: 0 no finding at or above --fail-on, 1 at least one (an unreadable state machine
-    is an error), 2 nothing could be listed (credentials, endpoint) or a usage error.
-
-    \b
-    Report format and required policy: docs/audit.md
-    """
-    from policygen.audit.command import audit_options, required_policy_text, run_audit_command
-
-    options = audit_options(regions, all_regions, profile, assume_role, accounts, organization, concurrency)
-    if print_required_policy:
-        typer.echo(required_policy_text(options), nl=False)
-        return
-    if run_audit_command(options, output_format.value, fail_on.value, output):
+    if result.fails:
         raise typer.Exit(1)

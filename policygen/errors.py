@@ -10,6 +10,11 @@ from dataclasses import dataclass
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
+# The exit codes of bad input (a PolicygenError) and of a bug in policygen (any other exception).
+EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+
 def one_line(text: str) -> str:
     """`text` from an input file (a name, a path, a pointer) as one line: every character that
     could end the line or hide what follows written as a \\uXXXX escape. An error or a comment

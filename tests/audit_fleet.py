@@ -37,9 +37,9 @@ KINDS = ("good", "missing", "plain")
 
 def generated_policy(region: str, account: str) -> dict:
     """What `policygen generate` writes for BATCH_DEFINITION in this region and account."""
-    from policygen.api import generate_policy, scan_state_machines
     from policygen.load.asl import state_machine_from_asl
     from policygen.load.json_source import parse_json
+    from policygen.pipeline import generate_policy, scan_state_machines
 
     machine = state_machine_from_asl(parse_json(BATCH_DEFINITION, "fleet.asl.json"))
     generated = generate_policy(scan_state_machines([machine]), region=region, account=account, environment={})

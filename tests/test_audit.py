@@ -540,7 +540,7 @@ def test_required_policy_with_every_option(run_cli):
 
 
 def test_every_action_in_the_table_is_one_the_catalogue_knows():
-    from policygen import catalog
+    from policygen.iam import catalog
 
     for call in audit_aws.CALLS:
         service, name = call.action.split(":")

@@ -19,7 +19,7 @@ from policygen.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "fixtures" / "inputs" / "asl"
-EXPECTED = ROOT / "fixtures" / "expected" / "documented"
+EXPECTED = ROOT / "fixtures" / "expected" / "json" / "documented"
 TARGET = ("--region", "us-east-1", "--account", "123456789012")
 RULE = "rule/StepFunctionsGetEventsForBatchJobsRule"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def table_paths() -> list[Path]:
     return sorted(path for path in INTEGRATIONS.glob("*.yaml") if path.name not in LEGACY_TABLES | OWN_SCHEMA_TABLES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogued_actions(prefix: str) -> frozenset[str] | None:
     path = CATALOG / f"{prefix}.json"
     if not path.is_file():

@@ -12,7 +12,7 @@ from policygen.audit.collect import AuditOptions, Collected, Progress, collect
 from policygen.audit.judge import AuditReport, judge
 from policygen.audit.report import render_audit
 from policygen.errors import Notice
-from policygen.lint_rules import Severity
+from policygen.lint.rules import Severity
 
 __all__ = ["AuditOptions", "AuditOutcome", "run_audit"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policygen.errors import UsageError
-from policygen.lint_live import INSTALL_HINT
+from policygen.lint.roles.live import INSTALL_HINT
 
 # When a call is made: on every audit, or only with the option that needs it.
 ALWAYS = "always"
@@ -106,7 +106,7 @@ def required_policy(assume_role_arn: str | None, organization: bool, all_regions
 
 
 def _resources(action: str, partition: str) -> tuple[str, ...]:
-    from policygen import catalog
+    from policygen.iam import catalog
 
     service = action.split(":", 1)[0]
     patterns = catalog.resource_patterns(action) if catalog.service(service) is not None else ()
@@ -125,7 +125,7 @@ class CallCounter:
         self._lock = threading.Lock()
 
     @classmethod
-    def new(cls) -> "CallCounter":
+    def new(cls) -> CallCounter:
         return cls()
 
     def count(self, counter: Counter, action: str) -> None:

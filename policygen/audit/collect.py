@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from policygen.audit import aws
+import policygen.audit.aws as aws  # the module, not the package (which imports this one)
 from policygen.audit.aws import CallCounter, Clients, action_of_failed_call, aws_errors, import_boto3, pages
 from policygen.errors import InputError, PolicygenError, UsageError, one_line
-from policygen.lint_live import LiveRole, client_error_parts, read_role
+from policygen.lint.roles.live import LiveRole, client_error_parts, read_role
 
 # arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME
 _MACHINE_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):stateMachine:(?P<name>[^:]+)$")
@@ -107,7 +107,7 @@ def collect(options: AuditOptions, progress: Progress | None = None) -> Collecte
         if all(isinstance(listing, Problem) for listing in listings):
             _nothing_listed([*problems, *listings], "no state machine could be listed")
         by_arn: dict[str, _Account] = {}
-        for (account, _), listing in zip(scopes, listings):
+        for (account, _), listing in zip(scopes, listings, strict=True):
             if isinstance(listing, Problem):
                 problems.append(listing)
                 continue
@@ -198,7 +198,7 @@ def role_to_assume(template: str, account: str, partition: str) -> str:
 
 
 def _assume(base: Clients, account: str, options: AuditOptions, region: str | None, counter: CallCounter) -> _Account | Problem:
-    from policygen.aws_names import partition_of_region
+    from policygen.iam.aws_names import partition_of_region
 
     arn = role_to_assume(options.assume_role or "", account, partition_of_region(region) if region else "aws")
     try:
@@ -277,8 +277,8 @@ def _read_roles(machines: dict[str, Machine], by_arn: dict[str, _Account], pool:
         wanted.setdefault((machine.account, machine.role_arn), (by_arn[machine.arn], machine.region))
     keys = sorted(wanted)
     results = list(pool.map(lambda key: _read_role(*wanted[key], key[1]), keys))
-    roles = {key: result for key, result in zip(keys, results) if isinstance(result, LiveRole)}
-    failed = {key: result for key, result in zip(keys, results) if isinstance(result, Problem)}
+    roles = {key: result for key, result in zip(keys, results, strict=True) if isinstance(result, LiveRole)}
+    failed = {key: result for key, result in zip(keys, results, strict=True) if isinstance(result, Problem)}
     for machine in machines.values():
         problem = failed.get((machine.account, machine.role_arn))
         if problem is not None:
@@ -297,7 +297,7 @@ def _read_role(account: _Account, region: str, role_arn: str) -> LiveRole | Prob
 
 
 def _reason(error: Exception) -> str:
-    if hasattr(error, "response") and isinstance(getattr(error, "response"), dict):
+    if hasattr(error, "response") and isinstance(error.response, dict):
         code, message = client_error_parts(error)
         return f"{code}: {message}"
     return one_line(" ".join(str(error).split()))

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from policygen.audit import AuditOptions, run_audit
 from policygen.audit.aws import required_policy
-from policygen.aws_names import is_account, is_region, partition_of_region
 from policygen.errors import UsageError
+from policygen.iam.aws_names import is_account, is_region, partition_of_region
 
 MAX_CONCURRENCY = 64
 
@@ -65,7 +65,7 @@ def required_policy_text(options: AuditOptions) -> str:
 
 def run_audit_command(options: AuditOptions, output_format: str, fail_on: str, output: str | None) -> bool:
     """Run the audit and write its report; True when a finding reaches `fail_on`."""
-    from policygen.output import check_output, write_output
+    from policygen.write.atomic import check_output, write_output
 
     check_output(output)
     progress = _ProgressBar() if sys.stderr.isatty() else None

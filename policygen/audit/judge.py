@@ -9,8 +9,9 @@ from typing import Any
 
 from policygen.audit.collect import Collected, Machine, Problem
 from policygen.errors import Location, Notice, PolicygenError
-from policygen.lint import Finding, lint_role
-from policygen.lint_rules import Rule, RuleDoc, Severity
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Finding
+from policygen.lint.rules import Rule, RuleDoc, Severity
 from policygen.scan import BatchTask
 
 AUDITED = "audited"
@@ -110,10 +111,10 @@ def judge(collected: Collected) -> AuditReport:
 def lint_machine(machine: Machine, role: Any) -> list[Finding]:
     """The lint findings of one deployed definition against its role, as `policygen lint` finds
     them for files (the definition is named by the machine's ARN)."""
-    from policygen.api import scan_state_machines
     from policygen.load.asl import state_machine_from_asl
     from policygen.load.json_source import parse_json
-    from policygen.target import resolve_target
+    from policygen.pipeline import scan_state_machines
+    from policygen.requirements.target import resolve_target
 
     document = parse_json(machine.definition, machine.arn)
     state_machine = replace(state_machine_from_asl(document), name=machine.name)

@@ -95,7 +95,7 @@ def _machine_json(result) -> dict[str, Any]:
 
 
 def render_audit_sarif(report: AuditReport) -> str:
-    from policygen.lint_rules import all_rules
+    from policygen.lint.rules import all_rules
     from policygen.render.lint_sarif import INFORMATION_URI, SARIF_SCHEMA, result_json, rule_json
 
     rules = [*all_rules().values(), UNREADABLE_RULE]

@@ -23,6 +23,8 @@ def load_document(path: str) -> Document:
         from policygen.load.json_source import parse_json
 
         return parse_json(text, name)
-    from policygen.load.yaml_source import parse_yaml  # PyYAML costs ~25 ms: only when needed
+    from policygen.load.yaml_source import (
+        parse_yaml,  # PyYAML costs ~25 ms: only when needed
+    )
 
     return parse_yaml(text, name)

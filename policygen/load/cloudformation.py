@@ -8,8 +8,9 @@ local ASL file relative to the template; an S3 location gets the warning), Defin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
@@ -177,7 +178,7 @@ class _MachineReader:
         fields = _s3_fields(value)
         if fields is None:
             return render(self.resolver.segments(value, pointer))
-        bucket, key = (render(self.resolver.segments(item, f"{pointer}/{name}")) for item, name in zip(fields, ("Bucket", "Key")))
+        bucket, key = (render(self.resolver.segments(item, f"{pointer}/{name}")) for item, name in zip(fields, ("Bucket", "Key"), strict=False))
         return f"s3://{bucket}/{key}"
 
     def substitutions(self, value: Any) -> dict[str, Segments]:

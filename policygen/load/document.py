@@ -7,9 +7,10 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from policygen.errors import InputError, Location, UsageError
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from policygen.errors import InputError
 from policygen.load.document import Document, escape_pointer_token
-from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
+from policygen.load.json_source import (
+    DuplicateKeyError,
+    LoneSurrogateError,
+    loads_unique,
+)
 from policygen.load.template import (
     PSEUDO_PARAMETERS,
     Opaque,

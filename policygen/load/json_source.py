@@ -14,7 +14,13 @@ from json.decoder import scanstring
 from typing import Any
 
 from policygen.errors import InputError, Location
-from policygen.load.document import LONE_SURROGATE, Document, escape_pointer_token, lone_surrogate, split_pointer
+from policygen.load.document import (
+    LONE_SURROGATE,
+    Document,
+    escape_pointer_token,
+    lone_surrogate,
+    split_pointer,
+)
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()

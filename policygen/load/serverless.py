@@ -14,7 +14,12 @@ from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document, escape_pointer_token
 from policygen.load.intrinsics import Resolver, intrinsic_name
-from policygen.load.template import SERVERLESS, TemplateContext, TemplateResource, template_parameters
+from policygen.load.template import (
+    SERVERLESS,
+    TemplateContext,
+    TemplateResource,
+    template_parameters,
+)
 
 
 def looks_like_serverless(data: Any) -> bool:

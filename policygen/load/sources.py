@@ -3,7 +3,7 @@ forced with --input-type), and the loader for that kind."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine, state_machine_from_asl

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 from policygen.load.document import Document
 
@@ -129,7 +130,7 @@ class Opaque:
     intrinsic: str
 
 
-Segment = Union[str, Ref, Opaque]
+Segment = str | Ref | Opaque
 Segments = tuple[Segment, ...]
 
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")

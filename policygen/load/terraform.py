@@ -8,13 +8,18 @@ Every managed `aws_sfn_state_machine` in `planned_values.root_module` and its `c
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from policygen.errors import InputError, Notice
 from policygen.load.asl import StateMachine
 from policygen.load.document import Document
 from policygen.load.intrinsics import literal_definition
-from policygen.load.json_source import DuplicateKeyError, LoneSurrogateError, loads_unique
+from policygen.load.json_source import (
+    DuplicateKeyError,
+    LoneSurrogateError,
+    loads_unique,
+)
 from policygen.load.template import (
     TERRAFORM_PLAN,
     TemplateContext,

@@ -13,7 +13,12 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from policygen.errors import InputError, Location
-from policygen.load.document import LONE_SURROGATE, Document, lone_surrogate, split_pointer
+from policygen.load.document import (
+    LONE_SURROGATE,
+    Document,
+    lone_surrogate,
+    split_pointer,
+)
 
 # Far above any real template (a 20,000-state definition is ~10^6 nodes), far below what hurts.
 MAX_EXPANDED_NODES = 5_000_000

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import AbstractSet, Any
+from typing import Any
 
 from policygen.errors import UsageError
-from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, escape_unsafe, header_lines, unique_names, yaml_quoted
+from policygen.generate.policy import Policy, Statement, condition_json
+from policygen.render.templating import (
+    environment,
+    escape_unsafe,
+    header_lines,
+    unique_names,
+    yaml_quoted,
+)
 
 # Used as the Target when rendering CloudFormation: the generator fills the placeholders with these.
 PSEUDO_PARTITION = "${AWS::Partition}"
@@ -174,7 +181,7 @@ def render_cloudformation(
     policy_names = unique_names(
         [f"{s.logical_id.removesuffix('ExecutionRole').removesuffix('BatchPolicy')}BatchAccess" for s in snippets]
     )
-    for snippet, resource_id, policy_name in zip(snippets, logical_ids, policy_names):
+    for snippet, resource_id, policy_name in zip(snippets, logical_ids, policy_names, strict=False):
         document = {
             "Version": "2012-10-17",
             "Statement": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from policygen.errors import one_line
-from policygen.generate import Policy, condition_json
+from policygen.generate.policy import Policy, condition_json
 
 
 def render_explanation(policy: Policy) -> str:

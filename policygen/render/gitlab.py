@@ -9,8 +9,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from policygen.lint import Finding
-from policygen.lint_rules import Severity
+from policygen.lint.findings import Finding
+from policygen.lint.rules import Severity
 
 # GitLab's severities are info, minor, major, critical, blocker.
 _SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.SUGGESTION: "minor"}

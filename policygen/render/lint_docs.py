@@ -1,12 +1,12 @@
 """docs/rules.md, generated from rules/lint/*.yaml: `python -m policygen.render.lint_docs > docs/rules.md`.
 
-tests/test_lint_docs.py fails when docs/rules.md differs from what this writes."""
+tests/lint/test_lint_rules.py fails when docs/rules.md differs from what this writes."""
 
 from __future__ import annotations
 
 import sys
 
-from policygen.lint_rules import Rule, Severity, all_rules
+from policygen.lint.rules import Rule, all_rules
 
 _HEADER = """\
 # policygen lint rules

@@ -8,7 +8,7 @@ from typing import Any
 
 from policygen import __version__
 from policygen.errors import Location
-from policygen.lint import Finding
+from policygen.lint.findings import Finding
 from policygen.render.lint_text import summary_counts
 
 SCHEMA_VERSION = 1

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from policygen import __version__
 from policygen.errors import Location
-from policygen.lint import Finding
-from policygen.lint_rules import Rule, Severity, all_rules
+from policygen.lint.findings import Finding
+from policygen.lint.rules import Rule, Severity, all_rules
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/policygen/"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policygen.errors import one_line
-from policygen.lint import Finding
-from policygen.lint_rules import Severity
+from policygen.lint.findings import Finding
+from policygen.lint.rules import Severity
 
 
 def summary_counts(findings: Sequence[Finding]) -> dict[str, int]:

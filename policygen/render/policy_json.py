@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policygen.generate import Policy
+from policygen.generate.policy import Policy
 
 
 def render_policy_json(policy: Policy) -> str:

@@ -8,8 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policygen.generate import Policy, Statement, condition_json
-from policygen.render.templating import environment, hcl_string, header_lines, unique_names
+from policygen.generate.policy import Policy, Statement, condition_json
+from policygen.render.templating import (
+    environment,
+    hcl_string,
+    header_lines,
+    unique_names,
+)
 
 PSEUDO_PARTITION = "${data.aws_partition.current.partition}"
 PSEUDO_REGION = "${data.aws_region.current.name}"
@@ -83,6 +88,6 @@ def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
         blocks=[
             {"name": name, "machine": b.machine, "source": b.source,
              "statements": [_statement(s) for s in b.policy.statements]}
-            for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"))
+            for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"), strict=False)
         ],
     )

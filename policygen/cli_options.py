@@ -1,0 +1,75 @@
+"""The command line's choices and shared arguments, declared once for cli.py's commands."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Mode(str, Enum):
+    documented = "documented"
+    fine_grained = "fine-grained"
+
+
+class InputType(str, Enum):
+    asl = "asl"
+    cloudformation = "cloudformation"
+    terraform_plan = "terraform-plan"
+    serverless = "serverless"
+
+
+class PolicyFormat(str, Enum):
+    json = "json"
+    cloudformation = "cloudformation"
+    cloudformation_json = "cloudformation-json"
+    terraform = "terraform"
+
+
+PATHS = typer.Argument(
+    ...,
+    metavar="DEFINITION",
+    help="State machine definitions: ASL (JSON or YAML), CloudFormation or SAM templates, "
+    "`terraform show -json` plans, serverless.yml; - reads stdin.",
+    show_default=False,
+)
+INPUT_TYPE = typer.Option(
+    None,
+    "--input-type",
+    help="asl, cloudformation (also SAM), terraform-plan or serverless: what the files are; by default detected from each one's content.",
+)
+SUBSTITUTE = typer.Option(
+    [],
+    "--substitute",
+    metavar="NAME=VALUE",
+    help="(repeatable) Fill the placeholder ${NAME} in ASL definition files (DefinitionSubstitutions, "
+    "Terraform templatefile variables) with VALUE before scanning; templates keep their own substitutions.",
+)
+
+
+MAX_INPUT_SIZE = typer.Option(
+    "100M",
+    "--max-input-size",
+    metavar="BYTES",
+    help="The most one input file (or stdin) may hold, in bytes or with K, M or G (powers of 1024); a larger one is an error.",
+)
+
+
+# --- policygen lint ------------------------------------------------------------------------------
+
+
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    suggestion = "suggestion"

@@ -1,0 +1,99 @@
+"""Step 3 of --fix: the needed requests no Allow grants, added as narrow statements."""
+
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from policygen.errors import Location, Notice
+from policygen.generate.policy import generate_policy_document
+from policygen.iam import wildcard
+from policygen.iam.evaluate import evaluate
+from policygen.iam.policy import (
+    PolicyDocument,
+    Statement,
+)
+from policygen.iam.request import Decision, Request
+from policygen.lint.fix.common import as_glob, template_value
+from policygen.lint.roles.unit import LintUnit
+from policygen.requirements.needs import Need
+from policygen.requirements.requests import Access
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: the needed requests the Allow statements do not grant become narrow statements
+
+
+def added_statements(
+    accesses: Sequence[Access],
+    allows: Sequence[Statement],
+    unit: LintUnit,
+    template: bool,
+    located: dict[int, Location],
+    notes: list[Notice],
+) -> list[dict[str, Any]]:
+    needs: list[Need] = []
+    for access in accesses:
+        missing = tuple(
+            pattern
+            for resource, pattern in zip(access.resources, access.patterns, strict=False)
+            if not _granted(access, resource, pattern, allows)
+        )
+        if missing:
+            needs.append(Need(access.sid, (access.action,), missing, access.why, access.source, access.task, access.conditions))
+            if not access.exact:
+                notes.append(
+                    Notice(
+                        f"state {access.task.path!r} does not name the resource of its {access.action} in the definition "
+                        f"(it is known only at run time): --fix allows {access.action} on {', '.join(missing)}",
+                        located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
+                    )
+                )
+    if not needs:
+        return []
+    statements = [statement.to_json() for statement in generate_policy_document(needs, unit.target).statements]
+    for statement in statements:
+        if template:
+            statement["Resource"] = (
+                template_value(statement["Resource"]) if isinstance(statement["Resource"], str)
+                else [template_value(r) for r in statement["Resource"]]
+            )
+        notes.append(
+            Notice(
+                f"added statement \"{statement['Sid']}\": {', '.join(statement['Action'])} on "
+                f"{_resources_text(statement['Resource'])}"
+                + (" under its conditions" if "Condition" in statement else "")
+                + ", which the states need and the role did not grant"
+            )
+        )
+    return statements
+
+
+def _granted(access: Access, resource: str, pattern: str, allows: Sequence[Statement]) -> bool:
+    """Whether one Allow statement certainly grants the request on every resource of `pattern`."""
+    request = Request(access.action, resource, dict(access.context), access.known_keys)
+    for statement in allows:
+        document = PolicyDocument(statement.ref.source, None, (statement,))
+        if evaluate(request, [document]).decision is not Decision.ALLOWED:
+            continue
+        if pattern == "*" or _resource_covers(statement, pattern):
+            return True
+    return False
+
+
+def _resource_covers(statement: Statement, pattern: str) -> bool:
+    """Whether the Allow statement's Resource/NotResource certainly matches every resource of the
+    pattern. An entry with a policy variable is known only per request: in NotResource it counts
+    as any text, in Resource it never covers."""
+    if statement.resources_negated:
+        return not any(wildcard.intersects(as_glob(listed, statement), pattern) for listed in statement.resources)
+    plain = [listed for listed in statement.resources if not (statement.variables_enabled and "${" in listed)]
+    return any(wildcard.contains(listed, pattern) for listed in plain)
+
+
+def _resources_text(value: Any) -> str:
+    items = value if isinstance(value, list) else [value]
+    return ", ".join(item if isinstance(item, str) else json.dumps(item, sort_keys=True) for item in items)
+
+

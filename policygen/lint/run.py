@@ -1,0 +1,56 @@
+"""`policygen lint`'s check: every role against the states that use it, and the findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from policygen.errors import Location, Notice, UsageError
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Finding, Role
+from policygen.lint.roles.template import template_units
+from policygen.lint.roles.unit import LintReport, LintUnit
+from policygen.load.asl import StateMachine
+from policygen.requirements.target import resolve_target
+from policygen.scan import BatchTask
+
+
+def run_lint(
+    machines: Sequence[StateMachine],
+    tasks: Sequence[BatchTask],
+    role: Role | None,
+    region: str | None,
+    account: str | None,
+    partition: str | None,
+    environment: Mapping[str, str],
+) -> LintReport:
+    """Lint `role` (from policy files) against every Batch state, or, when `role` is None, each
+    template state machine against the role its template gives it."""
+    documents = {machine.file: machine.document for machine in machines}
+
+    def locate_task(task: BatchTask) -> Location:
+        document = documents.get(task.file)
+        return document.location(task.pointer) if document is not None else Location(task.file, pointer=task.pointer)
+
+    notices: list[Notice] = []
+    units: list[LintUnit] = []
+    findings: list[Finding] = []
+    if role is not None:
+        target = resolve_target(tasks, region, account, environment, partition)
+        units.append(LintUnit(role, tuple(tasks), target, tuple(m.name for m in machines)))
+    else:
+        plain = [machine.file for machine in machines if machine.template is None]
+        if plain:
+            raise UsageError(
+                f"{plain[0]} is a state machine definition: pass the role's policy with --policy FILE "
+                "(a CloudFormation or SAM template can be linted without it)"
+            )
+        found, missing = template_units(machines, tasks, region, account, partition, environment)
+        units.extend(found)
+        findings.extend(missing)
+    if not tasks:
+        notices.append(Notice("no AWS Batch Task state found: only the policies themselves were checked"))
+    for unit in units:
+        findings.extend(lint_role(unit.tasks, unit.role, unit.target, locate_task, unit.machine_arns))
+    unique = sorted(set(findings), key=Finding.sort_key)
+    return LintReport(tuple(unique), tuple(notices), tuple(units))
+

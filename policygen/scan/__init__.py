@@ -1,0 +1,23 @@
+"""State machine definitions -> the Batch Task states in them, with what each state sends.
+
+Walks every state, through Parallel branches and Map processors (Iterator and ItemProcessor, inline
+and DISTRIBUTED), and records each Task whose Resource is a Batch integration
+(docs/aws-facts.md#integration-patterns). The records are in scan/model.py.
+"""
+
+from policygen.scan.model import (
+    JSONATA,
+    JSONPATH,
+    KNOWN_PARTITIONS,
+    STATE_TYPES,
+    BatchTask,
+    FieldValue,
+    Pattern,
+    Tag,
+    ValueKind,
+)
+from policygen.scan.walk import scan
+
+__all__ = [
+    "JSONATA", "JSONPATH", "KNOWN_PARTITIONS", "STATE_TYPES", "BatchTask", "FieldValue", "Pattern", "Tag", "ValueKind", "scan",
+]

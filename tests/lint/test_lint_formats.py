@@ -1,0 +1,126 @@
+"""`policygen lint` output formats: golden files (text, json, sarif, --fix) for the mixed fixture,
+the SARIF validated against the OASIS SARIF 2.1.0 schema and GitHub code scanning's needs, and the
+JSON schema documented in docs/lint-output.md.
+
+The goldens under fixtures/lint/expected/ were read by a person; there is no way to regenerate
+them from this suite.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = ROOT / "fixtures" / "lint" / "expected"
+MIXED = "fixtures/lint/mixed"
+MIXED_ARGS = (
+    "lint", f"{MIXED}/pipeline.asl.json", "--policy", f"{MIXED}/role-policy.json",
+    "--policy", f"{MIXED}/logs-policy.json", "--trust-policy", f"{MIXED}/trust.json",
+)
+CLEAN_ARGS = (
+    "lint", "fixtures/lint/PG101/good/definition.asl.json", "--policy", "fixtures/lint/PG101/good/policy.json",
+    "--region", "us-east-1", "--account", "123456789012",
+)
+FORMATS = {"text": "txt", "json": "json", "sarif": "sarif"}
+SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("name, args, code", [("mixed", MIXED_ARGS, 1), ("clean", CLEAN_ARGS, 0)])
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_output_matches_golden(run_cli, name, args, code, output_format):
+    result = run_cli(*args, "--format", output_format)
+    assert result.code == code, result.err
+    assert result.out == (EXPECTED / f"{name}.{FORMATS[output_format]}").read_text(encoding="utf-8")
+
+
+def test_fix_matches_golden(run_cli, tmp_path):
+    fixed = tmp_path / "fixed.json"
+    args = MIXED_ARGS[:-2] + ("--region", "eu-west-1", "--account", "111122223333", "--fix", "-o", str(fixed))
+    result = run_cli(*args)
+    assert result.code == 1  # the exit code says what was found, before fixing
+    assert fixed.read_text(encoding="utf-8") == (EXPECTED / "mixed.fixed.json").read_text(encoding="utf-8")
+    assert "PG101" in result.out  # the report goes to stdout when the policy goes to a file
+    assert "narrowed statement \"KeepJobs\"" in result.err  # a Deny is narrowed, never dropped
+
+
+def test_fixed_policy_lints_without_errors(run_cli):
+    args = ("lint", f"{MIXED}/pipeline.asl.json", "--policy", str(EXPECTED / "mixed.fixed.json"),
+            "--region", "eu-west-1", "--account", "111122223333")
+    result = run_cli(*args)
+    assert result.code == 0, result.out
+
+
+def test_fix_to_stdout_sends_the_report_to_stderr(run_cli):
+    result = run_cli(*CLEAN_ARGS, "--fix")
+    assert json.loads(result.out)["Statement"]
+    assert result.err.endswith("no findings\n")
+
+
+@pytest.mark.parametrize("args", [MIXED_ARGS, CLEAN_ARGS, ("lint", "fixtures/lint/PG204/bad/template.yaml")])
+def test_sarif_is_valid_sarif_2_1_0(run_cli, args):
+    log = json.loads(run_cli(*args, "--format", "sarif").out)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+
+
+def test_sarif_has_what_github_code_scanning_reads(run_cli):
+    """GitHub code scanning ("SARIF support for code scanning"): tool.driver.name and rules with id,
+    short and full description, help and default level; each result a ruleId, a level, a message
+    text and a physical location: a relative artifact URI and a 1-based start line."""
+    log = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "policygen"
+    rules = driver["rules"]
+    for rule in rules:
+        assert rule["id"].startswith("PG") and rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert rule["help"]["text"] and rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
+    assert len(run["results"]) == 7
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note") and result["message"]["text"]
+        physical = result["locations"][0]["physicalLocation"]
+        uri = physical["artifactLocation"]["uri"]
+        assert uri.startswith("fixtures/lint/mixed/") and "\\" not in uri
+        assert physical["region"]["startLine"] >= 1
+        assert result["partialFingerprints"]
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(run_cli, tmp_path, monkeypatch):
+    """GitHub resolves artifact URIs from the repository root: run in a subdirectory with paths
+    relative to it (or absolute), the URIs still name the files from the root."""
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    (infra / "policies").mkdir(parents=True)
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    (infra / "sm.asl.json").write_text((case / "definition.asl.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (infra / "policies" / "role.json").write_text((case / "policy.json").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(infra)
+    log = json.loads(run_cli("lint", "sm.asl.json", "--policy", str(infra / "policies" / "role.json"), "--format", "sarif").out)
+    uris = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for result in log["runs"][0]["results"]
+        for location in result["locations"] + result.get("relatedLocations", [])
+    }
+    assert uris and uris <= {"infra/sm.asl.json", "infra/policies/role.json"}, uris
+
+
+def test_json_schema_is_stable(run_cli):
+    """The keys docs/lint-output.md documents, version 1."""
+    report = json.loads(run_cli(*MIXED_ARGS, "--format", "json").out)
+    assert set(report) == {"version", "tool", "findings", "summary"} and report["version"] == 1
+    assert set(report["summary"]) == {"error", "warning", "suggestion"}
+    for finding in report["findings"]:
+        assert set(finding) == {"ruleId", "rule", "severity", "message", "location", "state", "statements", "related"}
+        assert set(finding["location"]) == {"file", "line", "column", "pointer"}
+    documented = (ROOT / "docs" / "lint-output.md").read_text(encoding="utf-8")
+    for key in ("ruleId", "severity", "statements", "related", "summary", "pointer"):
+        assert f"`{key}`" in documented
