@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from policygen.errors import Notice
 from policygen.lint.findings import Finding
 from policygen.render.lint_json import render_lint_json
 from policygen.render.lint_sarif import render_lint_sarif
 from policygen.render.lint_text import render_lint_text
 
-LINT_FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
+LINT_FORMATS: dict[str, Callable[..., str]] = {
     "text": render_lint_text,
     "json": render_lint_json,
     "sarif": render_lint_sarif,
 }
 
 
-def render_lint(findings: Sequence[Finding], output_format: str) -> str:
-    return LINT_FORMATS[output_format](findings)
+def render_lint(findings: Sequence[Finding], output_format: str, skipped: Sequence[Notice] = ()) -> str:
+    """The report; `skipped` (inputs left out, already warned on stderr) goes into JSON and SARIF."""
+    if output_format == "text":
+        return render_lint_text(findings)
+    return LINT_FORMATS[output_format](findings, skipped)

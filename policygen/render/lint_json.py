@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from policygen import __version__
-from policygen.errors import Location
+from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
 from policygen.render.lint_text import summary_counts
 
@@ -46,11 +46,15 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def render_lint_json(findings: Sequence[Finding]) -> str:
-    document = {
+def render_lint_json(findings: Sequence[Finding], skipped: Sequence[Notice] = ()) -> str:
+    document: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "policygen", "version": __version__},
         "findings": [finding_json(finding) for finding in findings],
         "summary": summary_counts(findings),
     }
+    if skipped:  # only then: reports of runs that skipped nothing keep their keys (version 1)
+        document["skipped"] = [
+            {"file": notice.location.file if notice.location else None, "reason": notice.message} for notice in skipped
+        ]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

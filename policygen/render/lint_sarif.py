@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from policygen import __version__
-from policygen.errors import Location
+from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Rule, Severity, all_rules
 
@@ -104,11 +104,19 @@ def result_json(finding: Finding, rule_index: int, root: Path | None = None) -> 
     return result
 
 
-def render_lint_sarif(findings: Sequence[Finding]) -> str:
+def notification_json(notice: Notice, root: Path | None = None) -> dict[str, Any]:
+    """An input left out, as a toolExecutionNotification of the run's invocation (SARIF 2.1.0 §3.20.21)."""
+    notification: dict[str, Any] = {"level": "warning", "message": {"text": notice.message}}
+    if notice.location is not None:
+        notification["locations"] = [location_json(notice.location, root)]
+    return notification
+
+
+def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = ()) -> str:
     rules = list(all_rules().values())
     index = {rule.id: position for position, rule in enumerate(rules)}
     root = repository_root(Path.cwd().resolve())
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -126,4 +134,9 @@ def render_lint_sarif(findings: Sequence[Finding]) -> str:
             }
         ],
     }
+    if skipped:  # the run still succeeded: the other inputs were linted
+        log["runs"][0]["invocations"] = [{
+            "executionSuccessful": True,
+            "toolExecutionNotifications": [notification_json(notice, root) for notice in skipped],
+        }]
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
