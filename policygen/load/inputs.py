@@ -6,15 +6,23 @@ GitHub workflow beside the templates) is skipped with a warning naming it, and t
 still read, as cfn-lint does. A file that is recognisably ours but broken (a template with invalid
 YAML, a definition without StartAt, a template whose state machine cannot be read) stays an error:
 a security check must not pass a template it could not read. A missing file stays an error too:
-a misspelt path would otherwise check nothing and pass."""
+a misspelt path would otherwise check nothing and pass.
+
+A directory stands for the inputs in it, in sorted order: in an AWS CDK cloud assembly (`cdk.out`,
+known by its `cdk.out` or `manifest.json` marker file) every `*.template.json`, nested stacks
+(`*.nested.template.json`) and stages (`assembly-*/`) included, asset directories (`asset.*`)
+and the assembly's own files left out; in any other directory, recursively, every `.json`,
+`.yaml`, `.yml` and `.template` file, hidden files and directories and `node_modules` left out
+(README.md, scripts and the like are plainly not ours and skipped without a word)."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from policygen.errors import InputError, Notice, UnreadableInput
+from policygen.errors import InputError, Location, Notice, UnreadableInput
 from policygen.load import parse_document
 from policygen.load.asl import StateMachine
 from policygen.load.document import STDIN_NAME, read_text
@@ -25,6 +33,10 @@ from policygen.load.sources import state_machines_from
 _OURS = re.compile(
     r"AWSTemplateFormatVersion|AWS::|[\"']?(?:StartAt|States|Resources|resource_changes|planned_values|stepFunctions)[\"']?\s*:"
 )
+
+_ASSEMBLY_MARKERS = ("cdk.out", "manifest.json")
+_TEMPLATE_SUFFIX = ".template.json"
+_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
 @dataclass(frozen=True)
@@ -40,19 +52,20 @@ def read_inputs(paths: Sequence[str], input_type: str | None) -> InputResult:
     machines: list[StateMachine] = []
     warnings: list[Notice] = []
     skipped: list[Notice] = []
-    for path in paths:
+    files = expand_paths(paths)
+    for path in files:
         try:
             found, notices = read_input(path, input_type)
         except UnreadableInput as error:
-            if len(paths) == 1:
+            if len(files) == 1:
                 raise
             skipped.append(Notice(error.message + (f" ({error.hint})" if error.hint else ""), error.location))
             continue
         machines.extend(found)
         warnings.extend(notices)
-    if skipped and len(skipped) == len(paths):
+    if skipped and len(skipped) == len(files):
         raise InputError(
-            f"none of the {len(paths)} inputs is a definition, template or plan policygen can read: "
+            f"none of the {len(files)} inputs is a definition, template or plan policygen can read: "
             + "; ".join(str(notice) for notice in skipped)
         )
     return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
@@ -70,3 +83,37 @@ def read_input(path: str, input_type: str | None) -> tuple[list[StateMachine], l
             raise
         raise UnreadableInput(f"neither JSON nor YAML ({error.message})", error.location) from None
     return state_machines_from(document, input_type)
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """The files the inputs name: a file as given, a directory as the inputs in it, sorted (an
+    InputError when it has none)."""
+    files: list[str] = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            files.append(path)
+            continue
+        found = sorted(_files_in(path), key=lambda name: os.path.relpath(name, path).split(os.sep))
+        if not found:
+            raise InputError(
+                "no *.template.json (a CDK cloud assembly) or .json, .yaml, .yml or .template file in this directory",
+                Location(path),
+            )
+        files.extend(found)
+    return files
+
+
+def _files_in(directory: str) -> Iterator[str]:
+    for root, directories, names in os.walk(directory):
+        assembly = any(os.path.isfile(os.path.join(root, marker)) for marker in _ASSEMBLY_MARKERS)
+        directories[:] = [
+            name for name in directories
+            if not name.startswith(".") and name != "node_modules" and not (assembly and name.startswith("asset."))
+        ]
+        for name in names:
+            if assembly:
+                wanted = name.endswith(_TEMPLATE_SUFFIX)
+            else:
+                wanted = not name.startswith(".") and name.lower().endswith(_SUFFIXES)
+            if wanted:
+                yield os.path.join(root, name)
