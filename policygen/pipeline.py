@@ -306,6 +306,7 @@ class LintResult:
     fails: bool  # a finding at least as severe as --fail-on (or the configuration's fail-on)
     fixed: dict[str, Any] | None = None  # with --fix: the corrected policy
     skipped: tuple[Notice, ...] = ()  # inputs left out, for the report (they are also warned)
+    suppressed: tuple[Any, ...] = ()  # policygen.lint.suppressions.Suppressed: reported, never failing
 
 
 def lint_files(request: LintRequest, warn: Warn) -> LintResult:
@@ -317,6 +318,7 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
     from policygen.lint.roles.files import load_role_files
     from policygen.lint.rules import Severity, all_rules
     from policygen.lint.run import run_lint
+    from policygen.lint.suppressions import template_suppressions
 
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
@@ -344,6 +346,11 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
             [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
         )
     )
+    # In-source suppressions (a template resource's Metadata) after --ignore and the configuration:
+    # what they drop is still reported as suppressed, never counted towards --fail-on or --fix.
+    suppressions = template_suppressions(machines, known)
+    warn(suppressions.notices)
+    findings, suppressed = suppressions.split(findings)
     fixed = None
     if request.fix:
         if len(report.units) != 1:
@@ -354,7 +361,7 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
         warn(notes)
     threshold = Severity(request.fail_on or config.fail_on or "error")
     fails = any(finding.severity.rank >= threshold.rank for finding in findings)
-    return LintResult(findings, fails, fixed, loaded.skipped)
+    return LintResult(findings, fails, fixed, loaded.skipped, suppressed)
 
 
 def _check_lint_inputs(request: LintRequest) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from policygen.errors import Notice
 from policygen.lint.findings import Finding
+from policygen.lint.suppressions import Suppressed
 from policygen.render.lint_json import render_lint_json
 from policygen.render.lint_sarif import render_lint_sarif
 from policygen.render.lint_text import render_lint_text
@@ -17,8 +18,9 @@ LINT_FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
-def render_lint(findings: Sequence[Finding], output_format: str, skipped: Sequence[Notice] = ()) -> str:
-    """The report; `skipped` (inputs left out, already warned on stderr) goes into JSON and SARIF."""
-    if output_format == "text":
-        return render_lint_text(findings)
-    return LINT_FORMATS[output_format](findings, skipped)
+def render_lint(
+    findings: Sequence[Finding], output_format: str, skipped: Sequence[Notice] = (), suppressed: Sequence[Suppressed] = ()
+) -> str:
+    """The report; `skipped` (inputs left out, already warned on stderr) goes into JSON and SARIF,
+    `suppressed` (findings an in-source suppression covers) into each format."""
+    return LINT_FORMATS[output_format](findings, skipped, suppressed)

@@ -18,6 +18,7 @@ from policygen import __version__
 from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Rule, Severity, all_rules
+from policygen.lint.suppressions import Suppressed
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/policygen/"
@@ -112,7 +113,16 @@ def notification_json(notice: Notice, root: Path | None = None) -> dict[str, Any
     return notification
 
 
-def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = ()) -> str:
+def suppressed_json(entry: Suppressed, rule_index: int, root: Path | None = None) -> dict[str, Any]:
+    """A finding an in-source suppression covers: a result with its `suppressions` (SARIF 2.1.0 §3.27.23),
+    which GitHub code scanning shows as dismissed."""
+    suppression: dict[str, Any] = {"kind": "inSource", "location": location_json(entry.suppression.location, root)}
+    if entry.suppression.reason is not None:
+        suppression["justification"] = entry.suppression.reason
+    return dict(result_json(entry.finding, rule_index, root), suppressions=[suppression])
+
+
+def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = (), suppressed: Sequence[Suppressed] = ()) -> str:
     rules = list(all_rules().values())
     index = {rule.id: position for position, rule in enumerate(rules)}
     root = repository_root(Path.cwd().resolve())
@@ -130,7 +140,8 @@ def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = (
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [result_json(finding, index[finding.rule.id], root) for finding in findings],
+                "results": [result_json(finding, index[finding.rule.id], root) for finding in findings]
+                + [suppressed_json(entry, index[entry.finding.rule.id], root) for entry in suppressed],
             }
         ],
     }
