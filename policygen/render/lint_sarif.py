@@ -106,7 +106,7 @@ def result_json(finding: Finding, rule_index: int, root: Path | None = None) -> 
 
 
 def notification_json(notice: Notice, root: Path | None = None) -> dict[str, Any]:
-    """An input left out, as a toolExecutionNotification of the run's invocation (SARIF 2.1.0 §3.20.21)."""
+    """An input left out, as one of the run's invocation.toolExecutionNotifications (SARIF 2.1.0)."""
     notification: dict[str, Any] = {"level": "warning", "message": {"text": notice.message}}
     if notice.location is not None:
         notification["locations"] = [location_json(notice.location, root)]
@@ -114,8 +114,8 @@ def notification_json(notice: Notice, root: Path | None = None) -> dict[str, Any
 
 
 def suppressed_json(entry: Suppressed, rule_index: int, root: Path | None = None) -> dict[str, Any]:
-    """A finding an in-source suppression covers: a result with its `suppressions` (SARIF 2.1.0 §3.27.23),
-    which GitHub code scanning shows as dismissed."""
+    """A finding an in-source suppression covers: a result with its `suppressions` (SARIF 2.1.0's
+    result.suppressions), so a viewer knows it was reviewed and accepted rather than fixed."""
     suppression: dict[str, Any] = {"kind": "inSource", "location": location_json(entry.suppression.location, root)}
     if entry.suppression.reason is not None:
         suppression["justification"] = entry.suppression.reason

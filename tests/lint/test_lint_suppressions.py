@@ -171,3 +171,28 @@ def test_sam_state_machine_suppresses_findings_on_its_inline_policies(run_cli, t
     assert "PG104" in rule_ids(before["findings"]) and "PG104" not in rule_ids(after["findings"])
     assert rule_ids(after["suppressed"]) == ["PG104"]
     assert len(after["findings"]) == len(before["findings"]) - 1
+
+
+def test_cdk_metadata_in_a_cloud_assembly_suppresses(run_cli, tmp_path):
+    # What `(role.node.defaultChild as CfnResource).addMetadata("policygen", {...})` synthesises.
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    definition = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::batch:submitJob", "End": True,
+        "Parameters": {"JobName": "run", "JobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/q",
+                       "JobDefinition": "arn:aws:batch:us-east-1:123456789012:job-definition/d"}}}}
+    stack = {"Resources": {
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "DefinitionString": json.dumps(definition), "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust},
+                 "Metadata": {"policygen": {"ignore": [{"id": "PG302", "reason": "one machine, one account"}]}}},
+        "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "p", "Roles": [{"Ref": "Role"}],
+                   "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                       {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*"}]}}},
+    }}
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "cdk.out").write_text('{"version": "36.0.0"}', encoding="utf-8")
+    (out / "Stack.template.json").write_text(json.dumps(stack, indent=1), encoding="utf-8")
+    report = json.loads(run_cli("lint", str(out), *TARGET, "--format", "json").out)
+    assert rule_ids(report["findings"]) == ["PG301"] and rule_ids(report["suppressed"]) == ["PG302"]
