@@ -13,6 +13,7 @@ from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
 from policygen.iam import aws_names, catalog
 from policygen.lint.findings import Finding
+from policygen.lint.suppressions import Suppressed
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.inputs import read_inputs
 from policygen.load.template import PSEUDO_PARAMETERS
@@ -306,7 +307,7 @@ class LintResult:
     fails: bool  # a finding at least as severe as --fail-on (or the configuration's fail-on)
     fixed: dict[str, Any] | None = None  # with --fix: the corrected policy
     skipped: tuple[Notice, ...] = ()  # inputs left out, for the report (they are also warned)
-    suppressed: tuple[Any, ...] = ()  # policygen.lint.suppressions.Suppressed: reported, never failing
+    suppressed: tuple[Suppressed, ...] = ()  # covered by a template's Metadata: reported, never failing
 
 
 def lint_files(request: LintRequest, warn: Warn) -> LintResult:

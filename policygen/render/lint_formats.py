@@ -11,7 +11,9 @@ from policygen.render.lint_json import render_lint_json
 from policygen.render.lint_sarif import render_lint_sarif
 from policygen.render.lint_text import render_lint_text
 
-LINT_FORMATS: dict[str, Callable[..., str]] = {
+# Each renderer takes the findings, the inputs skipped and the findings suppressed in the template.
+LintRenderer = Callable[[Sequence[Finding], Sequence[Notice], Sequence[Suppressed]], str]
+LINT_FORMATS: dict[str, LintRenderer] = {
     "text": render_lint_text,
     "json": render_lint_json,
     "sarif": render_lint_sarif,
