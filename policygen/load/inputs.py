@@ -9,7 +9,7 @@ a security check must not pass a template it could not read. A missing file stay
 a misspelt path would otherwise check nothing and pass.
 
 A directory stands for the inputs in it, in sorted order: in an AWS CDK cloud assembly (`cdk.out`,
-known by its `cdk.out` or `manifest.json` marker file) every `*.template.json`, nested stacks
+known by its `cdk.out` marker file or a `manifest.json` with `artifacts`) every `*.template.json`, nested stacks
 (`*.nested.template.json`) and stages (`assembly-*/`) included, asset directories (`asset.*`)
 and the assembly's own files left out; in any other directory, recursively, every `.json`,
 `.yaml`, `.yml` and `.template` file, hidden files and directories and `node_modules` left out
@@ -17,6 +17,7 @@ and the assembly's own files left out; in any other directory, recursively, ever
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -34,7 +35,6 @@ _OURS = re.compile(
     r"AWSTemplateFormatVersion|AWS::|[\"']?(?:StartAt|States|Resources|resource_changes|planned_values|stepFunctions)[\"']?\s*:"
 )
 
-_ASSEMBLY_MARKERS = ("cdk.out", "manifest.json")
 _TEMPLATE_SUFFIX = ".template.json"
 _SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
@@ -105,7 +105,7 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
 
 def _files_in(directory: str) -> Iterator[str]:
     for root, directories, names in os.walk(directory):
-        assembly = any(os.path.isfile(os.path.join(root, marker)) for marker in _ASSEMBLY_MARKERS)
+        assembly = _is_cloud_assembly(root, names)
         directories[:] = [
             name for name in directories
             if not name.startswith(".") and name != "node_modules" and not (assembly and name.startswith("asset."))
@@ -117,3 +117,19 @@ def _files_in(directory: str) -> Iterator[str]:
                 wanted = not name.startswith(".") and name.lower().endswith(_SUFFIXES)
             if wanted:
                 yield os.path.join(root, name)
+
+
+def _is_cloud_assembly(directory: str, names: list[str]) -> bool:
+    """A CDK cloud assembly: `cdk synth` writes its `cdk.out` version file and its `manifest.json`
+    (the artifacts to deploy). Another directory's manifest.json (a web app's) does not count, so
+    its templates are not left out for not being named *.template.json."""
+    if "cdk.out" in names:
+        return True
+    if "manifest.json" not in names:
+        return False
+    try:
+        with open(os.path.join(directory, "manifest.json"), "rb") as stream:
+            manifest = json.loads(stream.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and isinstance(manifest.get("artifacts"), dict)

@@ -130,3 +130,22 @@ def test_the_order_does_not_depend_on_the_file_system(run_cli, tmp_path):
     write_json(out / "AppStack.template.json", cdk_template("App"))
     second = run_cli("scan", str(out), "--format", "json").out
     assert machines(first) == machines(second)
+
+
+def test_a_web_app_manifest_does_not_make_a_cloud_assembly(run_cli, tmp_path):
+    # Only *.template.json would be read in a cloud assembly: another manifest.json must not hide
+    # the definitions beside it.
+    write_json(tmp_path / "manifest.json", {"name": "My app", "start_url": "/"})
+    asl = ROOT / "fixtures" / "lint" / "PG101" / "bad" / "definition.asl.json"
+    (tmp_path / "pipeline.asl.json").write_text(asl.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    assert result.code == 0, result.err
+    assert {name for name, _ in machines(result.out)} == {"pipeline.asl.json"}
+
+
+def test_a_manifest_with_artifacts_makes_a_cloud_assembly(run_cli, tmp_path):
+    write_json(tmp_path / "manifest.json", {"version": "36.0.0", "artifacts": {"App": {"type": "aws:cloudformation:stack"}}})
+    write_json(tmp_path / "App.template.json", cdk_template("App"))
+    write_json(tmp_path / "App.assets.json", {"version": "36.0.0", "files": {}})
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    assert (result.code, machines(result.out), result.err) == (0, [("App.template.json", "AppMachine")], "")
