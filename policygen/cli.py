@@ -240,7 +240,7 @@ def lint(
         _substitutions(substitute), tuple(state_machines), tuple(ignore), fail_on and fail_on.value, config, fix, os.environ,
     )
     result = pipeline.lint_files(request, _warn)
-    rendered = render_lint(result.findings, output_format.value)
+    rendered = render_lint(result.findings, output_format.value, result.skipped, result.suppressed)
     if result.fixed is not None:
         typer.echo(rendered, err=output is None, nl=False)
         write_output(json.dumps(result.fixed, indent=2, ensure_ascii=False) + "\n", output)

@@ -69,6 +69,11 @@ class InputError(PolicygenError):
     """A file that cannot be read or parsed, or a definition that is not what it should be."""
 
 
+class UnreadableInput(InputError):
+    """A file that cannot be read at all (permissions, binary bytes) or that is no input policygen
+    knows: with several inputs it is skipped with a warning, alone it is an error."""
+
+
 class UsageError(PolicygenError):
     """Arguments that do not fit together, or a value the policy needs that was not given."""
 

@@ -13,9 +13,9 @@ from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
 from policygen.iam import aws_names, catalog
 from policygen.lint.findings import Finding
-from policygen.load import load_document
+from policygen.lint.suppressions import Suppressed
 from policygen.load.asl import StateMachine, substitute_placeholders
-from policygen.load.sources import state_machines_from
+from policygen.load.inputs import read_inputs
 from policygen.load.template import PSEUDO_PARAMETERS
 from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
@@ -51,6 +51,7 @@ class LoadResult:
 
     machines: tuple[StateMachine, ...]
     warnings: tuple[Notice, ...] = ()
+    skipped: tuple[Notice, ...] = ()  # inputs left out (also among the warnings): policygen.load.inputs
 
     def __iter__(self) -> Iterator[StateMachine]:
         return iter(self.machines)
@@ -68,21 +69,20 @@ def load_state_machines(
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
     policygen.load.sources.INPUT_TYPES) says which. `substitutions` (--substitute) fill the
-    `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders)."""
-    machines: list[StateMachine] = []
-    warnings: list[Notice] = []
+    `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders). With
+    several inputs, one that cannot be read or is no input of ours is skipped with a warning."""
+    read = read_inputs(list(paths), input_type)
     used: set[str] = set()
-    for path in paths:
-        found, notices = state_machines_from(load_document(path), input_type)
-        machines.extend(substitute_placeholders(machine, substitutions or {}, used) for machine in found)
-        warnings.extend(notices)
+    machines = [substitute_placeholders(machine, substitutions or {}, used) for machine in read.machines]
+    warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in read.skipped]
+    warnings.extend(read.warnings)
     for name in sorted(set(substitutions or {}) - used):
         # A misspelt NAME would leave its placeholder open: say so rather than pass quietly.
         warnings.append(Notice(
             f"--substitute {name}: no ASL definition file has the placeholder ${{{name}}} "
             "(a template's definition is filled by its own substitutions, never by --substitute)"
         ))
-    return LoadResult(tuple(machines), tuple(warnings))
+    return LoadResult(tuple(machines), tuple(warnings), read.skipped)
 
 
 def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]) -> tuple[StateMachine, ...]:
@@ -306,6 +306,8 @@ class LintResult:
     findings: tuple[Finding, ...]
     fails: bool  # a finding at least as severe as --fail-on (or the configuration's fail-on)
     fixed: dict[str, Any] | None = None  # with --fix: the corrected policy
+    skipped: tuple[Notice, ...] = ()  # inputs left out, for the report (they are also warned)
+    suppressed: tuple[Suppressed, ...] = ()  # covered by a template's Metadata: reported, never failing
 
 
 def lint_files(request: LintRequest, warn: Warn) -> LintResult:
@@ -317,6 +319,7 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
     from policygen.lint.roles.files import load_role_files
     from policygen.lint.rules import Severity, all_rules
     from policygen.lint.run import run_lint
+    from policygen.lint.suppressions import template_suppressions
 
     known = frozenset(all_rules())
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
@@ -344,6 +347,11 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
             [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
         )
     )
+    # In-source suppressions (a template resource's Metadata) after --ignore and the configuration:
+    # what they drop is still reported as suppressed, never counted towards --fail-on or --fix.
+    suppressions = template_suppressions(machines, known)
+    warn(suppressions.notices)
+    findings, suppressed = suppressions.split(findings)
     fixed = None
     if request.fix:
         if len(report.units) != 1:
@@ -353,7 +361,8 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
         fixed, notes = fixed_policy(report.units[0], findings)
         warn(notes)
     threshold = Severity(request.fail_on or config.fail_on or "error")
-    return LintResult(findings, any(finding.severity.rank >= threshold.rank for finding in findings), fixed)
+    fails = any(finding.severity.rank >= threshold.rank for finding in findings)
+    return LintResult(findings, fails, fixed, loaded.skipped, suppressed)
 
 
 def _check_lint_inputs(request: LintRequest) -> None:

@@ -10,8 +10,11 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 
 def load_document(path: str) -> Document:
     """Read and parse one file (or stdin for "-"), as JSON or YAML by its name, else by its content."""
-    text = read_text(path)
-    name = STDIN_NAME if path == "-" else path
+    return parse_document(read_text(path), STDIN_NAME if path == "-" else path)
+
+
+def parse_document(text: str, name: str) -> Document:
+    """Parse the text of the file `name`, as JSON or YAML by its name, else by its content."""
     lowered = name.lower()
     if lowered.endswith(_JSON_SUFFIXES):
         as_json = True

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from policygen.errors import InputError, Location, UsageError
+from policygen.errors import InputError, Location, UnreadableInput, UsageError
 
 STDIN_NAME = "<stdin>"
 # Far above any real definition, template or plan, and low enough that reading /dev/zero or an
@@ -57,7 +57,7 @@ def read_text(path: str) -> str:
     except IsADirectoryError:
         raise InputError("is a directory, expected a file", Location(name)) from None
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", Location(name)) from None
+        raise UnreadableInput(f"cannot read: {error.strerror}", Location(name)) from None
     if len(raw) > limit:
         raise _too_large(name, limit)
     return decode_text(raw, name)
@@ -80,7 +80,7 @@ def decode_text(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        raise InputError(
+        raise UnreadableInput(
             f"not UTF-8 text (byte 0x{raw[error.start]:02x})", Location(name, line, column)
         ) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policygen.errors import InputError, Notice
+from policygen.errors import Notice, UnreadableInput
 from policygen.load.asl import StateMachine, state_machine_from_asl
 from policygen.load.document import Document
 from policygen.load.template import CLOUDFORMATION, SERVERLESS, TERRAFORM_PLAN
@@ -34,7 +34,7 @@ def detect_input_type(document: Document) -> str:
         return SERVERLESS
     if isinstance(data, dict) and "States" in data:
         return ASL  # let the ASL loader say what is wrong with it
-    raise InputError(
+    raise UnreadableInput(
         "cannot tell what this file is: expected an Amazon States Language definition, a CloudFormation "
         "or SAM template, the JSON of `terraform show -json PLANFILE`, or a serverless.yml",
         document.location(""),

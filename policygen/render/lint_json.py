@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from policygen import __version__
-from policygen.errors import Location
+from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
+from policygen.lint.suppressions import Suppressed
 from policygen.render.lint_text import summary_counts
 
 SCHEMA_VERSION = 1
@@ -46,11 +47,24 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def render_lint_json(findings: Sequence[Finding]) -> str:
-    document = {
+def render_lint_json(findings: Sequence[Finding], skipped: Sequence[Notice] = (), suppressed: Sequence[Suppressed] = ()) -> str:
+    document: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "policygen", "version": __version__},
         "findings": [finding_json(finding) for finding in findings],
         "summary": summary_counts(findings),
     }
+    if suppressed:  # only then, like `skipped`
+        document["suppressed"] = [
+            dict(finding_json(entry.finding), suppression={
+                "reason": entry.suppression.reason,
+                "resource": entry.suppression.resource,
+                "location": location_json(entry.suppression.location),
+            })
+            for entry in suppressed
+        ]
+    if skipped:  # only then: reports of runs that skipped nothing keep their keys (version 1)
+        document["skipped"] = [
+            {"file": notice.location.file if notice.location else None, "reason": notice.message} for notice in skipped
+        ]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

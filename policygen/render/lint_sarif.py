@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from policygen import __version__
-from policygen.errors import Location
+from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Rule, Severity, all_rules
+from policygen.lint.suppressions import Suppressed
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/policygen/"
@@ -104,11 +105,28 @@ def result_json(finding: Finding, rule_index: int, root: Path | None = None) -> 
     return result
 
 
-def render_lint_sarif(findings: Sequence[Finding]) -> str:
+def notification_json(notice: Notice, root: Path | None = None) -> dict[str, Any]:
+    """An input left out, as one of the run's invocation.toolExecutionNotifications (SARIF 2.1.0)."""
+    notification: dict[str, Any] = {"level": "warning", "message": {"text": notice.message}}
+    if notice.location is not None:
+        notification["locations"] = [location_json(notice.location, root)]
+    return notification
+
+
+def suppressed_json(entry: Suppressed, rule_index: int, root: Path | None = None) -> dict[str, Any]:
+    """A finding an in-source suppression covers: a result with its `suppressions` (SARIF 2.1.0's
+    result.suppressions), so a viewer knows it was reviewed and accepted rather than fixed."""
+    suppression: dict[str, Any] = {"kind": "inSource", "location": location_json(entry.suppression.location, root)}
+    if entry.suppression.reason is not None:
+        suppression["justification"] = entry.suppression.reason
+    return dict(result_json(entry.finding, rule_index, root), suppressions=[suppression])
+
+
+def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = (), suppressed: Sequence[Suppressed] = ()) -> str:
     rules = list(all_rules().values())
     index = {rule.id: position for position, rule in enumerate(rules)}
     root = repository_root(Path.cwd().resolve())
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -122,8 +140,14 @@ def render_lint_sarif(findings: Sequence[Finding]) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [result_json(finding, index[finding.rule.id], root) for finding in findings],
+                "results": [result_json(finding, index[finding.rule.id], root) for finding in findings]
+                + [suppressed_json(entry, index[entry.finding.rule.id], root) for entry in suppressed],
             }
         ],
     }
+    if skipped:  # the run still succeeded: the other inputs were linted
+        log["runs"][0]["invocations"] = [{
+            "executionSuccessful": True,
+            "toolExecutionNotifications": [notification_json(notice, root) for notice in skipped],
+        }]
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policygen.errors import one_line
+from policygen.errors import Notice, one_line
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Severity
+from policygen.lint.suppressions import Suppressed
 
 
 def summary_counts(findings: Sequence[Finding]) -> dict[str, int]:
     return {severity.value: sum(1 for f in findings if f.severity is severity) for severity in Severity}
 
 
-def render_lint_text(findings: Sequence[Finding]) -> str:
+def render_lint_text(findings: Sequence[Finding], skipped: Sequence[Notice] = (), suppressed: Sequence[Suppressed] = ()) -> str:
+    """The findings, one a line, and the summary; skipped inputs were warned on stderr, suppressed
+    findings are only counted."""
     lines = []
     for finding in findings:
         location = finding.location
@@ -27,4 +30,6 @@ def render_lint_text(findings: Sequence[Finding]) -> str:
         lines.append(f"{len(findings)} finding{'' if len(findings) == 1 else 's'}: {', '.join(parts)}")
     else:
         lines.append("no findings")
+    if suppressed:
+        lines[-1] += f"; {len(suppressed)} suppressed"
     return "\n".join(lines) + "\n"
