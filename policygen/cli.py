@@ -12,6 +12,7 @@ import typer
 from policygen import __version__
 from policygen.cli_audit import audit
 from policygen.cli_options import (
+    CHECK,
     INPUT_TYPE,
     MAX_INPUT_SIZE,
     PATHS,
@@ -23,7 +24,7 @@ from policygen.cli_options import (
     PolicyFormat,
     ScanFormat,
 )
-from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
+from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError, UsageError
 
 try:  # newer typer carries its own copy of click, whose argument errors derive from TyperException
     from typer import TyperException as _ArgumentError
@@ -118,35 +119,34 @@ def generate(
     attach_to: str | None = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
     substitute: list[str] = SUBSTITUTE,
+    check: str | None = CHECK,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
+    from policygen.render.explain import render_explanation
     from policygen.write.atomic import write_output
+    from policygen.write.check import check_outputs
     from policygen.write.directory import write_directory
 
     _limit_input_size(max_input_size)
     settings = pipeline.Settings(
-        output_format=output_format.value,
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
-        region=region,
-        account=account,
-        partition=partition,
-        allow_untagged=allow_untagged,
-        merge=merge,
-        attach_to=attach_to,
-        managed=managed,
-        environment=os.environ,
+        output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
+        merge=merge, attach_to=attach_to, managed=managed, environment=os.environ,
     )
+    if check is not None and output is not None:
+        raise UsageError("--check compares, -o writes: pass one of them")
     outputs = pipeline.generate_files(
-        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, output
+        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output
     )
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
         if explain:
-            from policygen.render.explain import render_explanation
-
             header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
             typer.echo(header + render_explanation(unit.generated.policy), err=True, nl=False)
+    if check is not None:
+        write_output(difference := check_outputs(outputs, check, output_format.value), None)
+        raise typer.Exit(1 if difference else 0)
     if outputs.text is not None:
         write_output(outputs.text, output)
     else:

@@ -73,3 +73,14 @@ class FailOn(str, Enum):
     error = "error"
     warning = "warning"
     suggestion = "suggestion"
+
+
+# --- policygen generate --------------------------------------------------------------------------
+
+CHECK = typer.Option(
+    None,
+    "--check",
+    metavar="FILE|DIR",
+    help="Write nothing: exit 1 with a unified diff on stdout when FILE (or DIR's file per state machine) differs "
+    "from what these options would generate now, 0 when it is current.",
+)
