@@ -124,3 +124,48 @@ def test_json_schema_is_stable(run_cli):
     documented = (ROOT / "docs" / "lint-output.md").read_text(encoding="utf-8")
     for key in ("ruleId", "severity", "statements", "related", "summary", "pointer"):
         assert f"`{key}`" in documented
+
+
+def _github_anchor(heading: str) -> str:
+    """The fragment GitHub gives a Markdown heading: lower case, punctuation but hyphens dropped, spaces as hyphens."""
+    return "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -").replace(" ", "-")
+
+
+def test_sarif_names_the_project_and_each_rules_documentation(run_cli):
+    import tomllib
+
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    driver = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == urls["Homepage"]
+    assert not driver["informationUri"].startswith("https://pypi.org/")
+    rules_md = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    anchors = {_github_anchor(line[3:]): line for line in rules_md.splitlines() if line.startswith("## PG")}
+    documentation = urls["Documentation"]
+    assert documentation.endswith("docs/rules.md")
+    for rule in driver["rules"]:
+        page, anchor = rule["helpUri"].split("#")
+        assert page == documentation
+        assert anchors[anchor].startswith(f"## {rule['id']} "), (rule["id"], anchor)
+    assert len({rule["helpUri"] for rule in driver["rules"]}) == len(driver["rules"]) == len(anchors)
+
+
+def test_sarif_artifact_locations_are_relative_to_the_source_root(run_cli):
+    run = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)["runs"][0]
+    artifacts = [
+        location["physicalLocation"]["artifactLocation"]
+        for result in run["results"]
+        for location in result["locations"] + result.get("relatedLocations", [])
+    ]
+    assert artifacts and all(artifact["uriBaseId"] == "%SRCROOT%" for artifact in artifacts)
+    assert set(run["originalUriBaseIds"]) == {"%SRCROOT%"}
+    jsonschema.Draft4Validator(SCHEMA).validate({"version": "2.1.0", "runs": [run]})
+
+
+def test_absolute_paths_outside_the_checkout_have_no_base(run_cli, tmp_path, monkeypatch):
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    for name in ("definition.asl.json", "policy.json"):
+        (tmp_path / name).write_bytes((case / name).read_bytes())
+    args = ("lint", str(tmp_path / "definition.asl.json"), "--policy", str(tmp_path / "policy.json"), "--format", "sarif")
+    run = json.loads(run_cli(*args).out)["runs"][0]
+    artifact = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact["uri"].startswith("file:///") and "uriBaseId" not in artifact
