@@ -208,7 +208,7 @@ def lint(
     region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
     account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
     partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
-    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) sarif (SARIF 2.1.0 for GitHub code scanning) or gitlab (GitLab Code Quality JSON)."),
     output: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
     ignore: list[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),

@@ -67,6 +67,7 @@ class LintFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    gitlab = "gitlab"
 
 
 class FailOn(str, Enum):

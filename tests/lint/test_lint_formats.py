@@ -25,7 +25,7 @@ CLEAN_ARGS = (
     "lint", "fixtures/lint/PG101/good/definition.asl.json", "--policy", "fixtures/lint/PG101/good/policy.json",
     "--region", "us-east-1", "--account", "123456789012",
 )
-FORMATS = {"text": "txt", "json": "json", "sarif": "sarif"}
+FORMATS = {"text": "txt", "json": "json", "sarif": "sarif", "gitlab": "gitlab.json"}
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
@@ -169,3 +169,23 @@ def test_absolute_paths_outside_the_checkout_have_no_base(run_cli, tmp_path, mon
     run = json.loads(run_cli(*args).out)["runs"][0]
     artifact = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert artifact["uri"].startswith("file:///") and "uriBaseId" not in artifact
+
+
+def test_gitlab_paths_are_relative_to_the_repository_root_and_keep_the_line(run_cli, tmp_path, monkeypatch):
+    """GitLab reads `location.path` from the repository root, like GitHub SARIF's URIs."""
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    for name in ("definition.asl.json", "policy.json"):
+        (infra / name).write_bytes((case / name).read_bytes())
+    monkeypatch.chdir(infra)
+    text = run_cli("lint", "definition.asl.json", "--policy", "policy.json")
+    result = run_cli("lint", "definition.asl.json", "--policy", "policy.json", "--format", "gitlab")
+    assert result.code == text.code == 1
+    issues = json.loads(result.out)
+    expected = [line.split(": ", 1)[0].rsplit(":", 1) for line in text.out.splitlines() if ": PG" in line]
+    assert [[issue["location"]["path"], str(issue["location"]["lines"]["begin"])] for issue in issues] == [
+        ["infra/" + file, line] for file, line in expected
+    ]
+    assert all(issue["severity"] == "critical" and issue["check_name"] == "PG101" for issue in issues)
