@@ -17,14 +17,16 @@ from policygen.cli_options import (
     MAX_INPUT_SIZE,
     PATHS,
     SUBSTITUTE,
+    TERRAFORM_PROVIDER,
     FailOn,
     InputType,
     LintFormat,
     Mode,
     PolicyFormat,
     ScanFormat,
+    TerraformProvider,
 )
-from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError, UsageError
+from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
 
 try:  # newer typer carries its own copy of click, whose argument errors derive from TyperException
     from typer import TyperException as _ArgumentError
@@ -120,10 +122,11 @@ def generate(
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
     substitute: list[str] = SUBSTITUTE,
     check: str | None = CHECK,
+    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
-    from policygen.render.explain import render_explanation
+    from policygen.render.explain import render_unit_explanation
     from policygen.write.atomic import write_output
     from policygen.write.check import check_outputs
     from policygen.write.directory import write_directory
@@ -132,20 +135,17 @@ def generate(
     settings = pipeline.Settings(
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
-        merge=merge, attach_to=attach_to, managed=managed, environment=os.environ,
+        merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
     )
-    if check is not None and output is not None:
-        raise UsageError("--check compares, -o writes: pass one of them")
     outputs = pipeline.generate_files(
         paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output
     )
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
         if explain:
-            header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
-            typer.echo(header + render_explanation(unit.generated.policy), err=True, nl=False)
+            typer.echo(render_unit_explanation(outputs.units, index), err=True, nl=False)
     if check is not None:
-        write_output(difference := check_outputs(outputs, check, output_format.value), None)
+        write_output(difference := check_outputs(outputs, check, output_format.value, output), None)
         raise typer.Exit(1 if difference else 0)
     if outputs.text is not None:
         write_output(outputs.text, output)

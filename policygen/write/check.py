@@ -14,9 +14,12 @@ from policygen.render.outputs import FILE_SUFFIXES, Outputs
 _NO_FILE = "/dev/null"
 
 
-def check_outputs(outputs: Outputs, path: str, output_format: str) -> str:
+def check_outputs(outputs: Outputs, path: str, output_format: str, output: str | None = None) -> str:
     """The unified diff that would turn what `path` holds into `outputs`; empty when it is current.
-    A missing file, or in a directory a missing or extra file of the format's kind, is a difference."""
+    A missing file, or in a directory a missing or extra file of the format's kind, is a difference.
+    `output` (-o) is a UsageError: a check writes nothing."""
+    if output is not None:
+        raise UsageError("--check compares, -o writes: pass one of them")
     if outputs.text is not None:
         if os.path.isdir(path):
             raise UsageError("is a directory; with one output --check takes the file it is written to", Location(path))
