@@ -189,3 +189,12 @@ def test_gitlab_paths_are_relative_to_the_repository_root_and_keep_the_line(run_
         ["infra/" + file, line] for file, line in expected
     ]
     assert all(issue["severity"] == "critical" and issue["check_name"] == "PG101" for issue in issues)
+
+
+def test_a_rule_docs_rules_md_does_not_hold_gets_no_help_uri():
+    """audit's PGA01 is documented in docs/audit.md, not docs/rules.md: no anchor that leads nowhere."""
+    from policygen.audit.judge import UNREADABLE_RULE
+    from policygen.render.lint_sarif import rule_json
+
+    assert "helpUri" not in rule_json(UNREADABLE_RULE)
+    assert "PGA01" not in (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")

@@ -128,3 +128,12 @@ def test_bad_input_is_exit_2(run_cli, tmp_path):
     bad = tmp_path / "bad.asl.json"
     bad.write_text("{")
     assert_input_error(run_cli("generate", str(bad), *TARGET, "--check", str(tmp_path / "policy.json")), str(bad))
+
+
+def test_a_fifo_is_refused_not_read(run_cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "policy.json"
+    os.mkfifo(fifo)
+    result = run_cli("generate", str(ASL / "run-job.asl.json"), *TARGET, "--check", str(fifo))
+    assert_input_error(result, str(fifo), "not a regular file")
