@@ -12,16 +12,19 @@ import typer
 from policygen import __version__
 from policygen.cli_audit import audit
 from policygen.cli_options import (
+    CHECK,
     INPUT_TYPE,
     MAX_INPUT_SIZE,
     PATHS,
     SUBSTITUTE,
+    TERRAFORM_PROVIDER,
     FailOn,
     InputType,
     LintFormat,
     Mode,
     PolicyFormat,
     ScanFormat,
+    TerraformProvider,
 )
 from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
 
@@ -118,35 +121,32 @@ def generate(
     attach_to: str | None = typer.Option(None, "--attach-to", metavar="ROLE_LOGICAL_ID", help="(CloudFormation) An AWS::IAM::Policy attached to this existing role instead of a new role."),
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
     substitute: list[str] = SUBSTITUTE,
+    check: str | None = CHECK,
+    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
+    from policygen.render.explain import render_unit_explanation
     from policygen.write.atomic import write_output
+    from policygen.write.check import check_outputs
     from policygen.write.directory import write_directory
 
     _limit_input_size(max_input_size)
     settings = pipeline.Settings(
-        output_format=output_format.value,
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
-        region=region,
-        account=account,
-        partition=partition,
-        allow_untagged=allow_untagged,
-        merge=merge,
-        attach_to=attach_to,
-        managed=managed,
-        environment=os.environ,
+        output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
+        merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
     )
     outputs = pipeline.generate_files(
-        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, output
+        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output
     )
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
         if explain:
-            from policygen.render.explain import render_explanation
-
-            header = (("\n" if index else "") + f"# {unit.name}\n") if len(outputs.units) > 1 else ""
-            typer.echo(header + render_explanation(unit.generated.policy), err=True, nl=False)
+            typer.echo(render_unit_explanation(outputs.units, index), err=True, nl=False)
+    if check is not None:
+        write_output(difference := check_outputs(outputs, check, output_format.value, output), None)
+        raise typer.Exit(1 if difference else 0)
     if outputs.text is not None:
         write_output(outputs.text, output)
     else:
@@ -208,7 +208,7 @@ def lint(
     region: str | None = typer.Option(None, "--region", metavar="REGION", help="AWS region of the state machine (else AWS_REGION, AWS_DEFAULT_REGION, or the definition's ARNs); unknown: ARNs are matched with the region left open."),
     account: str | None = typer.Option(None, "--account", metavar="ACCOUNT", help="12-digit AWS account id (else the definition's ARNs); unknown: ARNs are matched with the account left open."),
     partition: str | None = typer.Option(None, "--partition", metavar="PARTITION", help="aws, aws-cn or aws-us-gov (else the Task states' Resource ARNs, else the region's)."),
-    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) or sarif (SARIF 2.1.0 for GitHub code scanning)."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text (file:line: PG101 error message), json (docs/lint-output.md) sarif (SARIF 2.1.0 for GitHub code scanning) or gitlab (GitLab Code Quality JSON)."),
     output: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report (with --fix: the corrected policy) to this file instead of stdout."),
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
     ignore: list[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),

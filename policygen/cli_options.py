@@ -67,9 +67,34 @@ class LintFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    gitlab = "gitlab"
 
 
 class FailOn(str, Enum):
     error = "error"
     warning = "warning"
     suggestion = "suggestion"
+
+
+# --- policygen generate --------------------------------------------------------------------------
+
+CHECK = typer.Option(
+    None,
+    "--check",
+    metavar="FILE|DIR",
+    help="Write nothing: exit 1 with a unified diff on stdout when FILE (or DIR's file per state machine) differs "
+    "from what these options would generate now, 0 when it is current.",
+)
+
+
+class TerraformProvider(str, Enum):
+    v6 = "6"
+    v5 = "5"
+
+
+TERRAFORM_PROVIDER = typer.Option(
+    TerraformProvider.v6,
+    "--terraform-provider",
+    help="(--format terraform) The AWS provider's major version: 6 reads the region as data.aws_region.current.region, "
+    "5 as data.aws_region.current.name (deprecated in 6).",
+)

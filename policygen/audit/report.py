@@ -96,7 +96,7 @@ def _machine_json(result) -> dict[str, Any]:
 
 def render_audit_sarif(report: AuditReport) -> str:
     from policygen.lint.rules import all_rules
-    from policygen.render.lint_sarif import INFORMATION_URI, SARIF_SCHEMA, result_json, rule_json
+    from policygen.render.lint_sarif import SARIF_SCHEMA, driver_json, result_json
 
     rules = [*all_rules().values(), UNREADABLE_RULE]
     index = {rule.id: position for position, rule in enumerate(rules)}
@@ -105,14 +105,7 @@ def render_audit_sarif(report: AuditReport) -> str:
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "policygen",
-                        "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": [rule_json(rule) for rule in rules],
-                    }
-                },
+                "tool": {"driver": driver_json(rules)},
                 "results": [_sarif_result(item, index[item.finding.rule.id], result_json) for item in report.findings],
             }
         ],

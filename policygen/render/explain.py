@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from policygen.errors import one_line
 from policygen.generate.policy import Policy, condition_json
@@ -28,3 +29,11 @@ def render_explanation(policy: Policy) -> str:
             lines.extend(f"    needed by {state}" for state in states)
         lines.append("")
     return "\n".join(lines)
+
+
+def render_unit_explanation(units: Sequence, index: int) -> str:
+    """--explain for the `index`th of `units` (outputs.Unit: a name and its generated policy), under
+    a `# name` header when there are several."""
+    unit = units[index]
+    header = (("\n" if index else "") + f"# {unit.name}\n") if len(units) > 1 else ""
+    return header + render_explanation(unit.generated.policy)

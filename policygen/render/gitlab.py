@@ -20,11 +20,12 @@ def _file_of(finding: Finding) -> str:
     return finding.location.file if finding.location is not None else "policygen"
 
 
-def issue_json(finding: Finding, path: str) -> dict[str, Any]:
+def issue_json(finding: Finding, path: str, line: int | None = None) -> dict[str, Any]:
     """One Code Quality issue; `path` is where GitLab shows it (a file, or a resource's ARN).
-    The line is the finding's when it is in that file, else 1 (GitLab needs one)."""
+    The line is `line`, else the finding's when it is in that file, else 1 (GitLab needs one)."""
     location = finding.location
-    line = location.line if location is not None and location.file == path and location.line else 1
+    if line is None:
+        line = location.line if location is not None and location.file == path and location.line else 1
     identity = "\0".join(
         (finding.rule.id, path, _file_of(finding), (location.pointer or "") if location else "", finding.message)
     )
@@ -43,4 +44,8 @@ def render_gitlab(findings: Sequence[Finding], path_of: Callable[[int, Finding],
         issue_json(finding, path_of(index, finding) if path_of is not None else _file_of(finding))
         for index, finding in enumerate(findings)
     ]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return render_issues(issues)
+
+
+def render_issues(issues: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(issues), indent=2, ensure_ascii=False) + "\n"

@@ -25,6 +25,12 @@ def _fenced(text: str) -> str:
     return f"```\n{text}\n```"
 
 
+def rule_anchor(rule: Rule) -> str:
+    """The fragment a Markdown renderer (GitHub's) gives the rule's heading below: lower case, spaces as hyphens,
+    the parentheses dropped; rule ids and names are ASCII letters, digits and hyphens."""
+    return f"{rule.id.lower()}-{rule.name}-{rule.severity.value}"
+
+
 def _rule_section(rule: Rule) -> str:
     doc = rule.doc
     return "\n\n".join(
@@ -45,7 +51,7 @@ def _rule_section(rule: Rule) -> str:
 def render_rules_markdown() -> str:
     rules = list(all_rules().values())
     table = ["| id | name | severity | summary |", "|---|---|---|---|"]
-    table += [f"| [{r.id}](#{r.id.lower()}-{r.name}-{r.severity.value}) | {r.name} | {r.severity.value} | {r.summary} |" for r in rules]
+    table += [f"| [{r.id}](#{rule_anchor(r)}) | {r.name} | {r.severity.value} | {r.summary} |" for r in rules]
     sections = [_HEADER, "\n".join(table)] + [_rule_section(rule) for rule in rules]
     return "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -19,14 +21,45 @@ from policygen.errors import Location, Notice
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Rule, Severity, all_rules
 from policygen.lint.suppressions import Suppressed
+from policygen.render.lint_docs import rule_anchor
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/policygen/"
+# Relative artifact URIs are relative to this base: the root of the git checkout policygen ran in
+# (else its working directory), which GitHub code scanning resolves them from.
+SOURCE_ROOT = "%SRCROOT%"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.SUGGESTION: "note"}
 
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
+
+
+@lru_cache(maxsize=1)
+def project_urls() -> dict[str, str]:
+    """[project.urls] of pyproject.toml as the installed package's metadata carries them; none when
+    policygen runs without being installed, and then the log names no URL rather than a wrong one."""
+    try:
+        entries = metadata("policygen").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return {}
+    return dict(entry.split(", ", 1) for entry in entries if ", " in entry)
+
+
+def driver_json(rules: Sequence[Rule]) -> dict[str, Any]:
+    """tool.driver: policygen, its version, its homepage, and the rules."""
+    driver: dict[str, Any] = {"name": "policygen", "version": __version__}
+    if "Homepage" in project_urls():
+        driver["informationUri"] = project_urls()["Homepage"]
+    driver["rules"] = [rule_json(rule) for rule in rules]
+    return driver
+
+
+def help_uri(rule: Rule) -> str | None:
+    """The rule's section of docs/rules.md (the Documentation URL), for the rules documented there."""
+    documentation = project_urls().get("Documentation")
+    if documentation is None or rule.id not in all_rules():
+        return None
+    return f"{documentation.split('#', 1)[0]}#{rule_anchor(rule)}"
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:
@@ -36,15 +69,18 @@ def rule_json(rule: Rule) -> dict[str, Any]:
         f"**Example**\n\n```\n{doc.bad}\n```\n\n**Use instead**\n\n```\n{doc.good}\n```\n\n**Fix:** {doc.fix}\n\n"
         f"Source: {rule.source}"
     )
-    return {
+    described: dict[str, Any] = {
         "id": rule.id,
         "name": _camel(rule.name),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": doc.what},
         "help": {"text": f"{doc.what}\n\nWhy: {doc.why}\n\nFix: {doc.fix}", "markdown": markdown},
-        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
-        "properties": {"tags": ["security", "iam", "step-functions", "aws-batch"], "precision": "high"},
     }
+    if help_uri(rule) is not None:
+        described["helpUri"] = help_uri(rule)
+    described["defaultConfiguration"] = {"level": _LEVELS[rule.severity]}
+    described["properties"] = {"tags": ["security", "iam", "step-functions", "aws-batch"], "precision": "high"}
+    return described
 
 
 def repository_root(start: Path) -> Path | None:
@@ -72,7 +108,9 @@ def artifact_uri(file: str, root: Path | None = None) -> str:
 
 
 def location_json(location: Location, root: Path | None = None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file, root)}}
+    uri = artifact_uri(location.file, root)
+    artifact = {"uri": uri} if uri.startswith("file://") else {"uri": uri, "uriBaseId": SOURCE_ROOT}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if location.line is not None:
         region: dict[str, Any] = {"startLine": location.line}
         if location.column is not None:
@@ -131,13 +169,9 @@ def render_lint_sarif(findings: Sequence[Finding], skipped: Sequence[Notice] = (
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "policygen",
-                        "version": __version__,
-                        "informationUri": INFORMATION_URI,
-                        "rules": [rule_json(rule) for rule in rules],
-                    }
+                "tool": {"driver": driver_json(rules)},
+                "originalUriBaseIds": {
+                    SOURCE_ROOT: {"description": {"text": "The root of the git checkout policygen ran in, else its working directory."}}
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": [result_json(finding, index[finding.rule.id], root) for finding in findings]

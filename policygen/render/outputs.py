@@ -37,6 +37,7 @@ class Settings:
     merge: bool = False
     attach_to: str | None = None  # CloudFormation: a policy attached to this role instead of a new role
     managed: bool = False
+    terraform_provider: int = 6  # the AWS provider major version Terraform output is written for
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -72,7 +73,7 @@ def render_outputs(
         return Outputs(units, render_policy_json(units[0].generated.policy))
     if fmt == TERRAFORM:
         blocks = [PolicyBlock(unit.name, ", ".join(unit.sources), unit.generated.policy) for unit in units]
-        return Outputs(units, render_terraform(blocks, __version__))
+        return Outputs(units, render_terraform(blocks, __version__, settings.terraform_provider))
     suffix = "ExecutionRole" if settings.attach_to is None else "BatchPolicy"
     where = {} if target is None else {"partition": target.partition, "region": target.region, "account": target.account}
     snippets = [

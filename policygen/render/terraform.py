@@ -17,7 +17,11 @@ from policygen.render.templating import (
 )
 
 PSEUDO_PARTITION = "${data.aws_partition.current.partition}"
-PSEUDO_REGION = "${data.aws_region.current.name}"
+# AWS provider v6 names the region `region` and deprecates `name`, which v5 has alone
+# (registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/region).
+PSEUDO_REGION = "${data.aws_region.current.region}"
+PROVIDER_VERSIONS = (6, 5)
+_SPELLED_FOR = {5: {PSEUDO_REGION: "${data.aws_region.current.name}"}}
 PSEUDO_ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 _DATA_SOURCES = {
     PSEUDO_PARTITION: 'data "aws_partition" "current" {}',
@@ -40,9 +44,11 @@ def block_name(machine: str) -> str:
     return name if name[0].isalpha() or name[0] == "_" else f"sm_{name}"
 
 
-def hcl_value(text: str) -> str:
-    """A string literal where policygen's own data-source interpolations stay live and every other
-    `${` is escaped (an IAM policy variable, or a CloudFormation reference, is literal text here)."""
+def hcl_value(text: str, provider: int = PROVIDER_VERSIONS[0]) -> str:
+    """A string literal where policygen's own data-source interpolations stay live, spelled for AWS
+    provider `provider`, and every other `${` is escaped (an IAM policy variable, or a
+    CloudFormation reference, is literal text here)."""
+    spelled = _SPELLED_FOR.get(provider, {})
     pieces = []
     position = 0
     for match in _OURS.finditer(text):
@@ -51,15 +57,15 @@ def hcl_value(text: str) -> str:
             # `$` then `${` would read as the escape `$${`: the interpolation would become text.
             literal = literal[:-1] + "\\u0024"
         pieces.append(literal)
-        pieces.append(match[0])
+        pieces.append(spelled.get(match[0], match[0]))
         position = match.end()
     pieces.append(hcl_string(text[position:])[1:-1])
     return '"' + "".join(pieces) + '"'
 
 
-def _statement(statement: Statement) -> dict:
+def _statement(statement: Statement, provider: int) -> dict:
     conditions = [
-        {"test": operator, "variable": key, "values": [hcl_value(v) for v in ([value] if isinstance(value, str) else value)]}
+        {"test": operator, "variable": key, "values": [hcl_value(v, provider) for v in ([value] if isinstance(value, str) else value)]}
         for operator, keys in condition_json(statement.conditions).items()
         for key, value in keys.items()
     ]
@@ -67,15 +73,18 @@ def _statement(statement: Statement) -> dict:
     if "batch:DescribeJobs" in statement.actions and statement.resources == ("*",):
         comment = 'batch:DescribeJobs supports no resource-level permissions: it stays on "*" (Service Authorization Reference, AWS Batch: docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)'
     return {
-        "sid": hcl_value(statement.sid),
-        "actions": [hcl_value(a) for a in statement.actions],
-        "resources": [hcl_value(r) for r in statement.resources],
+        "sid": hcl_value(statement.sid, provider),
+        "actions": [hcl_value(a, provider) for a in statement.actions],
+        "resources": [hcl_value(r, provider) for r in statement.resources],
         "conditions": conditions,
         "comment": comment,
     }
 
 
-def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
+def render_terraform(blocks: list[PolicyBlock], version: str, provider: int = PROVIDER_VERSIONS[0]) -> str:
+    """The blocks, with the data sources they use, for AWS provider `provider` (6, or 5)."""
+    if provider not in PROVIDER_VERSIONS:
+        raise ValueError(f"AWS provider {provider}: expected one of {PROVIDER_VERSIONS}")
     used = set()
     for block in blocks:
         for statement in block.policy.statements:
@@ -87,7 +96,7 @@ def render_terraform(blocks: list[PolicyBlock], version: str) -> str:
         data_sources=[declaration for text, declaration in _DATA_SOURCES.items() if text in used],
         blocks=[
             {"name": name, "machine": b.machine, "source": b.source,
-             "statements": [_statement(s) for s in b.policy.statements]}
+             "statements": [_statement(s, provider) for s in b.policy.statements]}
             for b, name in zip(blocks, unique_names([block_name(b.machine) for b in blocks], "_"), strict=False)
         ],
     )

@@ -25,7 +25,7 @@ CLEAN_ARGS = (
     "lint", "fixtures/lint/PG101/good/definition.asl.json", "--policy", "fixtures/lint/PG101/good/policy.json",
     "--region", "us-east-1", "--account", "123456789012",
 )
-FORMATS = {"text": "txt", "json": "json", "sarif": "sarif"}
+FORMATS = {"text": "txt", "json": "json", "sarif": "sarif", "gitlab": "gitlab.json"}
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
@@ -124,3 +124,89 @@ def test_json_schema_is_stable(run_cli):
     documented = (ROOT / "docs" / "lint-output.md").read_text(encoding="utf-8")
     for key in ("ruleId", "severity", "statements", "related", "summary", "pointer"):
         assert f"`{key}`" in documented
+
+
+def _github_anchor(heading: str) -> str:
+    """The fragment GitHub gives a Markdown heading: lower case, punctuation but hyphens dropped, spaces as hyphens."""
+    return "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -").replace(" ", "-")
+
+
+def test_sarif_names_the_project_and_each_rules_documentation(run_cli):
+    """informationUri and helpUri come from [project.urls]; without them (the project has no public
+    home yet) they are left out, never pointed at a page that does not exist."""
+    import tomllib
+
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
+    driver = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)["runs"][0]["tool"]["driver"]
+    assert driver.get("informationUri") == urls.get("Homepage")
+    documentation = urls.get("Documentation")
+    if documentation is None:
+        assert all("helpUri" not in rule for rule in driver["rules"])
+        return
+    rules_md = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    anchors = {_github_anchor(line[3:]): line for line in rules_md.splitlines() if line.startswith("## PG")}
+    assert documentation.endswith("docs/rules.md")
+    for rule in driver["rules"]:
+        page, anchor = rule["helpUri"].split("#")
+        assert page == documentation
+        assert anchors[anchor].startswith(f"## {rule['id']} "), (rule["id"], anchor)
+    assert len({rule["helpUri"] for rule in driver["rules"]}) == len(driver["rules"]) == len(anchors)
+
+
+def test_help_uri_is_the_documentation_url_anchored_at_the_rule(monkeypatch):
+    from policygen.lint.rules import rule
+    from policygen.render import lint_sarif
+
+    monkeypatch.setattr(lint_sarif, "project_urls", lambda: {"Documentation": "https://example.org/docs/rules.md"})
+    assert lint_sarif.help_uri(rule("PG101")) == "https://example.org/docs/rules.md#pg101-missing-permission-error"
+
+
+def test_sarif_artifact_locations_are_relative_to_the_source_root(run_cli):
+    run = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)["runs"][0]
+    artifacts = [
+        location["physicalLocation"]["artifactLocation"]
+        for result in run["results"]
+        for location in result["locations"] + result.get("relatedLocations", [])
+    ]
+    assert artifacts and all(artifact["uriBaseId"] == "%SRCROOT%" for artifact in artifacts)
+    assert set(run["originalUriBaseIds"]) == {"%SRCROOT%"}
+    jsonschema.Draft4Validator(SCHEMA).validate({"version": "2.1.0", "runs": [run]})
+
+
+def test_absolute_paths_outside_the_checkout_have_no_base(run_cli, tmp_path, monkeypatch):
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    for name in ("definition.asl.json", "policy.json"):
+        (tmp_path / name).write_bytes((case / name).read_bytes())
+    args = ("lint", str(tmp_path / "definition.asl.json"), "--policy", str(tmp_path / "policy.json"), "--format", "sarif")
+    run = json.loads(run_cli(*args).out)["runs"][0]
+    artifact = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact["uri"].startswith("file:///") and "uriBaseId" not in artifact
+
+
+def test_gitlab_paths_are_relative_to_the_repository_root_and_keep_the_line(run_cli, tmp_path, monkeypatch):
+    """GitLab reads `location.path` from the repository root, like GitHub SARIF's URIs."""
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    case = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    for name in ("definition.asl.json", "policy.json"):
+        (infra / name).write_bytes((case / name).read_bytes())
+    monkeypatch.chdir(infra)
+    text = run_cli("lint", "definition.asl.json", "--policy", "policy.json")
+    result = run_cli("lint", "definition.asl.json", "--policy", "policy.json", "--format", "gitlab")
+    assert result.code == text.code == 1
+    issues = json.loads(result.out)
+    expected = [line.split(": ", 1)[0].rsplit(":", 1) for line in text.out.splitlines() if ": PG" in line]
+    assert [[issue["location"]["path"], str(issue["location"]["lines"]["begin"])] for issue in issues] == [
+        ["infra/" + file, line] for file, line in expected
+    ]
+    assert all(issue["severity"] == "critical" and issue["check_name"] == "PG101" for issue in issues)
+
+
+def test_a_rule_docs_rules_md_does_not_hold_gets_no_help_uri():
+    """audit's PGA01 is documented in docs/audit.md, not docs/rules.md: no anchor that leads nowhere."""
+    from policygen.audit.judge import UNREADABLE_RULE
+    from policygen.render.lint_sarif import rule_json
+
+    assert "helpUri" not in rule_json(UNREADABLE_RULE)
+    assert "PGA01" not in (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")

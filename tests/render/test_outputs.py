@@ -10,7 +10,7 @@ regenerates them. What was checked:
   `# State machine <name> (<file>)` comment before each role / policy / data block.
 - No --region/--account: every ARN policygen builds is `!Sub "arn:${AWS::Partition}:<service>:
   ${AWS::Region}:${AWS::AccountId}:..."` (Terraform: `data.aws_partition.current.partition`,
-  `data.aws_region.current.name`, `data.aws_caller_identity.current.account_id`, and only the data
+  `data.aws_region.current.region`, `data.aws_caller_identity.current.account_id`, and only the data
   sources used are declared); ARNs written in the definition stay literal (queue-forms, the
   Terraform plan, govcloud's us-gov-west-1 queue). `*.literal.*` (--region eu-west-1 --account
   111122223333): region and account are literal, the partition stays `${AWS::Partition}` /
@@ -455,7 +455,7 @@ def test_pseudo_parameters_without_flags():
     terraform = _golden_text(case, TERRAFORM)
     for source in ("aws_partition", "aws_region", "aws_caller_identity"):
         assert f'data "{source}" "current" {{}}' in terraform
-    assert "${data.aws_partition.current.partition}:batch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:job/*" in terraform
+    assert "${data.aws_partition.current.partition}:batch:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:job/*" in terraform
 
 
 @pytest.mark.parametrize("mode", ["documented", "fine-grained"])
@@ -637,7 +637,7 @@ def declared_data_sources(text: str) -> set[str]:
 
 _DATA = {
     "${data.aws_partition.current.partition}": ("aws_partition", 0),
-    "${data.aws_region.current.name}": ("aws_region", 1),
+    "${data.aws_region.current.region}": ("aws_region", 1),
     "${data.aws_caller_identity.current.account_id}": ("aws_caller_identity", 2),
 }
 
