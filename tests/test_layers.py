@@ -24,7 +24,7 @@ LAYERS = (
     ("render",),
     ("write",),
     ("pipeline", "audit"),
-    ("cli", "cli_options", "cli_audit", "__main__"),
+    ("cli", "cli_options", "cli_audit", "__main__", "cfnlint"),
 )
 MAX_LINES = 450
 CLI_MAX_LINES = 250
