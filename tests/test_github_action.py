@@ -114,3 +114,13 @@ def test_the_upload_step_uses_codeql_upload_sarif_only_when_asked() -> None:
     upload = next(step for step in _action()["runs"]["steps"] if step.get("uses", "").startswith("github/codeql-action/upload-sarif"))
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
     assert "inputs.upload-sarif == 'yes'" in upload["if"]
+
+
+def test_the_readme_workflow_uses_the_action_s_inputs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### GitHub Action", 1)[1]
+    workflow = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    step = next(step for step in workflow["jobs"]["lint"]["steps"] if "policygen" in step.get("uses", ""))
+    inputs = _action()["inputs"]
+    assert set(step["with"]) <= set(inputs)
+    assert {name for name, spec in inputs.items() if spec.get("required")} <= set(step["with"])
