@@ -36,7 +36,7 @@ except ImportError:  # older typer uses click itself
 app = typer.Typer(
     name="policygen",
     help="Least-privilege IAM policies for Step Functions state machines that call AWS Batch.",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -363,3 +363,18 @@ def test_generate_and_scan_help_name_option_values_not_python_types(run_cli):
     assert "<str>" not in options and "list[str]" not in options
     scan = run_cli("scan", "--help")
     assert scan.code == 0 and "<str>" not in scan.out.split("Options:", 1)[1]
+
+
+def test_shell_completion_completes_commands_and_options():
+    # Shell completion (typer's --install-completion / --show-completion) answers through the
+    # environment variables the installed script sets, as bash calls it.
+    def complete(words: str, index: int) -> list[str]:
+        environment = dict(os.environ, _POLICYGEN_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(index))
+        script = Path(sys.executable).parent / "policygen"  # the installed console script, as the shell runs it
+        result = subprocess.run([str(script)], env=environment, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert complete("policygen li", 1) == ["lint"]
+    assert "--format" in complete("policygen lint --fo", 2)
+    assert set(complete("policygen generate --mode ", 3)) == {"documented", "fine-grained"}
