@@ -378,3 +378,28 @@ def test_shell_completion_completes_commands_and_options():
     assert complete("policygen li", 1) == ["lint"]
     assert "--format" in complete("policygen lint --fo", 2)
     assert set(complete("policygen generate --mode ", 3)) == {"documented", "fine-grained"}
+
+
+def test_the_readme_gitlab_job_writes_a_code_quality_report(run_cli, tmp_path, monkeypatch):
+    # The README's .gitlab-ci.yml job, its lint line run on a definition and role with a PG101:
+    # the report GitLab reads is written, and the job fails (exit 1) as the README says.
+    import shlex
+
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### GitLab CI\n.*?```yaml\n(.*?)```", readme, re.DOTALL).group(1)
+    job = yaml.safe_load(block)["policygen"]
+    assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
+    lint_line = next(line for line in job["script"] if line.startswith("policygen lint "))
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    bad = ROOT / "fixtures" / "lint" / "PG101" / "bad"
+    (infra / "pipeline.asl.json").write_bytes((bad / "definition.asl.json").read_bytes())
+    (infra / "role-policy.json").write_bytes((bad / "policy.json").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*shlex.split(lint_line)[1:])
+    assert result.code == 1, result.err
+    issues = json.loads((tmp_path / "gl-code-quality-report.json").read_text(encoding="utf-8"))
+    assert issues and all(issue["check_name"] == "PG101" for issue in issues)
+    assert {issue["location"]["path"] for issue in issues} == {"infra/pipeline.asl.json"}
