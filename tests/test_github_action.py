@@ -110,6 +110,15 @@ def test_an_input_cannot_inject_a_command(tmp_path: Path) -> None:
     assert not (workdir / "pwned").exists()
 
 
+def test_an_output_name_cannot_write_outputs_of_its_own(tmp_path: Path) -> None:
+    # The report's name goes into $GITHUB_OUTPUT: a line break in it would add lines there and
+    # could set exit-code=0 for a run with errors.
+    workdir = _workdir(tmp_path, "PG101", "bad")
+    code, outputs = _run_action(workdir, {**TARGET, "paths": "definition.asl.json", "policies": "policy.json", "output": "x.sarif\nexit-code=0"})
+    assert code == 2
+    assert "exit-code" not in outputs
+
+
 def test_the_upload_step_uses_codeql_upload_sarif_only_when_asked() -> None:
     upload = next(step for step in _action()["runs"]["steps"] if step.get("uses", "").startswith("github/codeql-action/upload-sarif"))
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
