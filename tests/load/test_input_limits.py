@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_cli import assert_input_error
 
 from policygen.errors import InputError, UsageError
 from policygen.load import load_document
@@ -23,24 +24,13 @@ SMALL_ASL = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 MiB = 1024 * 1024
 
 
-def _error_line(result, *fragments: str) -> str:
-    assert result.code == 2, (result.code, result.err)
-    assert result.out == ""
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    lines = result.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("policygen: error: "), result.err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
 # --- the size cap -------------------------------------------------------------------------------
 
 
 def test_a_file_over_the_limit_is_an_error_naming_file_and_limit(run_cli, tmp_path):
     source = tmp_path / "big.asl.json"
     source.write_text(json.dumps(SMALL_ASL) + " " * 2048)
-    _error_line(run_cli("scan", str(source), "--max-input-size", "2K"), f"{source}: larger than the input size limit of 2 KiB", "--max-input-size")
+    assert_input_error(run_cli("scan", str(source), "--max-input-size", "2K"), f"{source}: larger than the input size limit of 2 KiB", "--max-input-size")
     assert run_cli("scan", str(source), "--max-input-size", "3K").code == 0
 
 
@@ -49,18 +39,18 @@ def test_a_file_of_exactly_the_limit_is_read(run_cli, tmp_path):
     text = json.dumps(SMALL_ASL)
     source.write_text(text)
     assert run_cli("scan", str(source), "--max-input-size", str(len(text))).code == 0
-    _error_line(run_cli("scan", str(source), "--max-input-size", str(len(text) - 1)), f"limit of {len(text) - 1} bytes")
+    assert_input_error(run_cli("scan", str(source), "--max-input-size", str(len(text) - 1)), f"limit of {len(text) - 1} bytes")
 
 
 def test_the_default_limit_stops_a_file_over_100_mib_without_reading_it(run_cli, tmp_path):
     source = tmp_path / "sparse.json"
     with open(source, "wb") as stream:
         stream.truncate(DEFAULT_INPUT_SIZE_LIMIT + 1)  # sparse: no disk, and never read
-    _error_line(run_cli("scan", str(source)), f"{source}: larger than the input size limit of 100 MiB")
+    assert_input_error(run_cli("scan", str(source)), f"{source}: larger than the input size limit of 100 MiB")
 
 
 def test_dev_zero_is_an_error_not_all_of_memory(run_cli):
-    _error_line(run_cli("scan", "/dev/zero", "--max-input-size", "1M"), "/dev/zero: larger than the input size limit of 1 MiB")
+    assert_input_error(run_cli("scan", "/dev/zero", "--max-input-size", "1M"), "/dev/zero: larger than the input size limit of 1 MiB")
 
 
 def test_an_endless_fifo_is_read_only_up_to_the_limit(run_cli, tmp_path):
@@ -85,14 +75,14 @@ def test_an_endless_fifo_is_read_only_up_to_the_limit(run_cli, tmp_path):
     if writer.is_alive():  # policygen never opened the FIFO: release the writer before failing
         os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
         writer.join(timeout=10)
-    _error_line(result, f"{fifo}: larger than the input size limit of 1 MiB")
+    assert_input_error(result, f"{fifo}: larger than the input size limit of 1 MiB")
     assert not writer.is_alive()
     assert sum(written) < 4 * MiB  # policygen stopped reading soon after the limit
 
 
 def test_stdin_is_capped_too(run_cli):
     result = run_cli("generate", "-", *TARGET, "--max-input-size", "1K", stdin=json.dumps(SMALL_ASL).encode() + b" " * 1024)
-    _error_line(result, "<stdin>: larger than the input size limit of 1 KiB")
+    assert_input_error(result, "<stdin>: larger than the input size limit of 1 KiB")
 
 
 def test_lint_caps_the_policy_files(run_cli, tmp_path):
@@ -100,7 +90,7 @@ def test_lint_caps_the_policy_files(run_cli, tmp_path):
     policy = tmp_path / "policy.json"
     policy.write_bytes((case / "policy.json").read_bytes() + b" " * 4096)
     result = run_cli("lint", str(case / "definition.asl.json"), "--policy", str(policy), *TARGET, "--max-input-size", "4K")
-    _error_line(result, f"{policy}: larger than the input size limit of 4 KiB")
+    assert_input_error(result, f"{policy}: larger than the input size limit of 4 KiB")
 
 
 def test_the_limit_holds_for_one_run_only(run_cli, tmp_path):
@@ -128,7 +118,7 @@ def test_bad_sizes(text):
 
 
 def test_a_bad_size_is_a_usage_error(run_cli):
-    _error_line(run_cli("scan", str(ASL / "callback.asl.json"), "--max-input-size", "lots"), "--max-input-size 'lots'")
+    assert_input_error(run_cli("scan", str(ASL / "callback.asl.json"), "--max-input-size", "lots"), "--max-input-size 'lots'")
 
 
 def test_describe_size():
@@ -151,7 +141,7 @@ def test_describe_size():
 def test_utf16_and_utf32_without_a_byte_order_mark(run_cli, tmp_path, encoding, said, name, text):
     source = tmp_path / name
     source.write_bytes(text.encode(encoding))
-    _error_line(run_cli("scan", str(source)), f"{source}:1:1: not UTF-8 text: the file is {said}; save it as UTF-8")
+    assert_input_error(run_cli("scan", str(source)), f"{source}:1:1: not UTF-8 text: the file is {said}; save it as UTF-8")
 
 
 @pytest.mark.parametrize(
@@ -175,7 +165,7 @@ def test_a_utf16_policy_file_is_named(run_cli, tmp_path):
     case = LINT / "PG101" / "bad"
     policy = tmp_path / "policy.json"
     policy.write_bytes((case / "policy.json").read_text().encode("utf-16-le"))
-    _error_line(run_cli("lint", str(case / "definition.asl.json"), "--policy", str(policy), *TARGET), f"{policy}:1:1", "UTF-16")
+    assert_input_error(run_cli("lint", str(case / "definition.asl.json"), "--policy", str(policy), *TARGET), f"{policy}:1:1", "UTF-16")
 
 
 @pytest.mark.parametrize("content", [b"{}", b"a: 1\n", b"\xef\xbb\xbf{}", b"# c\n{}", b"\n", b""])

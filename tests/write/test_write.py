@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from test_cli import assert_input_error
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL = ROOT / "fixtures" / "inputs" / "asl"
@@ -29,18 +30,6 @@ needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linu
 
 def _generate(run_cli, *extra: str):
     return run_cli("generate", str(ASL / "callback.asl.json"), *TARGET, *extra)
-
-
-def _error_line(result, *fragments: str) -> str:
-    """Exit 2, one `policygen: error:` line naming what is expected, nothing on stdout."""
-    assert result.code == 2, (result.code, result.err)
-    assert result.out == ""
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    lines = result.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("policygen: error: "), result.err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def _listing(directory: Path) -> dict[str, bytes]:
@@ -146,14 +135,14 @@ def test_a_dangling_symlink_creates_its_target(run_cli, tmp_path):
 
 def test_an_empty_path_is_an_error(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _error_line(_generate(run_cli, "-o", ""), "empty path")
+    assert_input_error(_generate(run_cli, "-o", ""), "empty path")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_symlink_loop_is_an_error(run_cli, tmp_path):
     (tmp_path / "a").symlink_to("b")
     (tmp_path / "b").symlink_to("a")
-    _error_line(_generate(run_cli, "-o", str(tmp_path / "a")), str(tmp_path / "a"), "symbolic links")
+    assert_input_error(_generate(run_cli, "-o", str(tmp_path / "a")), str(tmp_path / "a"), "symbolic links")
 
 
 # --- places that cannot be written: exit 2 naming the path, nothing written ---------------------
@@ -162,14 +151,14 @@ def test_a_symlink_loop_is_an_error(run_cli, tmp_path):
 def test_a_parent_that_is_a_file_is_an_error(run_cli, tmp_path):
     (tmp_path / "file").write_text("keep")
     target = tmp_path / "file" / "policy.json"
-    _error_line(_generate(run_cli, "-o", str(target)), str(target), f"{tmp_path / 'file'} is not a directory")
+    assert_input_error(_generate(run_cli, "-o", str(target)), str(target), f"{tmp_path / 'file'} is not a directory")
     assert _listing(tmp_path) == {"file": b"keep"}
 
 
 @needs_proc
 def test_a_place_the_system_refuses_is_exit_2_for_root_too(run_cli):
     # Permission bits do not stop root; /proc/self refuses new files to everyone.
-    _error_line(_generate(run_cli, "-o", "/proc/self/policy.json"), "/proc/self/policy.json", "cannot write")
+    assert_input_error(_generate(run_cli, "-o", "/proc/self/policy.json"), "/proc/self/policy.json", "cannot write")
 
 
 @pytest.mark.skipif(IS_ROOT, reason="root writes into a read-only directory")
@@ -178,7 +167,7 @@ def test_a_read_only_directory_is_an_error(run_cli, tmp_path):
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        _error_line(_generate(run_cli, "-o", str(locked / "policy.json")), str(locked / "policy.json"), "cannot write")
+        assert_input_error(_generate(run_cli, "-o", str(locked / "policy.json")), str(locked / "policy.json"), "cannot write")
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)
@@ -186,14 +175,14 @@ def test_a_read_only_directory_is_an_error(run_cli, tmp_path):
 
 def test_a_name_over_name_max_is_an_error(run_cli, tmp_path):
     target = tmp_path / ("p" * 300 + ".json")
-    line = _error_line(_generate(run_cli, "-o", str(target)), "305 bytes long", "allows 255")
+    line = assert_input_error(_generate(run_cli, "-o", str(target)), "305 bytes long", "allows 255")
     assert str(tmp_path) in line
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_path_over_path_max_is_an_error(run_cli, tmp_path):
     target = str(tmp_path) + "/d" * 2100 + "/policy.json"
-    _error_line(_generate(run_cli, "-o", target), "bytes long; the system allows 4095")
+    assert_input_error(_generate(run_cli, "-o", target), "bytes long; the system allows 4095")
 
 
 def test_a_name_that_just_fits_is_written(run_cli, tmp_path):
@@ -209,7 +198,7 @@ def test_lint_checks_its_output_before_printing_the_report(run_cli, tmp_path):
     case = LINT / "PG101" / "bad"
     result = run_cli("lint", str(case / "definition.asl.json"), "--policy", str(case / "policy.json"),
                      *TARGET, "--fix", "-o", str(tmp_path / "missing" / "fixed.json"))
-    _error_line(result, str(tmp_path / "missing" / "fixed.json"), "does not exist")
+    assert_input_error(result, str(tmp_path / "missing" / "fixed.json"), "does not exist")
 
 
 # --- -o DIR: whole or not at all ----------------------------------------------------------------
@@ -259,7 +248,7 @@ def test_an_over_long_machine_name_fails_before_any_file_is_written(run_cli, tmp
     source = tmp_path / "template.json"
     source.write_text(json.dumps(template))
     out = tmp_path / "policies"
-    _error_line(run_cli("generate", str(source), *TARGET, "-o", str(out)), "bytes long")
+    assert_input_error(run_cli("generate", str(source), *TARGET, "-o", str(out)), "bytes long")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["template.json"]
 
 
@@ -268,7 +257,7 @@ def test_a_write_failing_midway_leaves_no_new_directory(run_cli, tmp_path, monke
 
     monkeypatch.setattr(policygen.write.directory, "open", _failing_on_call(open, 3), raising=False)
     out = tmp_path / "policies"
-    _error_line(_several(run_cli, out), str(out), "No space left on device")
+    assert_input_error(_several(run_cli, out), str(out), "No space left on device")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -277,7 +266,7 @@ def test_an_existing_directory_is_untouched_when_a_name_is_taken_by_a_directory(
     (out / "TranscodeStateMachine.json").unlink()
     (out / "TranscodeStateMachine.json").mkdir()
     before = _listing_without_directories(out)
-    _error_line(_several(run_cli, out), str(out / "TranscodeStateMachine.json"), "is a directory")
+    assert_input_error(_several(run_cli, out), str(out / "TranscodeStateMachine.json"), "is a directory")
     assert _listing_without_directories(out) == before
 
 
@@ -285,7 +274,7 @@ def test_an_existing_directory_is_untouched_when_writing_fails_midway(run_cli, t
     out = _existing_directory(tmp_path)
     before = _listing(out)
     monkeypatch.setattr(tempfile, "mkstemp", _failing_on_call(tempfile.mkstemp, 3))
-    _error_line(_several(run_cli, out), "No space left on device")
+    assert_input_error(_several(run_cli, out), "No space left on device")
     assert _listing(out) == before  # nothing replaced, no temporary left
 
 
@@ -294,7 +283,7 @@ def test_an_existing_directory_is_put_back_when_a_rename_fails_midway(run_cli, t
     (out / "ThumbnailStateMachine.json").unlink()  # one file the run creates, the others it replaces
     before = _listing(out)
     monkeypatch.setattr(os, "replace", _failing_on_call(os.replace, 4))
-    _error_line(_several(run_cli, out), "No space left on device")
+    assert_input_error(_several(run_cli, out), "No space left on device")
     assert _listing(out) == before  # the replaced files back, the new one gone, no backup left
 
 
@@ -310,7 +299,7 @@ def test_a_fifo_in_the_directory_is_an_error(run_cli, tmp_path):
     out = _existing_directory(tmp_path)
     (out / "ReportStateMachine.json").unlink()
     os.mkfifo(out / "ReportStateMachine.json")
-    _error_line(_several(run_cli, out), str(out / "ReportStateMachine.json"), "not a regular file")
+    assert_input_error(_several(run_cli, out), str(out / "ReportStateMachine.json"), "not a regular file")
 
 
 def _listing_without_directories(directory: Path) -> dict[str, bytes]:
@@ -354,7 +343,7 @@ def test_several_machines_into_an_existing_directory_as_cloudformation(run_cli, 
 
 def test_several_machines_into_an_existing_directory_as_terraform_is_an_error(run_cli, tmp_path):
     result = run_cli("generate", str(SEVERAL), *TARGET, "--format", "terraform", "-o", str(tmp_path))
-    _error_line(result, "one file", "--state-machine")
+    assert_input_error(result, "one file", "--state-machine")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -368,7 +357,7 @@ def test_several_machines_to_a_new_path_as_cloudformation_is_one_file(run_cli, t
 
 def test_merge_into_an_existing_directory_is_an_error(run_cli, tmp_path):
     result = run_cli("generate", str(SEVERAL), *TARGET, "--merge", "-o", str(tmp_path))
-    _error_line(result, str(tmp_path), "is a directory")
+    assert_input_error(result, str(tmp_path), "is a directory")
 
 
 @pytest.mark.parametrize("fix", [False, True])
@@ -376,5 +365,5 @@ def test_lint_into_a_directory_is_an_error_before_any_output(run_cli, tmp_path, 
     case = LINT / "PG101" / "bad"
     result = run_cli("lint", str(case / "definition.asl.json"), "--policy", str(case / "policy.json"), *TARGET,
                      *(["--fix"] if fix else []), "-o", str(tmp_path))
-    _error_line(result, str(tmp_path), "is a directory")
+    assert_input_error(result, str(tmp_path), "is a directory")
     assert list(tmp_path.iterdir()) == []
