@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import typer
 
-from policygen.cli_options import FailOn
-
-
-class AuditFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    gitlab = "gitlab"
+from policygen.cli_options import FailOn, LintFormat
 
 
 def audit(
@@ -23,7 +14,7 @@ def audit(
     assume_role: str | None = typer.Option(None, "--assume-role", metavar="NAME_OR_ARN_TEMPLATE", help="Read each account of --accounts or --organization through this role (a name, or an ARN with {account})."),
     accounts: str | None = typer.Option(None, "--accounts", metavar="ID,ID...", help="With --assume-role: these accounts."),
     organization: bool = typer.Option(False, "--organization", help="With --assume-role: every active account of the organization (organizations:ListAccounts)."),
-    output_format: AuditFormat = typer.Option(AuditFormat.text, "--format", "-f", help="text, json (docs/audit.md), sarif or gitlab (Code Quality)."),
+    output_format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="text, json (docs/audit.md), sarif or gitlab (Code Quality)."),
     output: str | None = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to this file instead of stdout."),
     concurrency: int = typer.Option(8, "--concurrency", metavar="N", help="Calls in flight at once (1-64)."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
