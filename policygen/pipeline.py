@@ -38,7 +38,7 @@ from policygen.requirements.target import (
     validate_partition,
     validate_region,
 )
-from policygen.scan import BatchTask, scan
+from policygen.scan import BatchTask, ServiceTask, scan, scan_whole
 from policygen.write.directory import file_names
 
 __all__ = ["Generated", "LoadResult", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
@@ -112,6 +112,22 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
     return [task for machine in machines for task in scan(machine, known)]
 
 
+def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], list[ServiceTask]]:
+    """Every Task state of `machines`: the Batch ones, and those of every other integration (an
+    InputError for a Task whose call policygen does not know)."""
+    from policygen.requirements.integrations import TableCatalogue
+
+    known = _known_batch_actions()
+    catalogue = TableCatalogue()
+    batch: list[BatchTask] = []
+    services: list[ServiceTask] = []
+    for machine in machines:
+        found, others = scan_whole(machine, known, catalogue)
+        batch.extend(found)
+        services.extend(others)
+    return batch, services
+
+
 # --- generate: state machines -> policies -> the text of each output file ----------------------
 # Everything is built before anything is written, so a failure leaves no file half-done. The CLI
 # prints the warnings and explanations and writes the files.
@@ -140,8 +156,9 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
         names = [m.name for m in group]
+        batch_tasks, service_tasks = scan_whole_role(group)
         generated = generate_policy(
-            scan_state_machines(group),
+            batch_tasks,
             settings.region,
             settings.account,
             settings.environment,
@@ -150,6 +167,8 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
             allow_untagged=settings.allow_untagged,
             partition=settings.partition,
             target=target,
+            services=service_tasks,
+            only_services=settings.services,
         )
         unit_name = names[0] if len(names) == 1 else "merged"
         sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)

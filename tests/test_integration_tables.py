@@ -28,10 +28,10 @@ OWN_SCHEMA_TABLES = {"aws-sdk.yaml", "state-machine.yaml"}
 PATTERNS = {"request-response", "run-job", "run-job-2", "callback"}
 TOP_KEYS = {"service", "title", "sources", "apis"}
 OPTIONAL_TOP_KEYS = {"resource-arns", "disputed"}
-API_KEYS = {"patterns", "grants", "pass-role"}
+API_KEYS = {"patterns", "grants", "pass-role", "notice"}
 GRANT_KEYS = {"sid", "actions", "resources", "conditions", "sources", "verified", "unverified", "why"}
 RULE_KEYS = {"managed-rule", "sources", "verified", "unverified", "why"}
-FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic"}
+FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent"}
 PASS_ROLE_KEYS = {"field", "name", "arn", "dynamic", "passed-to", "sources", "verified", "unverified", "why"}
 SCOPE_PLACEHOLDERS = {"partition", "region", "account"}
 SID = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
@@ -241,7 +241,7 @@ def schema_problems(table: object, stem: str) -> list[str]:
             problems += _pass_role(entry, f"{where}.pass-role[{index}]", sources)
     for index, entry in enumerate(table.get("resource-arns") or []):
         where = f"resource-arns[{index}]"
-        problems += _keys(entry, where, {"match", "grants"}, set())
+        problems += _keys(entry, where, {"match", "grants"}, {"dynamic"})
         if isinstance(entry, dict) and _text(entry.get("match")):
             problems += _arn_or_star(entry["match"], f"{where}.match", SCOPE_PLACEHOLDERS)
     for where, grants, allowed in _grant_lists(table):

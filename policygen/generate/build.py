@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate.policy import Policy, generate_policy_document
-from policygen.requirements.needs import Options, missing_required_tags, needs_of_all
+from policygen.requirements.needs import Need, Options, missing_required_tags, needs_of_all
 from policygen.requirements.table import FINE_GRAINED
 from policygen.requirements.target import Target, resolve_target
-from policygen.scan import BatchTask, Pattern, ValueKind
+from policygen.requirements.whole_role import whole_role_needs
+from policygen.scan import BatchTask, Pattern, ServiceTask, ValueKind
 
 # docs/aws-facts.md#policy-size-limits: IAM counts a policy's characters without whitespace.
 MANAGED_POLICY_LIMIT = 6_144
@@ -24,6 +25,7 @@ class Generated:
     target: Target
     tasks: tuple[BatchTask, ...]
     warnings: tuple[Notice, ...]
+    services: tuple[ServiceTask, ...] = ()
 
 
 def generate_policy(
@@ -36,6 +38,8 @@ def generate_policy(
     allow_untagged: bool = False,
     partition: str | None = None,
     target: Target | None = None,
+    services: Iterable[ServiceTask] = (),
+    only_services: frozenset[str] | None = None,
 ) -> Generated:
     """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
 
@@ -44,12 +48,13 @@ def generate_policy(
     `target`, when given, replaces the region/account/partition resolution (CloudFormation and
     Terraform output write pseudo parameters and data sources there)."""
     tasks = tuple(tasks)
+    services = tuple(services)
     warnings: list[Notice] = []
-    if not tasks:
+    if not tasks and not services:
         names = ", ".join(source_names) or "the input"
-        warnings.append(Notice(f"no AWS Batch Task state found in {names}: the policy is empty"))
+        warnings.append(Notice(f"no Task state found in {names}: the policy is empty"))
     if target is None:
-        target = resolve_target(tasks, region, account, environment or {}, partition)
+        target = resolve_target((*tasks, *services), region, account, environment or {}, partition)
     warnings.extend(_untagged_states(tasks, options, allow_untagged))
     for task in tasks:
         if task.dynamic_tags is not None and task.action == "batch:SubmitJob":
@@ -70,9 +75,19 @@ def generate_policy(
     warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
-    policy = generate_policy_document(found.needs, target)
+    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings))
+    needs = found.needs if only_services is None else [need for need in found.needs if _in_services(need, only_services)]
+    policy = generate_policy_document(needs, target)
     warnings.extend(_size_warnings(policy))
-    return Generated(policy, target, tasks, tuple(warnings))
+    return Generated(policy, target, tasks, tuple(warnings), services)
+
+
+def _in_services(need: Need, only: frozenset[str]) -> bool:
+    """Whether `--services` keeps a need: a need of an integration listed (iam:PassRole and the
+    managed EventBridge rules go with the integration that needs them)."""
+    task = need.task
+    service = "batch" if isinstance(task, BatchTask) else task.api.partition(":")[0] if task.service == "aws-sdk" else task.service
+    return service in only
 
 
 def _assumed_roles(tasks: tuple[BatchTask, ...]) -> list[Notice]:

@@ -69,17 +69,17 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
             if resources is None:
                 resources = tuple(_resolve(resource, need, target) for resource in need.resources)
                 resolved[need.resources] = resources
-            group = by_actions.setdefault((need.actions, need.conditions), (set(), []))
+            group = by_actions.setdefault((need.actions, need.conditions, _integration(need)), (set(), []))
             group[0].update(resources)
             members = by_identity[identity] = group[1]
         members.append(need)
 
     by_resources: dict[tuple, list[tuple[tuple[str, ...], list[Need]]]] = {}
-    for (actions, conditions), (resources, members) in by_actions.items():
-        by_resources.setdefault((without_covered(resources), conditions), []).append((actions, members))
+    for (actions, conditions, integration), (resources, members) in by_actions.items():
+        by_resources.setdefault((without_covered(resources), conditions, integration), []).append((actions, members))
 
     statements = []
-    for (resources, conditions), groups in by_resources.items():
+    for (resources, conditions, _), groups in by_resources.items():
         members = [need for _, group in groups for need in group]
         statements.append(
             Statement(
@@ -93,6 +93,12 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
     statements = _without_redundant(statements)
     statements.sort(key=lambda s: (s.sid, s.resources, s.actions, s.conditions))
     return Policy(tuple(_unique_sids(statements)))
+
+
+def _integration(need: Need) -> str:
+    """The integration a need serves ("batch", "lambda", "aws-sdk"...): statements are merged within
+    one integration only, so each reads as one integration's grant and its Sid names it."""
+    return getattr(need.task, "service", "batch")
 
 
 def _without_redundant(statements: list[Statement]) -> list[Statement]:

@@ -94,7 +94,13 @@ def _plugin_substitutes(value: Any) -> bool:
 
 
 def _context(document: Document) -> TemplateContext:
-    """The CloudFormation parameters and resources the file declares under `resources`."""
+    """The CloudFormation parameters and resources the file declares under `resources`, and its
+    `functions`: serverless-step-functions reads `Fn::GetAtt: [<function key>, Arn]` in a
+    definition as that function's ARN."""
+    functions = document.data.get("functions")
+    declared_functions = {
+        str(name): TemplateResource(str(name), "AWS::Lambda::Function") for name in (functions if isinstance(functions, dict) else {})
+    }
     section = document.data.get("resources")
     section = section if isinstance(section, dict) else {}
     parameters = section.get("Parameters") if isinstance(section.get("Parameters"), dict) else {}
@@ -103,7 +109,7 @@ def _context(document: Document) -> TemplateContext:
         kind=SERVERLESS,
         file=document.name,
         parameters=template_parameters(parameters),
-        resources={
+        resources=declared_functions | {
             logical_id: TemplateResource(
                 logical_id,
                 str(resource.get("Type", "")),

@@ -39,6 +39,7 @@ class Settings:
     managed: bool = False
     terraform_provider: int = 6  # the AWS provider major version Terraform output is written for
     environment: Mapping[str, str] = field(default_factory=dict)
+    services: frozenset[str] | None = None  # --services: only these integrations' statements
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ def _from_static_arns(tasks: list[BatchTask]) -> tuple[set[str], set[str], set[s
     static = ValueKind.STATIC
     texts: set[str] = set()  # most states name the same few queues and job definitions
     for task in tasks:
+        if not isinstance(task, BatchTask):
+            continue  # other services' ARNs may name other accounts and regions (a cross-account topic)
         value = task.job_queue
         if value is not None and value.kind is static:
             texts.add(value.text)

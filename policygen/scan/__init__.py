@@ -13,11 +13,14 @@ from policygen.scan.model import (
     BatchTask,
     FieldValue,
     Pattern,
+    ServiceTask,
     Tag,
     ValueKind,
 )
-from policygen.scan.walk import scan
+from policygen.scan.services import Catalogue
+from policygen.scan.walk import scan, scan_whole
 
 __all__ = [
-    "JSONATA", "JSONPATH", "KNOWN_PARTITIONS", "STATE_TYPES", "BatchTask", "FieldValue", "Pattern", "Tag", "ValueKind", "scan",
+    "JSONATA", "JSONPATH", "KNOWN_PARTITIONS", "STATE_TYPES", "BatchTask", "Catalogue", "FieldValue", "Pattern", "ServiceTask", "Tag",
+    "ValueKind", "scan", "scan_whole",
 ]

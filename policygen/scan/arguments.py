@@ -185,3 +185,40 @@ class _Arguments:
             if value is not None:
                 found.append(value)
         return tuple(found)
+
+    def field_values(self, path: str) -> tuple[FieldValue, ...]:
+        """The values sent at a dotted path (`Overrides.TaskRoleArn`; `Entries[*].EventBusName`
+        for every item of a list): none when the state sends none there, one dynamic value where a
+        part of the path is an expression."""
+        if self.whole is not None:
+            return (self.whole,)
+        found: list[FieldValue] = []
+        self._collect(self.body, self.pointer, path.split("."), found)
+        return tuple(found)
+
+    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue]) -> None:
+        segment, rest = segments[0], segments[1:]
+        each = segment.endswith("[*]")
+        name = segment[:-3] if each else segment
+        value, raw = self.value(container, name, pointer)
+        field_pointer = f"{pointer}/{escape_pointer_token(name)}"
+        if value is not None:
+            if (rest or each) and value.kind is _STATIC:
+                raise self.error(f"\"{name}\" must be {'a list' if each else 'an object'}", field_pointer)
+            found.append(value)  # the value itself, or an expression standing for what is inside it
+            return
+        if raw is None:
+            return
+        if each and not isinstance(raw, list):
+            raise self.error(f"\"{name}\" must be a list", field_pointer)
+        items = [(item, f"{field_pointer}/{index}") for index, item in enumerate(raw)] if each else [(raw, field_pointer)]
+        for item, item_pointer in items:
+            if rest:
+                if not isinstance(item, dict):
+                    raise self.error(f"\"{name}\" must hold objects", item_pointer)
+                self._collect(item, item_pointer, rest, found)
+            elif isinstance(item, str):
+                kind, text = self.kind_of(item)
+                found.append(FieldValue(kind, text, name, item_pointer))
+            else:
+                raise self.error(f"\"{name}\" must be a string", item_pointer)

@@ -7,9 +7,10 @@ and DISTRIBUTED), and records each Task whose Resource is a Batch integration (d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from operator import attrgetter
+from typing import Any
 
 from policygen.iam import aws_names
 
@@ -36,6 +37,7 @@ class Pattern(str, Enum):
 
     REQUEST_RESPONSE = "request-response"
     RUN_JOB = "run-job"
+    RUN_JOB_2 = "run-job-2"  # `.sync:2`: nested Step Functions executions only
     CALLBACK = "callback"
     SDK = "sdk"
 
@@ -114,4 +116,44 @@ class BatchTask:
 
 
 tag_key = attrgetter("key")
+
+
+# The integration suffix of an optimized Task Resource -> its pattern (docs/aws-facts.md#integration-patterns).
+PATTERN_SUFFIXES = {
+    "": Pattern.REQUEST_RESPONSE,
+    ".sync": Pattern.RUN_JOB,
+    ".sync:2": Pattern.RUN_JOB_2,
+    ".waitForTaskToken": Pattern.CALLBACK,
+}
+
+
+@dataclass(unsafe_hash=True, slots=True)  # see FieldValue
+class ServiceTask:
+    """A Task state that calls any integration but Batch's own (Lambda, ECS, SNS, an AWS SDK call,
+    a Lambda function ARN, an activity...): what the integration tables (rules/integrations/) need
+    to know of it. Its arguments are read field by field when a table asks for them."""
+
+    machine: str
+    file: str
+    path: str
+    pointer: str
+    resource: str
+    partition: str | None  # None: the partition the machine is deployed in
+    # The table that describes the call: "lambda", "ecs", "aws-sdk", "states"...
+    service: str
+    # The <api> of arn:...:states:::<service>:<api>; for an SDK call "<sdk service>:<apiAction>";
+    # for a Resource that is itself an ARN (a Lambda function, an activity), that ARN as the tables
+    # match it (in a template, with stand-ins for its references).
+    api: str
+    pattern: Pattern
+    query_language: str
+    # The request the state sends (Parameters or Arguments), read by dotted path on demand.
+    arguments: Any = field(default=None, hash=False, compare=False)
+    credentials: FieldValue | None = None
+
+    def field_values(self, path: str) -> tuple[FieldValue, ...]:
+        """The values the state sends at a dotted argument path (`Overrides.TaskRoleArn`,
+        `Entries[*].EventBusName`): none when it sends none, one dynamic value for a part that is
+        an expression."""
+        return self.arguments.field_values(path) if self.arguments is not None else ()
 

@@ -35,6 +35,7 @@ from policygen.scan.model import (
     BatchTask,
     FieldValue,
     Pattern,
+    ServiceTask,
     ValueKind,
 )
 from policygen.scan.resources import (
@@ -48,20 +49,30 @@ from policygen.scan.resources import (
     may_be_batch,
     parse_intrinsic,
 )
+from policygen.scan.services import Catalogue, service_task
 
 
 def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> list[BatchTask]:
-    """Every Batch Task state of `machine`, in document order.
+    """Every Batch Task state of `machine`, in document order. `batch_actions` are the Batch API
+    actions (IAM names) an `aws-sdk:batch:` Resource may call; None skips that check."""
+    return _walk(machine, batch_actions, None)[0]
 
-    `batch_actions` are the known Batch API actions (IAM names, e.g. "DescribeJobs") that an
-    `aws-sdk:batch:` Resource may call; None skips that check.
-    """
+
+def scan_whole(
+    machine: StateMachine, batch_actions: frozenset[str] | None, catalogue: Catalogue
+) -> tuple[list[BatchTask], list[ServiceTask]]:
+    """Every Task state of `machine`, in document order: the Batch ones, and the others with the
+    integration table that describes each (an InputError for a Task whose call is unknown)."""
+    return _walk(machine, batch_actions, catalogue)
+
+
+def _walk(machine: StateMachine, batch_actions: frozenset[str] | None, catalogue: Catalogue | None) -> tuple[list[BatchTask], list[ServiceTask]]:
     definition = machine.definition
     top_language = definition.get("QueryLanguage", JSONPATH)
     _check_language(top_language, machine, machine.pointer + "/QueryLanguage")
-    found: list[BatchTask] = []
-    Walker(machine, top_language, batch_actions).states(definition, machine.pointer, "", found)
-    return found
+    walker = Walker(machine, top_language, batch_actions, catalogue)
+    walker.states(definition, machine.pointer, "", found := [])
+    return found, walker.services
 
 
 def _check_language(value: Any, machine: StateMachine, pointer: str) -> None:
@@ -103,8 +114,11 @@ def _yaml_scalar(value: Any) -> str:
 
 
 class Walker:
-    def __init__(self, machine: StateMachine, top_language: str, batch_actions: frozenset[str] | None):
+    def __init__(self, machine: StateMachine, top_language: str, batch_actions: frozenset[str] | None, catalogue: Catalogue | None = None):
         self.machine = machine
+        # Set when every Task is wanted (the whole role), not only the Batch ones.
+        self.catalogue = catalogue
+        self.services: list[ServiceTask] = []
         self.machine_name = machine.name
         self.file = machine.file
         self.top_language = top_language
@@ -137,13 +151,18 @@ class Walker:
             kind = state.get("Type")
             if kind == "Task":
                 resource = state.get("Resource")
+                state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
+                state_path = f"{path}/{name}" if path else name
                 if type(resource) is str and "${" not in resource and "batch" not in resource.lower():
-                    continue  # names no Batch integration in any spelling (task() would say the same, later)
-                task = self.task(
-                    state, f"{pointer}/States/{escape_pointer_token(name)}", f"{path}/{name}" if path else name
-                )
+                    # names no Batch integration in any spelling (task() would say the same, later)
+                    if self.catalogue is not None:
+                        self.services.append(service_task(self, state, state_pointer, state_path, self.catalogue))
+                    continue
+                task = self.task(state, state_pointer, state_path)
                 if task is not None:
                     found.append(task)
+                elif self.catalogue is not None:
+                    self.services.append(service_task(self, state, state_pointer, state_path, self.catalogue))
             elif kind == "Parallel" or kind == "Map":
                 state_pointer = f"{pointer}/States/{escape_pointer_token(name)}"
                 self.state(state, kind, state_pointer, f"{path}/{name}" if path else name, found)

@@ -68,15 +68,16 @@ def test_clean_inputs_write_nothing_to_stderr(path, run_cli):
     assert result.err == ""
 
 
-def test_no_batch_state_warns_on_stderr_and_prints_the_empty_policy(run_cli):
-    path = INPUTS / "no-batch.asl.json"
+def test_no_task_state_warns_on_stderr_and_prints_the_empty_policy(run_cli, tmp_path):
+    path = tmp_path / "no-task.asl.json"
+    path.write_text(json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 5, "Next": "Done"}, "Done": {"Type": "Succeed"}}}))
     result = run_cli(*_args(path))
     assert result.code == 0
     assert json.loads(result.out) == {"Version": "2012-10-17", "Statement": []}
     lines = result.err.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("policygen: warning: ")
-    assert "no AWS Batch Task state found" in lines[0]
+    assert "no Task state found" in lines[0]
     assert str(path) in lines[0]
 
 

@@ -833,9 +833,10 @@ def test_bad_usage_is_one_line_and_exit_2(flags, fragment, run_cli, monkeypatch)
     assert fragment in lines[0]
 
 
-def test_no_batch_state_gives_a_role_without_an_inline_policy_and_nothing_to_attach(run_cli):
+def test_no_task_state_gives_a_role_without_an_inline_policy_and_nothing_to_attach(run_cli, tmp_path):
     # IAM refuses a policy document without statements, so neither output may contain one.
-    source = str(ROOT / ASL / "no-batch.asl.json")
+    source = str(tmp_path / "no-task.asl.json")
+    Path(source).write_text(json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
     result = run_cli("generate", source, "--format", YAML)
     assert result.code == 0 and "Policies" not in result.out and "Statement: []" not in result.out
     result = run_cli("generate", source, "--format", YAML, "--attach-to", "ExistingRole")

@@ -1,0 +1,213 @@
+"""The integration tables (rules/integrations/<service>.yaml, schema in rules/integrations/README.md):
+what each Step Functions integration but Batch's needs, per API and pattern, read on demand.
+
+Batch keeps its own deeper table (requirements/table.py); the AWS SDK integrations and the state
+machine's own features have their own modules. This module also answers the walk's question
+"does Step Functions have this call?" (scan.Catalogue), so an unknown one is an error at its state.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from policygen.rules_data import load_rules, rules_files
+from policygen.scan import Pattern
+
+# Tables with a schema of their own, read by other modules.
+_OWN_SCHEMA = ("batch", "aws-sdk", "state-machine")
+
+
+@dataclass(frozen=True)
+class FieldResource:
+    """A resource (or a role passed) named by an argument of the state (README: "A field resource")."""
+
+    field: str
+    name: str | None  # the ARN a static name becomes ({value}), None when the field holds no name
+    url: str | None  # a template a static value must match (an SQS queue URL, a state machine ARN)
+    arn: bool  # a static ARN is used as written
+    dynamic: str  # the documented fallback when the value is not known
+    absent: str | None = None  # the name used when a static entry leaves the field out (EventBridge's "default" bus)
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str | FieldResource, ...]
+    conditions: tuple[tuple[str, str, Any], ...]  # (operator, key, value or {"field": path})
+    why: str
+    sources: tuple[str, ...]  # URLs
+    verified: bool
+
+
+@dataclass(frozen=True)
+class PassRole:
+    role: FieldResource
+    passed_to: str | None  # the iam:PassedToService value, only where AWS documents it
+    why: str
+    sources: tuple[str, ...]
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Api:
+    patterns: tuple[str, ...]
+    grants: dict[str, tuple[Grant, ...]]  # pattern -> grants
+    pass_roles: tuple[PassRole, ...]
+    notice: str | None  # what a reviewer must know that the state does not show
+
+
+@dataclass(frozen=True)
+class ResourceArn:
+    """A Task Resource that is itself an ARN (a Lambda function, an activity)."""
+
+    match: re.Pattern[str]
+    grants: tuple[Grant, ...]
+    dynamic: str | None  # the fallback for `{resource}` when the ARN is only known at deploy time
+
+
+@dataclass(frozen=True)
+class IntegrationTable:
+    service: str
+    title: str
+    apis: dict[str, Api]
+    resource_arns: tuple[ResourceArn, ...]
+
+
+def optimized_services() -> tuple[str, ...]:
+    """The services with a per-API table, e.g. ("apigateway", "athena", ..., "states")."""
+    return tuple(name for name in rules_files("integrations") if name not in _OWN_SCHEMA)
+
+
+@cache
+def integration_table(service: str) -> IntegrationTable | None:
+    if service not in optimized_services():
+        return None
+    data = load_rules(f"integrations/{service}.yaml")
+    sources = data["sources"]
+    return IntegrationTable(
+        service=service,
+        title=data["title"],
+        apis={name: _api(spec, sources, service) for name, spec in data["apis"].items()},
+        resource_arns=tuple(
+            ResourceArn(_arn_match(entry["match"]), _grants(entry["grants"], sources, service), entry.get("dynamic"))
+            for entry in data.get("resource-arns", ())
+        ),
+    )
+
+
+def _api(spec: dict, sources: dict[str, str], service: str) -> Api:
+    return Api(
+        patterns=tuple(spec["patterns"]),
+        grants={pattern: _grants(rows, sources, service) for pattern, rows in spec["grants"].items()},
+        pass_roles=tuple(
+            PassRole(
+                role=_field_resource(entry),
+                passed_to=entry.get("passed-to"),
+                why=entry.get("why", ""),
+                sources=_urls(entry["sources"], sources),
+                verified="verified" in entry,
+            )
+            for entry in spec.get("pass-role", ())
+        ),
+        notice=spec.get("notice"),
+    )
+
+
+def _grants(rows: list[dict], sources: dict[str, str], service: str) -> tuple[Grant, ...]:
+    return tuple(_managed_rule(row, sources, service) if "managed-rule" in row else _statement(row, sources) for row in rows)
+
+
+def _statement(row: dict, sources: dict[str, str]) -> Grant:
+    return Grant(
+        sid=row["sid"],
+        actions=tuple(row["actions"]),
+        resources=tuple(item if isinstance(item, str) else _field_resource(item) for item in row["resources"]),
+        conditions=tuple(
+            (operator, key, value)
+            for operator, keys in sorted(row.get("conditions", {}).items())
+            for key, value in sorted(keys.items())
+        ),
+        why=row["why"],
+        sources=_urls(row["sources"], sources),
+        verified="verified" in row,
+    )
+
+
+def _managed_rule(row: dict, sources: dict[str, str], service: str) -> Grant:
+    """The EventBridge rule Step Functions manages to learn that a `.sync` job ended (README: managed rule)."""
+    rule = row["managed-rule"]
+    return Grant(
+        sid=f"{camel_case(service)}ManagedRule",
+        # In Batch's order (rules/integrations/batch.yaml), so the same actions read the same everywhere.
+        actions=("events:PutTargets", "events:PutRule", "events:DescribeRule"),
+        resources=(f"arn:{{partition}}:events:{{region}}:{{account}}:rule/{rule}",),
+        conditions=(),
+        why=row.get("why") or f"Step Functions learns that the job ended through its managed EventBridge rule {rule}.",
+        sources=_urls(row["sources"], sources),
+        verified="verified" in row,
+    )
+
+
+def _field_resource(item: dict) -> FieldResource:
+    return FieldResource(
+        field=item["field"],
+        name=item.get("name"),
+        url=item.get("url"),
+        arn=bool(item.get("arn", True)),  # a pass-role entry without `arn` holds a role ARN
+        dynamic=item["dynamic"],
+        absent=item.get("absent"),
+    )
+
+
+def camel_case(service: str) -> str:
+    """"emr-serverless" -> "EmrServerless": a service as the start of a Sid."""
+    return "".join(part.capitalize() for part in re.split(r"[-_]", service))
+
+
+def _urls(ids: list[str], sources: dict[str, str]) -> tuple[str, ...]:
+    return tuple(sources[source_id] for source_id in ids)
+
+
+def _arn_match(pattern: str) -> re.Pattern[str]:
+    """A `resource-arns` match (`arn:{partition}:lambda:*:*:function:*`) as a regex over Resources."""
+    return re.compile(fnmatch.translate(pattern.replace("{partition}", "*")))
+
+
+class TableCatalogue:
+    """The walk's Catalogue (scan.Catalogue), answered from the tables."""
+
+    def __init__(self, sdk_problem=None) -> None:
+        # The AWS SDK integrations are checked by their own module (requirements/sdk.py).
+        self.sdk_problem = sdk_problem
+
+    def call_problem(self, service: str, api: str, pattern: Pattern) -> str | None:
+        if service == "aws-sdk":
+            return self.sdk_problem(api) if self.sdk_problem is not None else None
+        table = integration_table(service)
+        if table is None:
+            return f"Step Functions has no optimized integration {service!r} that policygen knows (known: {', '.join(optimized_services())})"
+        spec = table.apis.get(api)
+        if spec is None:
+            return f"{table.title} has no Step Functions API {api!r} that policygen knows (known: {', '.join(sorted(table.apis))})"
+        if pattern.value not in spec.patterns:
+            return f"{table.title} {api} does not support the {pattern.value} pattern (it supports {', '.join(spec.patterns)})"
+        return None
+
+    def arn_service(self, resource: str) -> str | None:
+        for service in optimized_services():
+            table = integration_table(service)
+            if table is not None and any(entry.match.fullmatch(resource) for entry in table.resource_arns):
+                return service
+        return None
+
+
+def resource_arn_entry(service: str, resource: str) -> ResourceArn | None:
+    table = integration_table(service)
+    if table is None:
+        return None
+    return next((entry for entry in table.resource_arns if entry.match.fullmatch(resource)), None)

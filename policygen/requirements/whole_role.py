@@ -1,0 +1,36 @@
+"""Every Task state but Batch's own -> what it needs from the execution role (the whole role).
+
+Batch's needs come from requirements/needs.py; this module gathers the rest: the optimized
+integrations from their tables (service_needs.py) and the AWS SDK integrations (sdk.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policygen.errors import Location, Notice
+from policygen.requirements.deploy_time import DeployTimeValues
+from policygen.requirements.needs import Need
+from policygen.requirements.service_needs import needs_of_service
+from policygen.scan import ServiceTask
+
+
+def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues | None, notices: list[Notice]) -> list[Need]:
+    found: list[Need] = []
+    for task in tasks:
+        if task.credentials is not None:
+            notices.append(_assumed_role(task))
+        found.extend(needs_of_service(task, deploy_time, notices))
+    return found
+
+
+def _assumed_role(task: ServiceTask) -> Notice:
+    """A state with `Credentials` makes its call as the role it assumes: the policy is right for
+    that role, and the execution role needs sts:AssumeRole on it instead."""
+    assert task.credentials is not None
+    return Notice(
+        f"state {task.path!r} calls {task.resource} with the credentials of another role ({task.credentials.field}: "
+        f"{task.credentials.text}): its permissions in this policy belong on that role, and the execution role "
+        "needs sts:AssumeRole on it instead, which this policy does not grant",
+        Location(task.file, pointer=task.credentials.pointer),
+    )
