@@ -16,6 +16,7 @@ from policygen.cli_options import (
     INPUT_TYPE,
     MAX_INPUT_SIZE,
     PATHS,
+    SERVICES,
     SUBSTITUTE,
     TERRAFORM_PROVIDER,
     FailOn,
@@ -66,13 +67,11 @@ def _substitutions(values: list[str]) -> dict:
 
 def _limit_input_size(text: str) -> None:
     from policygen.load.document import parse_size, set_input_size_limit
-
     set_input_size_limit(parse_size(text))
 
 
 def _input_type(value: InputType | None) -> str | None:
     return None if value is None else value.value
-
 
 def _warn(notices) -> None:
     for notice in notices:
@@ -123,8 +122,9 @@ def generate(
     substitute: list[str] = SUBSTITUTE,
     check: str | None = CHECK,
     terraform_provider: TerraformProvider = TERRAFORM_PROVIDER,
+    services: str | None = SERVICES,
 ) -> None:
-    """Write the least-privilege IAM policy the definitions' Batch states need."""
+    """Write the least-privilege IAM policy (the whole execution role) the definitions' Task states need."""
     from policygen import pipeline
     from policygen.render.explain import render_unit_explanation
     from policygen.write.atomic import write_output
@@ -136,7 +136,7 @@ def generate(
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
         merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
-    )
+        services=pipeline.parse_services(services))
     outputs = pipeline.generate_files(
         paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output
     )

@@ -98,3 +98,10 @@ TERRAFORM_PROVIDER = typer.Option(
     help="(--format terraform) The AWS provider's major version: 6 reads the region as data.aws_region.current.region, "
     "5 as data.aws_region.current.name (deprecated in 6).",
 )
+SERVICES = typer.Option(
+    None,
+    "--services",
+    metavar="NAME,...",
+    help="Only these integrations' statements (e.g. batch,lambda; an AWS SDK call by its service, e.g. s3), for a "
+    "policy attached beside others; by default the whole role every state needs. Warns about what it leaves out.",
+)

@@ -280,6 +280,23 @@ def generate_files(
     return generate_outputs(machines, paths, settings, per_machine_files)
 
 
+def parse_services(text: str | None) -> frozenset[str] | None:
+    """--services batch,lambda,s3: the integrations whose statements the policy keeps (None: all)."""
+    if text is None:
+        return None
+    from policygen.requirements.integrations import known_services
+
+    names = [name.strip() for name in text.split(",")]
+    known = known_services()
+    unknown = [name for name in names if name not in known]
+    if unknown or not any(names):
+        raise UsageError(
+            f"--services: unknown integration {', '.join(map(repr, unknown)) or repr(text)}",
+            hint="name them as Task Resources do: batch, lambda, ecs, sns, ..., or an AWS SDK service such as s3",
+        )
+    return frozenset(names)
+
+
 def parse_required_tags(tags: Sequence[str], fine_grained: bool) -> tuple[tuple[str, str], ...]:
     """--tag KEY=VALUE (fine-grained mode only): sorted pairs; a malformed or repeated tag is a UsageError."""
     if tags and not fine_grained:

@@ -76,18 +76,34 @@ def generate_policy(
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
     found.needs.extend(whole_role_needs(services, options.deploy_time, warnings))
-    needs = found.needs if only_services is None else [need for need in found.needs if _in_services(need, only_services)]
+    needs = found.needs if only_services is None else _only_services(found.needs, only_services, warnings)
     policy = generate_policy_document(needs, target)
     warnings.extend(_size_warnings(policy))
     return Generated(policy, target, tasks, tuple(warnings), services)
 
 
-def _in_services(need: Need, only: frozenset[str]) -> bool:
-    """Whether `--services` keeps a need: a need of an integration listed (iam:PassRole and the
-    managed EventBridge rules go with the integration that needs them)."""
+def _only_services(needs: list[Need], only: frozenset[str], warnings: list[Notice]) -> list[Need]:
+    """--services: the needs of the integrations listed (iam:PassRole and the managed EventBridge
+    rules go with the integration that needs them), and a warning naming what is left out: the
+    role needs it from another policy, or those states fail."""
+    kept, left_out = [], {}
+    for need in needs:
+        service = _service_of(need)
+        if service in only:
+            kept.append(need)
+        else:
+            left_out.setdefault(service, []).append(need.task.path)
+    for service, paths in sorted(left_out.items()):
+        states = ", ".join(repr(path) for path in dict.fromkeys(paths))
+        warnings.append(Notice(f"--services leaves out {service} (needed by state(s) {states}): the role needs it from another policy"))
+    return kept
+
+
+def _service_of(need: Need) -> str:
     task = need.task
-    service = "batch" if isinstance(task, BatchTask) else task.api.partition(":")[0] if task.service == "aws-sdk" else task.service
-    return service in only
+    if isinstance(task, BatchTask):
+        return "batch"
+    return task.api.partition(":")[0] if task.service == "aws-sdk" else task.service
 
 
 def _assumed_roles(tasks: tuple[BatchTask, ...]) -> list[Notice]:

@@ -93,13 +93,18 @@ def _plugin_substitutes(value: Any) -> bool:
     return isinstance(value, str) and "#{" in value
 
 
+# A `functions` entry: no CloudFormation logical id (the framework names it <Name>LambdaFunction),
+# so CloudFormation output cannot keep a reference to it.
+SERVERLESS_FUNCTION = "serverless:function"
+
+
 def _context(document: Document) -> TemplateContext:
     """The CloudFormation parameters and resources the file declares under `resources`, and its
     `functions`: serverless-step-functions reads `Fn::GetAtt: [<function key>, Arn]` in a
     definition as that function's ARN."""
     functions = document.data.get("functions")
     declared_functions = {
-        str(name): TemplateResource(str(name), "AWS::Lambda::Function") for name in (functions if isinstance(functions, dict) else {})
+        str(name): TemplateResource(str(name), SERVERLESS_FUNCTION) for name in (functions if isinstance(functions, dict) else {})
     }
     section = document.data.get("resources")
     section = section if isinstance(section, dict) else {}

@@ -29,6 +29,35 @@ from policygen.requirements.template_values import (
     reference_text,
 )
 
+# What the Ref ("") or GetAtt of the resources Task states commonly name returns (CloudFormation
+# User Guide, each type's "Return values"): kept as a reference in CloudFormation output.
+_REFERENCE_KINDS = {
+    ("AWS::Lambda::Function", ""): "name",
+    ("AWS::Lambda::Function", "Arn"): "arn",
+    ("AWS::Serverless::Function", ""): "name",
+    ("AWS::Serverless::Function", "Arn"): "arn",
+    ("AWS::Lambda::Alias", ""): "arn",
+    ("AWS::Lambda::Version", ""): "arn",
+    ("AWS::SNS::Topic", ""): "arn",
+    ("AWS::SNS::Topic", "TopicArn"): "arn",
+    ("AWS::SQS::Queue", "Arn"): "arn",
+    ("AWS::SQS::Queue", "QueueName"): "name",
+    ("AWS::DynamoDB::Table", ""): "name",
+    ("AWS::DynamoDB::Table", "Arn"): "arn",
+    ("AWS::Serverless::SimpleTable", ""): "name",
+    ("AWS::StepFunctions::StateMachine", ""): "arn",
+    ("AWS::StepFunctions::StateMachine", "Arn"): "arn",
+    ("AWS::Serverless::StateMachine", ""): "arn",
+    ("AWS::ECS::TaskDefinition", ""): "arn",
+    ("AWS::ECS::Cluster", "Arn"): "arn",
+    ("AWS::IAM::Role", ""): "name",
+    ("AWS::IAM::Role", "Arn"): "arn",
+    ("AWS::Events::EventBus", ""): "name",
+    ("AWS::Events::EventBus", "Arn"): "arn",
+    ("AWS::Glue::Job", ""): "name",
+    ("AWS::CodeBuild::Project", ""): "name",
+    ("AWS::CodeBuild::Project", "Arn"): "arn",
+}
 _PSEUDO_PLACEHOLDERS = {"AWS::Partition": "{partition}", "AWS::Region": "{region}", "AWS::AccountId": "{account}"}
 
 
@@ -81,6 +110,8 @@ class DeployTimeValues:
         """"arn", "name", or None (unknown) for a whole value that is one reference."""
         logical_id, _, attribute = name.partition(".")
         resource = template.resources.get(logical_id)
+        if resource is not None and not resource_type:
+            return _REFERENCE_KINDS.get((resource.type, attribute))  # another integration's resource
         if resource is not None:
             return "arn" if _arn_of_type(resource, attribute, resource_type) else None
         parameter = template.parameters.get(name)

@@ -84,6 +84,16 @@ def optimized_services() -> tuple[str, ...]:
 
 
 @cache
+def known_services() -> frozenset[str]:
+    """Every integration name a Task Resource can carry: Batch, the optimized integrations, and the
+    AWS SDK services (by their IAM prefixes, and the SDK names that differ from them)."""
+    sdk = load_rules("integrations/aws-sdk.yaml")
+    return frozenset(
+        {"batch", *optimized_services(), *rules_files("catalog", ".json"), *(entry["sdk"] for entry in sdk["iam-prefixes"])}
+    )
+
+
+@cache
 def integration_table(service: str) -> IntegrationTable | None:
     if service not in optimized_services():
         return None

@@ -99,14 +99,15 @@ class _Reader:
                 elif known is not None and known.is_arn:
                     resources.append(known.text)
                 else:
-                    resources.append(self.fallback("Resource", task.resource, entry.dynamic or "*", task.pointer + "/Resource", "is only known at deploy time"))
+                    reason = f"is only known at deploy time{self.keeps_references_hint()}"
+                    resources.append(self.fallback("Resource", task.resource, entry.dynamic or "*", task.pointer + "/Resource", reason))
             found.append(_need(grant.sid, grant.actions, tuple(resources), grant.why, ", ".join(grant.sources), task))
         return found
 
     def field_resources(self, resource: FieldResource, name: str | None, pass_roles: bool = False) -> list[str]:
         """The ARNs a field names; the fallback when it is unknown. A role field the state leaves
         out passes no role (nothing); any other field left out falls back too."""
-        values = self.task.field_values(resource.field)
+        values = self.task.field_values(resource.field, include_absent=resource.absent is not None)
         if not values:
             if pass_roles:
                 return []
@@ -119,6 +120,8 @@ class _Reader:
         return found
 
     def resource_of(self, resource: FieldResource, value: FieldValue, name: str | None) -> list[str]:
+        if value.kind is ValueKind.STATIC and not value.text and resource.absent is not None and name is not None:
+            return [name.replace("{value}", resource.absent)]  # an entry that leaves the field out
         known = self.known(value)
         if known is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer)]
@@ -159,7 +162,7 @@ class _Reader:
             if value.kind is ValueKind.DYNAMIC:
                 reason = f"is known only at run time ({value.text})"
             elif value.kind is ValueKind.DEPLOY_TIME:
-                reason = f"is only known at deploy time ({value.text})"
+                reason = f"is only known at deploy time ({value.text}{self.keeps_references_hint()})"
             else:
                 reason = f"holds a wildcard ({value.text!r}), which policygen will not write as a name"
         key = f"{field}\0{dynamic}"
@@ -172,6 +175,12 @@ class _Reader:
                 )
             )
         return dynamic
+
+    def keeps_references_hint(self) -> str:
+        deploy_time = self.deploy_time
+        if deploy_time is not None and deploy_time.has_template(self.task.file, self.task.machine) and not deploy_time.keep_references:
+            return "; --format cloudformation keeps the reference"
+        return ""
 
     def conditions(self, grant: Grant) -> list[Condition]:
         found: list[Condition] = []

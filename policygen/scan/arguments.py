@@ -186,17 +186,18 @@ class _Arguments:
                 found.append(value)
         return tuple(found)
 
-    def field_values(self, path: str) -> tuple[FieldValue, ...]:
+    def field_values(self, path: str, include_absent: bool = False) -> tuple[FieldValue, ...]:
         """The values sent at a dotted path (`Overrides.TaskRoleArn`; `Entries[*].EventBusName`
         for every item of a list): none when the state sends none there, one dynamic value where a
-        part of the path is an expression."""
+        part of the path is an expression. With `include_absent`, a static object that leaves the
+        last field out gives an empty static value (an EventBridge entry without its bus)."""
         if self.whole is not None:
             return (self.whole,)
         found: list[FieldValue] = []
-        self._collect(self.body, self.pointer, path.split("."), found)
+        self._collect(self.body, self.pointer, path.split("."), found, include_absent)
         return tuple(found)
 
-    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue]) -> None:
+    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue], include_absent: bool) -> None:
         segment, rest = segments[0], segments[1:]
         each = segment.endswith("[*]")
         name = segment[:-3] if each else segment
@@ -208,6 +209,8 @@ class _Arguments:
             found.append(value)  # the value itself, or an expression standing for what is inside it
             return
         if raw is None:
+            if include_absent and not rest and not each and container is not self.body:
+                found.append(FieldValue(_STATIC, "", name, field_pointer))
             return
         if each and not isinstance(raw, list):
             raise self.error(f"\"{name}\" must be a list", field_pointer)
@@ -216,7 +219,7 @@ class _Arguments:
             if rest:
                 if not isinstance(item, dict):
                     raise self.error(f"\"{name}\" must hold objects", item_pointer)
-                self._collect(item, item_pointer, rest, found)
+                self._collect(item, item_pointer, rest, found, include_absent)
             elif isinstance(item, str):
                 kind, text = self.kind_of(item)
                 found.append(FieldValue(kind, text, name, item_pointer))

@@ -151,9 +151,9 @@ class ServiceTask:
     arguments: Any = field(default=None, hash=False, compare=False)
     credentials: FieldValue | None = None
 
-    def field_values(self, path: str) -> tuple[FieldValue, ...]:
+    def field_values(self, path: str, include_absent: bool = False) -> tuple[FieldValue, ...]:
         """The values the state sends at a dotted argument path (`Overrides.TaskRoleArn`,
         `Entries[*].EventBusName`): none when it sends none, one dynamic value for a part that is
         an expression."""
-        return self.arguments.field_values(path) if self.arguments is not None else ()
+        return self.arguments.field_values(path, include_absent) if self.arguments is not None else ()
 

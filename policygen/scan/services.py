@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
+from policygen.load.serverless import SERVERLESS_FUNCTION
 from policygen.load.template import OpaqueValue, Ref, has_references, parse_sub, unescape
 from policygen.scan.arguments import _Arguments
 from policygen.scan.model import (
@@ -38,7 +39,10 @@ _OPTIMIZED = re.compile(r"(?P<service>[a-z][a-z0-9-]*):(?P<api>[A-Za-z][A-Za-z0-
 _CALLBACK = ".waitForTaskToken"
 # Template resources whose Arn (GetAtt) may stand as a Task's Resource: a Lambda function.
 # (type -> the attribute that is the function's ARN: GetAtt Arn, or the Ref of an alias or version.)
-_FUNCTION_TYPES = {"AWS::Lambda::Function": "Arn", "AWS::Serverless::Function": "Arn", "AWS::Lambda::Alias": "", "AWS::Lambda::Version": ""}
+_FUNCTION_TYPES = {
+    "AWS::Lambda::Function": "Arn", "AWS::Serverless::Function": "Arn", "AWS::Lambda::Alias": "", "AWS::Lambda::Version": "",
+    SERVERLESS_FUNCTION: "Arn",
+}
 _PSEUDO_STAND_INS = {"AWS::Partition": "aws", "AWS::Region": "region", "AWS::AccountId": "account"}
 
 
