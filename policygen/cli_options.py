@@ -8,11 +8,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import typer
 
-from policygen.errors import Notice
-from policygen.render.progress import MIN_FILES, ProgressBar
+if TYPE_CHECKING:
+    from policygen.errors import Notice
+    from policygen.render.progress import ProgressBar
 
 
 class ScanFormat(str, Enum):
@@ -123,6 +125,8 @@ def input_progress() -> Iterator[ProgressBar | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from policygen.render.progress import MIN_FILES, ProgressBar  # only on a terminal: no start-up cost in CI
+
     with ProgressBar(sys.stderr, "files", MIN_FILES) as bar:
         token = _BAR.set(bar)
         try:
