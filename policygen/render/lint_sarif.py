@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, metadata
@@ -57,7 +58,11 @@ def project_url(label: str) -> str | None:
 
 
 def _normalized_label(label: str) -> str:
-    return "".join(character for character in label.lower() if character.isalnum())
+    # https://packaging.python.org/en/latest/specifications/well-known-project-urls/#label-normalization
+    return label.translate(_LABEL_NOISE).lower()
+
+
+_LABEL_NOISE = str.maketrans("", "", string.punctuation + string.whitespace)
 
 
 def _is_web_url(url: str) -> bool:
