@@ -4,20 +4,24 @@ stdout. The CLI runs as a subprocess with its stderr on a pseudo-terminal, as a 
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
-import pty
 import re
 import shutil
 import struct
 import subprocess
 import sys
-import termios
-import tty
 from pathlib import Path
 
 import pytest
+
+if sys.platform == "win32":
+    pytest.skip("pseudo-terminals (pty, termios) are POSIX only", allow_module_level=True)
+
+import fcntl
+import pty
+import termios
+import tty
 
 from policygen.cli_options import input_progress, warn
 from policygen.errors import Notice
