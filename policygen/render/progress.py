@@ -12,10 +12,11 @@ from typing import TextIO
 # `progress(done, total)`: called as each of `total` items (input files, state machines) is done.
 Progress = Callable[[int, int], None]
 
-# Below this many input files no bar is drawn: policygen reads a template in a few milliseconds
-# (bench/), so a handful of files is over before a bar could say anything, and a bar that flashes
-# for a moment is noise. From some 20 files (a cdk.out of many stacks, a directory of definitions)
-# the run lasts long enough for a bar to show it is moving.
+# Below this many input files no bar is drawn. Reading takes some 7 ms for a small YAML template and
+# under 0.1 ms for an ASL file, so fewer files are read in well under the ~0.15 s a bar needs to be
+# seen rather than flash, and a run over a few files is over before the bar could say anything.
+# From some 20 files (a cdk.out of many stacks, a directory of templates) a run can last long
+# enough for a bar to show it is moving; drawing costs some 5 us a file on a terminal.
 MIN_FILES = 20
 
 _WIDTH = 30  # the bar's cells; fewer on a narrow terminal, so a redraw never wraps onto a second line
