@@ -26,7 +26,9 @@ from policygen.cli_options import (
     PolicyFormat,
     ScanFormat,
     TerraformProvider,
+    input_progress,
 )
+from policygen.cli_options import warn as _warn
 from policygen.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, PolicygenError
 
 try:  # newer typer carries its own copy of click, whose argument errors derive from TyperException
@@ -56,7 +58,7 @@ def _options(
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
-    """Least-privilege IAM policies for Step Functions state machines that call AWS Batch."""
+    """Least-privilege IAM execution roles for Step Functions state machines: AWS Batch in depth, and every other integration."""
 
 
 def _substitutions(values: list[str]) -> dict:
@@ -73,11 +75,6 @@ def _limit_input_size(text: str) -> None:
 def _input_type(value: InputType | None) -> str | None:
     return None if value is None else value.value
 
-def _warn(notices) -> None:
-    for notice in notices:
-        typer.echo(f"policygen: warning: {notice}", err=True)
-
-
 @app.command()
 def scan(
     paths: list[str] = PATHS,
@@ -92,7 +89,8 @@ def scan(
     from policygen.write.atomic import write_output
 
     _limit_input_size(max_input_size)
-    tasks = pipeline.scan_files(paths, _input_type(input_type), _substitutions(substitute), _warn)
+    with input_progress() as progress:
+        tasks = pipeline.scan_files(paths, _input_type(input_type), _substitutions(substitute), _warn, progress)
     if output_format is ScanFormat.json:
         write_output(scan_report.render_scan_json(tasks), None)
     elif tasks:
@@ -137,9 +135,10 @@ def generate(
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
         merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
         services=pipeline.parse_services(services))
-    outputs = pipeline.generate_files(
-        paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output
-    )
+    with input_progress() as progress:
+        outputs = pipeline.generate_files(
+            paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output, progress
+        )
     for index, unit in enumerate(outputs.units):
         _warn(unit.generated.warnings)
         if explain:
@@ -239,7 +238,8 @@ def lint(
         tuple(paths), tuple(policies), trust_policy, live_role, region, account, partition, _input_type(input_type),
         _substitutions(substitute), tuple(state_machines), tuple(ignore), fail_on and fail_on.value, config, fix, os.environ,
     )
-    result = pipeline.lint_files(request, _warn)
+    with input_progress() as progress:
+        result = pipeline.lint_files(request, _warn, progress)
     rendered = render_lint(result.findings, output_format.value, result.skipped, result.suppressed)
     if result.fixed is not None:
         typer.echo(rendered, err=output is None, nl=False)

@@ -1,10 +1,20 @@
-"""The command line's choices and shared arguments, declared once for cli.py's commands."""
+"""The command line's choices and shared arguments, declared once for cli.py's commands, and what
+they write to stderr besides errors: warnings, and on a terminal the bar over many input files."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from policygen.errors import Notice
+    from policygen.render.progress import ProgressBar
 
 
 class ScanFormat(str, Enum):
@@ -105,3 +115,37 @@ SERVICES = typer.Option(
     help="Only these integrations' statements (e.g. batch,lambda; an AWS SDK call by its service, e.g. s3), for a "
     "policy attached beside others; by default the whole role every state needs. Warns about what it leaves out.",
 )
+
+
+# --- stderr: warnings, and the progress bar over the input files ---------------------------------
+
+# The bar of the command running now (cli.main runs each command in a context of its own).
+_BAR: ContextVar[ProgressBar | None] = ContextVar("policygen_progress_bar", default=None)
+
+
+@contextmanager
+def input_progress() -> Iterator[ProgressBar | None]:
+    """The `progress` callback the pipeline reports each input file to: a bar when stderr is a
+    terminal and there are at least MIN_FILES files, else nothing drawn (None off a terminal, so
+    stderr, piped or in CI, never holds a bar). Cleared when the last file is read, before any
+    warning, and when the block ends, also by an error, so every other line starts clean."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from policygen.render.progress import MIN_FILES, ProgressBar  # only on a terminal: no start-up cost in CI
+
+    with ProgressBar(sys.stderr, "files", MIN_FILES) as bar:
+        token = _BAR.set(bar)
+        try:
+            yield bar
+        finally:
+            _BAR.reset(token)
+
+
+def warn(notices: Iterable[Notice]) -> None:
+    """Each warning as a `policygen: warning: ...` line on stderr, the progress bar cleared first."""
+    bar = _BAR.get()
+    for notice in notices:
+        if bar is not None:
+            bar.clear()
+        typer.echo(f"policygen: warning: {notice}", err=True)

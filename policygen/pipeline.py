@@ -30,6 +30,7 @@ from policygen.render.outputs import (
     Unit,
     render_outputs,
 )
+from policygen.render.progress import Progress
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.needs import Options
 from policygen.requirements.target import (
@@ -64,14 +65,16 @@ class LoadResult:
 
 
 def load_state_machines(
-    paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None
+    paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> LoadResult:
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
     policygen.load.sources.INPUT_TYPES) says which. `substitutions` (--substitute) fill the
     `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders). With
-    several inputs, one that cannot be read or is no input of ours is skipped with a warning."""
-    read = read_inputs(list(paths), input_type)
+    several inputs, one that cannot be read or is no input of ours is skipped with a warning.
+    `progress(done, total)` is called as each input file is read (the CLI's bar on a terminal)."""
+    read = read_inputs(list(paths), input_type, progress)
     used: set[str] = set()
     machines = [substitute_placeholders(machine, substitutions or {}, used) for machine in read.machines]
     warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in read.skipped]
@@ -252,9 +255,11 @@ def _with_deploy_time(settings: Settings, machines: Sequence[StateMachine]) -> O
 Warn = Callable[[Iterable[Notice]], None]
 
 
-def scan_files(paths: Sequence[str], input_type: str | None, substitutions: Mapping[str, str], warn: Warn) -> list[BatchTask]:
+def scan_files(
+    paths: Sequence[str], input_type: str | None, substitutions: Mapping[str, str], warn: Warn, progress: Progress | None = None
+) -> list[BatchTask]:
     """`policygen scan`: the Batch Task states of every state machine in `paths`."""
-    loaded = load_state_machines(paths, input_type, substitutions)
+    loaded = load_state_machines(paths, input_type, substitutions, progress)
     warn(loaded.warnings)
     return scan_state_machines(loaded)
 
@@ -267,9 +272,10 @@ def generate_files(
     substitutions: Mapping[str, str] | None = None,
     state_machines: Sequence[str] = (),
     output: str | None = None,
+    progress: Progress | None = None,
 ) -> Outputs:
     """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR)."""
-    loaded = load_state_machines(paths, input_type, substitutions)
+    loaded = load_state_machines(paths, input_type, substitutions, progress)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, state_machines)
     # -o DIR: a file per machine into an existing directory in every format; a new directory
@@ -346,7 +352,7 @@ class LintResult:
     suppressed: tuple[Suppressed, ...] = ()  # covered by a template's Metadata: reported, never failing
 
 
-def lint_files(request: LintRequest, warn: Warn) -> LintResult:
+def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = None) -> LintResult:
     """`policygen lint`: the findings for the role against the definitions' Batch states, those
     ignored by --ignore or the configuration left out; with --fix, the corrected policy."""
     # Imported here: `scan` and `generate` do not pay for the linter (some 50 ms at start-up).
@@ -361,7 +367,7 @@ def lint_files(request: LintRequest, warn: Warn) -> LintResult:
     ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
     config = load_config(request.config, known)
     _check_lint_inputs(request)
-    loaded = load_state_machines(request.paths, request.input_type, request.substitutions)
+    loaded = load_state_machines(request.paths, request.input_type, request.substitutions, progress)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, request.state_machines)
     tasks = scan_state_machines(machines)

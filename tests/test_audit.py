@@ -491,6 +491,7 @@ def test_progress_bar_only_on_a_terminal(aws, run_cli, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     result = run_cli("audit", "--region", "us-east-1")
     assert result.code == 0 and "3/3 state machines" in result.err and "\r" in result.err
+    assert result.err.endswith("\r" + " " * len(result.err.rsplit("\r", 3)[1]) + "\r")  # the shared bar, cleared at the end
 
 
 def test_output_file(aws, run_cli, tmp_path):

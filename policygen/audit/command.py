@@ -11,6 +11,7 @@ from policygen.audit import AuditOptions, run_audit
 from policygen.audit.aws import required_policy
 from policygen.errors import UsageError
 from policygen.iam.aws_names import is_account, is_region, partition_of_region
+from policygen.render.progress import ProgressBar
 
 MAX_CONCURRENCY = 64
 
@@ -68,33 +69,14 @@ def run_audit_command(options: AuditOptions, output_format: str, fail_on: str, o
     from policygen.write.atomic import check_output, write_output
 
     check_output(output)
-    progress = _ProgressBar() if sys.stderr.isatty() else None
+    # Every state machine is a few AWS calls, so even a few are worth a bar (minimum 1).
+    progress = ProgressBar(sys.stderr, "state machines") if sys.stderr.isatty() else None
     try:
         outcome = run_audit(options, output_format, fail_on, progress)
     finally:
         if progress is not None:
-            progress.close()
+            progress.clear()  # also when the run stops early: the error line starts clean
     for notice in outcome.notices:
         print(f"policygen: warning: {notice}", file=sys.stderr)
     write_output(outcome.text, output)
     return outcome.failed
-
-
-class _ProgressBar:
-    """`[#####     ] 12/60 state machines` on stderr, redrawn in place (a terminal only)."""
-
-    WIDTH = 30
-
-    def __init__(self) -> None:
-        self._shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.WIDTH * done // total if total else self.WIDTH
-        sys.stderr.write(f"\r[{'#' * filled}{' ' * (self.WIDTH - filled)}] {done}/{total} state machines")
-        sys.stderr.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()

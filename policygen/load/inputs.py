@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from policygen.errors import InputError, Location, Notice, UnreadableInput
@@ -46,23 +46,28 @@ class InputResult:
     skipped: tuple[Notice, ...]  # the files left out, each named (its location) with the reason
 
 
-def read_inputs(paths: Sequence[str], input_type: str | None) -> InputResult:
+def read_inputs(
+    paths: Sequence[str], input_type: str | None, progress: Callable[[int, int], None] | None = None
+) -> InputResult:
     """The state machines of every input; with several, the unreadable or unrelated ones skipped.
-    One input, or every input skipped, is an InputError (exit 2)."""
+    One input, or every input skipped, is an InputError (exit 2). `progress(done, total)` is called
+    as each file is read or skipped."""
     machines: list[StateMachine] = []
     warnings: list[Notice] = []
     skipped: list[Notice] = []
     files = expand_paths(paths)
-    for path in files:
+    for done, path in enumerate(files, 1):
         try:
             found, notices = read_input(path, input_type)
         except UnreadableInput as error:
             if len(files) == 1:
                 raise
             skipped.append(Notice(error.message + (f" ({error.hint})" if error.hint else ""), error.location))
-            continue
-        machines.extend(found)
-        warnings.extend(notices)
+        else:
+            machines.extend(found)
+            warnings.extend(notices)
+        if progress is not None:
+            progress(done, len(files))
     if skipped and len(skipped) == len(files):
         raise InputError(
             f"none of the {len(files)} inputs is a definition, template or plan policygen can read: "

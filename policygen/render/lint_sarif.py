@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from policygen import __version__
 from policygen.errors import Location, Notice
@@ -45,36 +46,76 @@ def project_urls() -> dict[str, str]:
     return dict(entry.split(", ", 1) for entry in entries if ", " in entry)
 
 
+def project_url(label: str) -> str | None:
+    """The project URL with this label, compared as PEP 753 says (`Home-page`, `homepage` and
+    `HomePage` are one label); only an absolute http(s) URL, as SARIF's informationUri and helpUri
+    must be, so a malformed entry is left out rather than written into every log."""
+    wanted = _normalized_label(label)
+    for name, url in project_urls().items():
+        if _normalized_label(name) == wanted and _is_web_url(url.strip()):
+            return url.strip()
+    return None
+
+
+def _normalized_label(label: str) -> str:
+    # https://packaging.python.org/en/latest/specifications/well-known-project-urls/#label-normalization
+    return label.translate(_LABEL_NOISE).lower()
+
+
+_LABEL_NOISE = str.maketrans("", "", string.punctuation + string.whitespace)
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in url)
+
+
 def driver_json(rules: Sequence[Rule]) -> dict[str, Any]:
-    """tool.driver: policygen, its version, its homepage, and the rules."""
+    """tool.driver: policygen, its version, its homepage (when there is one), and the rules."""
     driver: dict[str, Any] = {"name": "policygen", "version": __version__}
-    if "Homepage" in project_urls():
-        driver["informationUri"] = project_urls()["Homepage"]
+    homepage = project_url("Homepage")
+    if homepage is not None:
+        driver["informationUri"] = homepage
     driver["rules"] = [rule_json(rule) for rule in rules]
     return driver
 
 
 def help_uri(rule: Rule) -> str | None:
-    """The rule's section of docs/rules.md (the Documentation URL), for the rules documented there."""
-    documentation = project_urls().get("Documentation")
+    """The rule's section of docs/rules.md: the Documentation URL, when it names that page, anchored
+    at the rule's heading (lint_docs.rule_anchor); for the rules documented there. A Documentation
+    URL of another page (a README, a docs site's home) would get an anchor that leads nowhere."""
+    documentation = project_url("Documentation")
     if documentation is None or rule.id not in all_rules():
         return None
-    return f"{documentation.split('#', 1)[0]}#{rule_anchor(rule)}"
+    page = documentation.split("#", 1)[0]
+    if not urlsplit(page).path.endswith("/rules.md"):
+        return None
+    return f"{page}#{rule_anchor(rule)}"
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:
+    """A reportingDescriptor. GitHub code scanning shows `help` beside each alert (markdown where
+    given), so the rule's whole documentation, its example and what to use instead, is there
+    whether or not a helpUri can point at docs/rules.md."""
     doc = rule.doc
     markdown = (
         f"**{rule.id} {rule.name}** ({rule.severity.value})\n\n{doc.what}\n\n**Why is this bad?** {doc.why}\n\n"
         f"**Example**\n\n```\n{doc.bad}\n```\n\n**Use instead**\n\n```\n{doc.good}\n```\n\n**Fix:** {doc.fix}\n\n"
         f"Source: {rule.source}"
     )
+    text = (
+        f"{rule.id} {rule.name} ({rule.severity.value})\n\n{doc.what}\n\nWhy is this bad? {doc.why}\n\n"
+        f"Example:\n\n{doc.bad}\n\nUse instead:\n\n{doc.good}\n\nFix: {doc.fix}\n\nSource: {rule.source}"
+    )
     described: dict[str, Any] = {
         "id": rule.id,
         "name": _camel(rule.name),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": doc.what},
-        "help": {"text": f"{doc.what}\n\nWhy: {doc.why}\n\nFix: {doc.fix}", "markdown": markdown},
+        "help": {"text": text, "markdown": markdown},
     }
     if help_uri(rule) is not None:
         described["helpUri"] = help_uri(rule)

@@ -9,6 +9,7 @@ them from this suite.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -210,3 +211,119 @@ def test_a_rule_docs_rules_md_does_not_hold_gets_no_help_uri():
 
     assert "helpUri" not in rule_json(UNREADABLE_RULE)
     assert "PGA01" not in (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+# --- informationUri / helpUri from the installed package's [project.urls], and help without them --
+
+HOMEPAGE = "https://github.com/example/policygen"
+RULES_PAGE = "https://github.com/example/policygen/blob/main/docs/rules.md"
+
+
+@pytest.fixture
+def installed_urls(monkeypatch):
+    """Project-URL entries as the installed package's metadata would carry them ("Label, URL")."""
+    from email.message import Message
+
+    from policygen.render import lint_sarif
+
+    def install(*entries: str) -> None:
+        message = Message()
+        for entry in entries:
+            message["Project-URL"] = entry
+        monkeypatch.setattr(lint_sarif, "metadata", lambda name: message)
+        lint_sarif.project_urls.cache_clear()
+
+    yield install
+    lint_sarif.project_urls.cache_clear()
+
+
+def _driver(run_cli) -> dict:
+    log = json.loads(run_cli(*MIXED_ARGS, "--format", "sarif").out)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    return log["runs"][0]["tool"]["driver"]
+
+
+def test_without_urls_the_help_holds_the_whole_rule(run_cli, installed_urls):
+    """No public home yet: no informationUri, no helpUri, and code scanning still shows each
+    rule's documentation, its example and what to use instead, from `help`."""
+    from policygen.lint.rules import all_rules
+
+    installed_urls()
+    driver = _driver(run_cli)
+    assert "informationUri" not in driver and all("helpUri" not in rule for rule in driver["rules"])
+    for described in driver["rules"]:
+        doc = all_rules()[described["id"]].doc
+        for part in (doc.what, doc.why, doc.bad, doc.good, doc.fix):
+            assert part in described["help"]["text"] and part in described["help"]["markdown"], (described["id"], part)
+        assert f"```\n{doc.bad}\n```" in described["help"]["markdown"]
+
+
+def test_with_urls_help_uri_is_the_rules_page_at_the_heading_lint_docs_writes(run_cli, installed_urls):
+    from policygen.render.lint_docs import render_rules_markdown
+
+    installed_urls(f"Homepage, {HOMEPAGE}", f"Documentation, {RULES_PAGE}")
+    driver = _driver(run_cli)
+    assert driver["informationUri"] == HOMEPAGE
+    written = render_rules_markdown()  # what `python -m policygen.render.lint_docs` writes
+    headings = {_github_anchor(line[3:]): line for line in written.splitlines() if line.startswith("## PG")}
+    linked = set(re.findall(r"\]\(#([a-z0-9-]+)\)", written))  # the table's links to the headings
+    for rule in driver["rules"]:
+        page, anchor = rule["helpUri"].split("#")
+        assert page == RULES_PAGE and anchor in linked
+        assert headings[anchor].startswith(f"## {rule['id']} "), (rule["id"], anchor)
+    assert len({rule["helpUri"] for rule in driver["rules"]}) == len(driver["rules"]) == len(headings)
+
+
+def test_project_url_labels_compare_as_pep_753_says(run_cli, installed_urls):
+    installed_urls(f"home-page, {HOMEPAGE}", f"DOCUMENTATION, {RULES_PAGE}#top")
+    driver = _driver(run_cli)
+    assert driver["informationUri"] == HOMEPAGE
+    assert driver["rules"][0]["helpUri"] == f"{RULES_PAGE}#pg101-missing-permission-error"
+
+
+@pytest.mark.parametrize("homepage, documentation", [
+    ("not a url", "docs/rules.md"),  # relative: SARIF wants absolute URIs
+    ("javascript:alert(1)", "ftp://example.org/docs/rules.md"),
+    ("https://exa mple.org/", "https://[::1/docs/rules.md"),
+    (HOMEPAGE, f"{HOMEPAGE}#readme"),  # a page other than docs/rules.md: its anchors would lead nowhere
+    (HOMEPAGE, "https://example.org/docs/"),
+])
+def test_no_uri_from_a_url_that_is_not_one_or_not_the_rules_page(run_cli, installed_urls, homepage, documentation):
+    installed_urls(f"Homepage, {homepage}", f"Documentation, {documentation}")
+    driver = _driver(run_cli)
+    assert driver.get("informationUri") == (homepage if homepage == HOMEPAGE else None)
+    assert all("helpUri" not in rule for rule in driver["rules"])
+
+
+def _artifact_locations(node):
+    if isinstance(node, dict):
+        if "artifactLocation" in node:
+            yield node["artifactLocation"]
+        for value in node.values():
+            yield from _artifact_locations(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _artifact_locations(value)
+
+
+def test_every_relative_location_has_the_source_root_base(run_cli, tmp_path, monkeypatch):
+    """Results, related locations, in-source suppressions and the notifications of skipped inputs:
+    each relative URI names %SRCROOT%, the one base in originalUriBaseIds, which gives no uri of
+    its own (the checkout's path on this machine): GitHub resolves it to the repository root."""
+    from test_lint_suppressions import TARGET, metadata, template
+
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    template(infra, policy=metadata("{id: PG301, reason: queues are created at run time}"))
+    (infra / "workflow.json").write_text('{"name": "ci", "on": "push"}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    log = json.loads(run_cli("lint", "infra", *TARGET, "--format", "sarif").out)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    (run,) = log["runs"]
+    assert any("suppressions" in result for result in run["results"])
+    assert run["invocations"][0]["toolExecutionNotifications"]
+    artifacts = list(_artifact_locations(run))
+    assert {artifact["uri"] for artifact in artifacts} == {"infra/stack.yaml", "infra/workflow.json"}
+    assert all(artifact["uriBaseId"] == "%SRCROOT%" for artifact in artifacts)
+    assert list(run["originalUriBaseIds"]) == ["%SRCROOT%"] and "uri" not in run["originalUriBaseIds"]["%SRCROOT%"]
