@@ -10,7 +10,7 @@ from typing import Any
 
 from policygen.errors import InputError, UsageError
 from policygen.load.document import STDIN_NAME, Document
-from policygen.load.template import TemplateContext
+from policygen.load.template import TemplateContext, replace_placeholders
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ def state_machine_from_asl(document: Document) -> StateMachine:
 # A --substitute NAME: what DefinitionSubstitutions keys and Terraform templatefile() variables
 # are in practice (letters, digits, `_`, `-`, `.`); never a pseudo parameter such as AWS::Partition.
 _SUBSTITUTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 def parse_substitutions(values: Iterable[str]) -> dict[str, str]:
@@ -98,7 +97,7 @@ def substitute_placeholders(machine: StateMachine, substitutions: Mapping[str, s
             used.add(name)
             return substitutions[name]
 
-        return _PLACEHOLDER.sub(filled, text)
+        return replace_placeholders(text, filled)
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):

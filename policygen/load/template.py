@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,11 +136,24 @@ Segments = tuple[Segment, ...]
 _SUB_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
+def placeholders(text: str) -> Iterator[re.Match[str]]:
+    """Every `${...}` of `text`, as re.finditer would find them. Searched only up to the last `}`:
+    no placeholder ends after it, and a hostile run of unclosed `${` there would make every one of
+    them scan to the end (quadratic time)."""
+    return _SUB_PLACEHOLDER.finditer(text, 0, text.rfind("}") + 1)
+
+
+def replace_placeholders(text: str, replacement: Callable[[re.Match[str]], str]) -> str:
+    """re.sub over every `${...}` of `text`, in linear time (see placeholders)."""
+    end = text.rfind("}") + 1
+    return _SUB_PLACEHOLDER.sub(replacement, text[:end]) + text[end:]
+
+
 def parse_sub(text: str) -> Segments:
     """A Fn::Sub template string as segments: `${!X}` is the literal `${X}`, `${Name}` a reference."""
     segments: list[Segment] = []
     position = 0
-    for match in _SUB_PLACEHOLDER.finditer(text):
+    for match in placeholders(text):
         segments.append(text[position : match.start()])
         inner = match.group(1)
         if inner.startswith("!"):
@@ -177,7 +190,7 @@ def substitute(segments: Segments, substitutions: Mapping[str, Segments]) -> Seg
             result.append(segment)
             continue
         position = 0
-        for match in _SUB_PLACEHOLDER.finditer(segment):
+        for match in placeholders(segment):
             name = match.group(1)
             if name in substitutions:
                 result.append(segment[position : match.start()])

@@ -12,6 +12,7 @@ from typing import Any
 
 from policygen.errors import UsageError
 from policygen.generate.policy import Policy, Statement, condition_json
+from policygen.load.template import replace_placeholders
 from policygen.render.templating import (
     environment,
     escape_unsafe,
@@ -29,7 +30,6 @@ PSEUDO_ACCOUNT = "${AWS::AccountId}"
 PSEUDO_REFERENCES = frozenset({"AWS::Partition", "AWS::Region", "AWS::AccountId"})
 
 _REF = re.compile(r"^\$\{([A-Za-z0-9]+|AWS::[A-Za-z]+)\}$")
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _GET_ATT = re.compile(r"^\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}$")
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]+")
 _DESCRIBE_ONLY_STAR = "batch:DescribeJobs supports no resource-level permissions: it stays on \"*\" (Service Authorization Reference, AWS Batch: docs.aws.amazon.com/service-authorization/latest/reference/list_awsbatch.html)"
@@ -75,7 +75,7 @@ def cfn_value(text: str, references: AbstractSet[str] | None = None) -> str | In
                 return match[0]
             return "${!" + name + "}"
 
-        escaped = _SUB_VARIABLE.sub(escape, text)
+        escaped = replace_placeholders(text, escape)
         if literal_only:
             return text  # no reference left: a plain string is literal as it stands
         text = escaped

@@ -29,7 +29,6 @@ ABSENT = object()
 # states to use in Step Functions": https://docs.aws.amazon.com/step-functions/latest/dg/workflow-states.html).
 STATE_TYPES = ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 MAP_PROCESSORS = ("ItemProcessor", "Iterator")  # ItemProcessor replaced the older Iterator
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 class Pattern(str, Enum):

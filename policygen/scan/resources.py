@@ -7,8 +7,8 @@ from typing import Any
 
 from policygen.load.template import (
     OpaqueValue,
+    placeholders,
 )
-from policygen.scan.model import _PLACEHOLDER
 
 # A Resource as glob tokens: single lower-case characters, and wildcards for parts only known later.
 ANY = "\x00any"  # any text
@@ -133,5 +133,5 @@ def intrinsic_may_call_batch(value: Any, parameters: frozenset[str]) -> bool:
 
 
 def _sub_names(text: str) -> list[str]:
-    return [match.group(1).strip() for match in _PLACEHOLDER.finditer(text)]
+    return [match.group(1).strip() for match in placeholders(text)]
 

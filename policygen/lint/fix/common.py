@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ from policygen.iam.policy import (
     Statement,
     StatementRef,
 )
+from policygen.load.template import replace_placeholders
 from policygen.requirements import markers
 
 # ---------------------------------------------------------------------------------------------
@@ -47,7 +47,7 @@ class Entry:
 def as_glob(pattern: str, statement: Statement) -> str:
     """A Resource pattern for the overlap tests: a policy variable (2012-10-17) may stand for any
     text, so it counts as `*` where that says "may overlap"."""
-    return re.sub(r"\$\{[^}]*\}", "*", pattern) if statement.variables_enabled else pattern
+    return replace_placeholders(pattern, lambda _: "*") if statement.variables_enabled else pattern
 
 template_value = markers.template_value
 
