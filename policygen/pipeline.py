@@ -258,10 +258,11 @@ Warn = Callable[[Iterable[Notice]], None]
 def scan_files(
     paths: Sequence[str], input_type: str | None, substitutions: Mapping[str, str], warn: Warn, progress: Progress | None = None
 ) -> list[BatchTask]:
-    """`policygen scan`: the Batch Task states of every state machine in `paths`."""
+    """`policygen scan`: the Batch Task states of every state machine in `paths`. Every other Task
+    state is read too, so a Resource `generate` would refuse is refused here as well."""
     loaded = load_state_machines(paths, input_type, substitutions, progress)
     warn(loaded.warnings)
-    return scan_state_machines(loaded)
+    return scan_whole_role(loaded)[0]
 
 
 def generate_files(

@@ -84,6 +84,11 @@ class DeployTimeValues:
     def has_template(self, file: str, machine: str) -> bool:
         return (file, machine) in self.templates
 
+    def kept_as_reference(self, file: str, machine: str, text: str) -> bool:
+        """Whether CloudFormation output would keep this value of another integration as a reference."""
+        template = self.templates.get((file, machine))
+        return template is not None and has_references(text) and self._as_reference(template, text, "") is not None
+
     def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
         template = self.templates.get((file, machine))
         if template is None or not has_references(text):

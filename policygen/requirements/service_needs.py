@@ -99,7 +99,7 @@ class _Reader:
                 elif known is not None and known.is_arn:
                     resources.append(known.text)
                 else:
-                    reason = f"is only known at deploy time{self.keeps_references_hint()}"
+                    reason = f"is only known at deploy time{self.keeps_references_hint(task.resource)}"
                     resources.append(self.fallback("Resource", task.resource, entry.dynamic or "*", task.pointer + "/Resource", reason))
             found.append(_need(grant.sid, grant.actions, tuple(resources), grant.why, ", ".join(grant.sources), task))
         return found
@@ -162,7 +162,7 @@ class _Reader:
             if value.kind is ValueKind.DYNAMIC:
                 reason = f"is known only at run time ({value.text})"
             elif value.kind is ValueKind.DEPLOY_TIME:
-                reason = f"is only known at deploy time ({value.text}{self.keeps_references_hint()})"
+                reason = f"is only known at deploy time ({value.text}{self.keeps_references_hint(value.text)})"
             else:
                 reason = f"holds a wildcard ({value.text!r}), which policygen will not write as a name"
         key = f"{field}\0{dynamic}"
@@ -176,9 +176,9 @@ class _Reader:
             )
         return dynamic
 
-    def keeps_references_hint(self) -> str:
+    def keeps_references_hint(self, text: str) -> str:
         deploy_time = self.deploy_time
-        if deploy_time is not None and deploy_time.has_template(self.task.file, self.task.machine) and not deploy_time.keep_references:
+        if deploy_time is not None and not deploy_time.keep_references and deploy_time.kept_as_reference(self.task.file, self.task.machine, text):
             return "; --format cloudformation keeps the reference"
         return ""
 

@@ -29,7 +29,7 @@ from policygen.scan.model import (
     Pattern,
     ServiceTask,
 )
-from policygen.scan.resources import _placeholders
+from policygen.scan.resources import _placeholders, is_serverless_variable
 
 if TYPE_CHECKING:
     from policygen.scan.walk import Walker
@@ -85,7 +85,7 @@ def service_task(walker: Walker, state: dict[str, Any], pointer: str, path: str,
 def _classify(walker: Walker, resource: str, pointer: str, path: str, catalogue: Catalogue) -> tuple[str, str, Pattern, str | None]:
     """(table, api, pattern, partition) of a Resource, or an InputError naming the state."""
     where = pointer + "/Resource"
-    if isinstance(resource, OpaqueValue):
+    if isinstance(resource, OpaqueValue) and not is_serverless_variable(resource):
         raise walker.error(
             f"state {path!r}: its Resource is chosen at deploy time ({resource}), so what it calls, and what the role "
             "needs for it, is unknown; write one Resource ARN per state",
@@ -138,7 +138,10 @@ def _without_references(walker: Walker, resource: str) -> str | None:
     if "${" not in resource:
         return resource
     template = walker.machine.template
-    if template is None or not has_references(resource):
+    if template is None or isinstance(resource, OpaqueValue):
+        # A loose file's placeholder or a serverless variable: any text, filled in at deploy time.
+        return _with_stand_ins(resource)
+    if not has_references(resource):
         return None
     segments = parse_sub(resource)
     if len(segments) == 1 and isinstance(segments[0], Ref):
@@ -158,6 +161,14 @@ def _without_references(walker: Walker, resource: str) -> str | None:
         else:
             pieces.append(segment)
     return "".join(pieces)
+
+
+def _with_stand_ins(resource: str) -> str:
+    pieces, position = [], 0
+    for start, end in _placeholders(resource):
+        pieces.append(resource[position:start] + "x")
+        position = end
+    return "".join(pieces) + resource[position:]
 
 
 def _arn_partition(walker: Walker, resource: str, pointer: str, path: str) -> str | None:

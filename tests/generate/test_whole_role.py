@@ -256,3 +256,18 @@ def test_json_output_of_a_template_falls_back_for_references_and_says_so(run_cli
     for state in ("Legacy", "Invoke", "Publish"):
         assert f"state '{state}'" in result.err
     assert result.err.count("--format cloudformation keeps the reference") == 3
+
+
+def test_a_serverless_function_arn_built_from_variables_falls_back_to_the_accounts_functions(run_cli, tmp_path):
+    path = tmp_path / "serverless.yml"
+    path.write_text(
+        "service: nightly\nprovider: {name: aws}\nstepFunctions:\n  stateMachines:\n    nightly:\n"
+        "      definition:\n        StartAt: A\n        States:\n"
+        "          A: {Type: Task, Resource: 'arn:aws:lambda:${aws:region}:${aws:accountId}:function:${self:service}-prepare', End: true}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("generate", str(path), *TARGET)
+    assert result.code == 0, result.err
+    assert _pairs(json.loads(result.out)) == {("lambda:InvokeFunction", _arn("lambda", "function:*"))}
+    assert "state 'A'" in result.err and "only known at deploy time" in result.err
+    assert "keeps the reference" not in result.err  # CloudFormation cannot hold a serverless variable

@@ -69,18 +69,29 @@ def test_every_spelling_of_a_batch_resource_is_an_error(run_cli, tmp_path, resou
     "resource",
     [
         "arn:aws:states:::lambda:invoke",
-        "arn:aws:states:::LAMBDA:invoke",  # not Batch in any spelling
-        " arn:aws:states:::sns:publish",
         "arn:aws:lambda:us-east-1:123456789012:function:batch-runner",
         "arn:aws:states:us-east-1:123456789012:activity:batch",
         "arn:${partition}:states:::lambda:invoke",
-        "arn:aws:lambda:${region}:${account}:function:run",
+        "arn:aws:lambda:${region}:${account}:function:run",  # a function, its ARN filled in at deploy time
     ],
 )
-def test_another_service_is_still_skipped(run_cli, tmp_path, resource):
+def test_another_service_is_no_batch_state(run_cli, tmp_path, resource):
     result = run_cli("scan", str(_asl(tmp_path, resource)))
     assert result.code == 0, result.err
     assert "no AWS Batch Task state found" in result.err
+
+
+@pytest.mark.parametrize(
+    "resource, fragment",
+    [
+        ("arn:aws:states:::LAMBDA:invoke", "is no Step Functions integration"),  # Step Functions takes lower case only
+        (" arn:aws:states:::sns:publish", "is no integration Step Functions knows"),
+        ("${worker}", "--substitute worker=VALUE"),
+    ],
+)
+def test_a_resource_of_another_service_policygen_cannot_read_is_an_error(run_cli, tmp_path, resource, fragment):
+    # The whole role needs every state's permissions: a state whose call is unknown is never skipped.
+    assert_input_error(run_cli("scan", str(_asl(tmp_path, resource))), "state 'Run'", fragment)
 
 
 def test_a_literal_partition_placeholder_in_a_definition_object_is_an_error(run_cli):
@@ -165,12 +176,25 @@ def test_a_resource_attribute_as_resource_is_another_service(run_cli, tmp_path):
         "  Jobs:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
         "      RoleArn: arn:aws:iam::123456789012:role/jobs\n"
         "      Definition:\n        StartAt: A\n        States:\n"
-        "          A: {Type: Task, Resource: !GetAtt Fn.Arn, Next: B}\n"
-        "          B: {Type: Task, Resource: !If [Prod, !GetAtt Fn.Arn, !Sub 'arn:${AWS::Partition}:states:::lambda:invoke'], End: true}\n"
+        "          A: {Type: Task, Resource: !GetAtt Fn.Arn, End: true}\n"
     )
     result = run_cli("scan", str(path))
     assert result.code == 0, result.err
     assert "no AWS Batch Task state found" in result.err
+
+
+def test_a_resource_chosen_between_two_other_services_is_an_error(run_cli, tmp_path):
+    # Neither choice calls Batch, but the two need different permissions (the function ARN, or
+    # lambda:invoke on the FunctionName argument): which one deploys is unknown, so it is refused.
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties: {}\n"
+        "  Jobs:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+        "      RoleArn: arn:aws:iam::123456789012:role/jobs\n"
+        "      Definition:\n        StartAt: B\n        States:\n"
+        "          B: {Type: Task, Resource: !If [Prod, !GetAtt Fn.Arn, !Sub 'arn:${AWS::Partition}:states:::lambda:invoke'], End: true}\n"
+    )
+    assert_input_error(run_cli("scan", str(path)), "state 'B'", "chosen at deploy time")
 
 
 @pytest.mark.parametrize(
