@@ -10,6 +10,7 @@ from policygen.iam import wildcard
 from policygen.iam.arns import arn_parts, arn_resource
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
+from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import MANAGED_RULE, Role
 from policygen.requirements import markers
@@ -103,6 +104,10 @@ class CheckerBase:
         # open may or may not apply: "cannot verify" (PG203), never a certain PG102.
         self.opened = tuple(_open_policy(d, self.open_parts, frozenset({Effect.ALLOW})) for d in self.documents)
         self.opened_denies = tuple(_open_policy(d, self.open_parts, frozenset(Effect)) for d in self.documents)
+        # Thousands of states ask the same few hundred requests: each policy set decides each once.
+        self.role_policies = PolicySet(self.documents)
+        self.opened_policies = PolicySet(self.opened) if self.open_parts else self.role_policies
+        self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from policygen.iam.arns import arn_parts
-from policygen.iam.evaluate import (
-    allows_only_under_conditions,
-    evaluate,
-    statement_allows_action,
-)
-from policygen.iam.policy import PolicyDocument, StatementRef
+from policygen.iam.policy import StatementRef
+from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision
 from policygen.lint.checks.common import (
     CheckerBase,
@@ -41,20 +37,18 @@ class RequestChecks(CheckerBase):
 
     def outcome(self, access: Access) -> Outcome:
         parts = _open_parts(access)
-        outcome = self.decide(access, self.opened if parts else self.documents)
+        outcome = self.decide(access, self.opened_policies if parts else self.role_policies)
         if parts and outcome.decision is not Decision.EXPLICIT_DENY:
-            widened = self.decide(access, self.opened_denies)
+            widened = self.decide(access, self.opened_deny_policies)
             if widened.decision is Decision.EXPLICIT_DENY:
                 denials = {ref for evaluation in widened.evaluations for ref in evaluation.denied_by}
                 reason = f"{describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
                 return Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
         return outcome
 
-    def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> Outcome:
+    def decide(self, access: Access, policies: PolicySet) -> Outcome:
         context = dict(access.context)
-        evaluations = tuple(
-            evaluate(_request(access, resource, context), policies) for resource in access.resources
-        )
+        evaluations = tuple(policies.evaluate(_request(access, resource, context)) for resource in access.resources)
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             if decision in decisions:
@@ -128,9 +122,7 @@ class RequestChecks(CheckerBase):
             misplaced = self.misplaced_rule_grants(access)
             if misplaced:
                 return "PG103", misplaced
-        if not access.exact and any(
-            statement_allows_action(statement, access.action) for document in self.documents for statement in document.statements
-        ):
+        if not access.exact and self.role_policies.allowing(access.action):
             return "PG203", {"reason": unnamed_reason(access)}
         return "PG101", None
 
@@ -140,8 +132,8 @@ class RequestChecks(CheckerBase):
         statements: list[StatementRef] = []
         granted: list[str] = []
         differences: list[str] = []
-        for statement in (s for d in self.documents for s in d.statements):
-            if statement.resources_negated or not statement_allows_action(statement, access.action):
+        for statement in self.role_policies.allowing(access.action):
+            if statement.resources_negated:
                 continue
             for pattern in statement.resources:
                 parts = arn_parts(pattern)
@@ -169,10 +161,9 @@ class RequestChecks(CheckerBase):
             access = outcome.access
             for resource in access.resources:
                 request = _request(access, resource, dict(access.context))
-                for statement in (s for document in self.documents for s in document.statements):
-                    if allows_only_under_conditions(statement, request):
-                        refs.append(statement.ref)
-                        keys.extend(test.key for test in statement.conditions)
+                for statement in self.role_policies.allowing_but_for_conditions(request):
+                    refs.append(statement.ref)
+                    keys.extend(test.key for test in statement.conditions)
         if not refs:
             return ""
         return (
@@ -185,12 +176,7 @@ class RequestChecks(CheckerBase):
         they name resources other than "*", which IAM never matches for such an action."""
         if not access.resourceless:
             return ""
-        refs = [
-            statement.ref
-            for document in self.documents
-            for statement in document.statements
-            if statement_allows_action(statement, access.action)
-        ]
+        refs = [statement.ref for statement in self.role_policies.allowing(access.action)]
         if not refs:
             return ""
         name = access.action.partition(":")[2]
