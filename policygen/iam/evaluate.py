@@ -30,7 +30,7 @@ from policygen.iam.request import (
     any_of,
     negate,
 )
-from policygen.iam.variables import has_variable_before_resource_part, value_matcher
+from policygen.iam.variables import fixed_matcher, has_variable_before_resource_part, value_matcher
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation
@@ -133,7 +133,10 @@ def _resource_element_matches(statement: Statement, request: Request) -> Truth:
 def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
     if request.resource == "*":
         return _covers_resourceless_action(pattern, request.resourceless)
-    if statement.variables_enabled and has_variable_before_resource_part(pattern):
+    fixed = fixed_matcher(pattern, wildcards=True, variables=statement.variables_enabled)
+    if fixed is not None:
+        return fixed.matches(request.resource)
+    if has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
     matcher = value_matcher(pattern, request, wildcards=True, variables=statement.variables_enabled)
     return matcher if isinstance(matcher, Unknown) else matcher.matches(request.resource)

@@ -49,9 +49,12 @@ class Request:
             lowered[key.lower()] = values
         object.__setattr__(self, "context", MappingProxyType(lowered))
         object.__setattr__(self, "known_keys", frozenset(pattern.lower() for pattern in self.known_keys))
+        # Hashed once: a request is the key its decision is remembered under (policy_set.PolicySet).
+        key = (self.action, self.resource, frozenset(self.context.items()), self.known_keys, self.resourceless)
+        object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
-        return hash((self.action, self.resource, frozenset(self.context.items()), self.known_keys, self.resourceless))
+        return self._hash  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

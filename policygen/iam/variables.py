@@ -19,18 +19,22 @@ def value_matcher(
     text: str, request: Request, *, wildcards: bool, variables: bool, ignore_case: bool = False
 ) -> wildcard.Wildcard | Unknown:
     """The matcher of one policy value for this request (`value_pattern`, compiled)."""
-    if variables and has_variable(text):
-        resolved = value_pattern(text, request, wildcards=wildcards, variables=variables)
-        if isinstance(resolved, Unknown):
-            return resolved
-        return wildcard.compile_tokens(resolved, ignore_case)
-    return _fixed_matcher(text, wildcards, ignore_case)
+    fixed = fixed_matcher(text, wildcards=wildcards, variables=variables, ignore_case=ignore_case)
+    if fixed is not None:
+        return fixed
+    resolved = value_pattern(text, request, wildcards=wildcards, variables=variables)
+    if isinstance(resolved, Unknown):
+        return resolved
+    return wildcard.compile_tokens(resolved, ignore_case)
 
 
 @lru_cache(maxsize=4096)
-def _fixed_matcher(text: str, wildcards: bool, ignore_case: bool) -> wildcard.Wildcard:
-    """A value without policy variables means the same for every request: compiled once, where
-    lint asks thousands of requests of the same statements."""
+def fixed_matcher(text: str, *, wildcards: bool, variables: bool, ignore_case: bool = False) -> wildcard.Wildcard | None:
+    """The matcher of a policy value that means the same for every request (it holds no policy
+    variable, or variables are off), compiled once: lint asks thousands of requests of the same
+    statements. None for a value whose variables each request fills in."""
+    if variables and has_variable(text):
+        return None
     return wildcard.compile_tokens(_text_tokens(text, wildcards), ignore_case)
 
 

@@ -110,6 +110,7 @@ class CheckerBase:
         self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
+        self._requests: dict[tuple, Request] = {}
 
     # --- helpers
 
@@ -122,6 +123,15 @@ class CheckerBase:
         """(statement as written, statement with the unknown region/account left open)."""
         for document, opened in zip(self.documents, self.opened_denies, strict=False):
             yield from zip(document.statements, opened.statements, strict=False)
+
+    def request(self, access: Access, resource: str) -> Request:
+        """The evaluator's request for one of the access's resources. States that ask the same
+        share one Request, built and hashed once, which each PolicySet then finds at once."""
+        key = (access.action, resource, access.context, access.known_keys, access.resourceless)
+        found = self._requests.get(key)
+        if found is None:
+            found = self._requests[key] = _request(access, resource, dict(access.context))
+        return found
 
     def statement_location(self, ref: StatementRef, suffix: str = "") -> Location:
         locate = self.locators.get(ref.source)

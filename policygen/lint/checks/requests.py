@@ -14,7 +14,6 @@ from policygen.lint.checks.common import (
     Outcome,
     _consequence,
     _open_parts,
-    _request,
     _shown,
     _unchecked,
     arn_differences,
@@ -47,8 +46,7 @@ class RequestChecks(CheckerBase):
         return outcome
 
     def decide(self, access: Access, policies: PolicySet) -> Outcome:
-        context = dict(access.context)
-        evaluations = tuple(policies.evaluate(_request(access, resource, context)) for resource in access.resources)
+        evaluations = tuple(policies.evaluate(self.request(access, resource)) for resource in access.resources)
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             if decision in decisions:
@@ -160,8 +158,7 @@ class RequestChecks(CheckerBase):
         for outcome in outcomes:
             access = outcome.access
             for resource in access.resources:
-                request = _request(access, resource, dict(access.context))
-                for statement in self.role_policies.allowing_but_for_conditions(request):
+                for statement in self.role_policies.allowing_but_for_conditions(self.request(access, resource)):
                     refs.append(statement.ref)
                     keys.extend(test.key for test in statement.conditions)
         if not refs:
