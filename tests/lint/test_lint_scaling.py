@@ -1,0 +1,68 @@
+"""Lint's cost grows with the distinct requests, not with the states that ask them; every state is
+still reported on its own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_lint import TARGET, lint
+
+from policygen import pipeline
+from policygen.iam import evaluate as evaluate_module
+from policygen.load.asl import state_machine_from_asl
+from policygen.load.json_source import parse_json
+
+POLICY = [
+    {"Sid": "Submit", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/q"},
+    {"Sid": "Tagged", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/team": "x"}}},
+    {"Sid": "Deny", "Effect": "Deny", "Action": "batch:Terminate*", "Resource": "*"},
+    *({"Sid": f"S3{n}", "Effect": "Allow", "Action": f"s3:GetObject{n}", "Resource": "*"} for n in range(20)),
+]
+
+
+def _states(count: int):
+    """`count` Batch states that send the same request, in a Parallel state's branches."""
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::batch:submitJob.sync",
+        "Parameters": {"JobName": "j", "JobQueue": "q", "JobDefinition": "d:1"},
+        "End": True,
+    }
+    branches = [{"StartAt": f"Run {n}", "States": {f"Run {n}": state}} for n in range(count)]
+    definition = {"StartAt": "All", "States": {"All": {"Type": "Parallel", "Branches": branches, "End": True}}}
+    return pipeline.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), "m.asl.json"))])
+
+
+def _lint_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[list, int]:
+    tested = 0
+    original = evaluate_module._statement_applies
+
+    def counted(statement, request):
+        nonlocal tested
+        tested += 1
+        return original(statement, request)
+
+    monkeypatch.setattr(evaluate_module, "_statement_applies", counted)
+    findings = lint(POLICY, tasks=_states(count), target=TARGET)
+    return findings, tested
+
+
+def test_states_asking_the_same_requests_cost_what_one_does(monkeypatch):
+    one, tested_for_one = _lint_counting(monkeypatch, 1)
+    many, tested_for_many = _lint_counting(monkeypatch, 40)
+    assert tested_for_one > 0
+    assert tested_for_many == tested_for_one
+    # Each state is reported on its own, with the same message but for its name.
+    per_state = [finding for finding in many if finding.task is not None]
+    assert len(per_state) == 40 * len([finding for finding in one if finding.task is not None]) > 0
+    assert len({finding.task.path for finding in per_state}) == 40
+    assert _unnamed(per_state) == _unnamed(one)
+
+
+def _unnamed(findings: list) -> set[tuple[str, str]]:
+    return {
+        (finding.rule.id, finding.message.replace(repr(finding.task.path), "'STATE'"))
+        for finding in findings
+        if finding.task is not None
+    }
