@@ -41,16 +41,18 @@ def evaluate(request: Request, policies: Sequence[PolicyDocument]) -> Evaluation
     return evaluate_statements(request, itertools.chain.from_iterable(policy.statements for policy in policies))
 
 
-def evaluate_statements(request: Request, statements: Iterable[Statement]) -> Evaluation:
+def evaluate_statements(request: Request, statements: Iterable[Statement], *, actions_covered: bool = False) -> Evaluation:
     """`evaluate` over these statements, in this order. A caller may leave out statements whose
     Action/NotAction does not cover the request's action (policy_set.PolicySet): they never apply,
-    so the answer is the same."""
+    so the answer is the same. `actions_covered`: the caller kept only those that cover it, and
+    the test is not made again."""
+    applies_to = _resource_and_conditions_hold if actions_covered else _statement_applies
     allowed: list[StatementRef] = []
     denied: list[StatementRef] = []
     uncertain: list[tuple[StatementRef, str]] = []
     deny_uncertain = allow_uncertain = False
     for statement in statements:
-        applies = _statement_applies(statement, request)
+        applies = applies_to(statement, request)
         is_deny = statement.effect is Effect.DENY
         if isinstance(applies, Unknown):
             uncertain.append((statement.ref, "; ".join(applies.reasons)))
@@ -81,6 +83,11 @@ def _statement_applies(statement: Statement, request: Request) -> Truth:
     """Whether the statement's Action, Resource and Condition all match the request."""
     if not action_element_matches(statement, request.action):
         return False
+    return _resource_and_conditions_hold(statement, request)
+
+
+def _resource_and_conditions_hold(statement: Statement, request: Request) -> Truth:
+    """Whether the statement's Resource and Condition match the request (its Action aside)."""
     # Lazy, so that conditions are not evaluated once the resource is known not to match.
     conditions = (condition_holds(test, statement, request) for test in statement.conditions)
     return all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
@@ -93,7 +100,7 @@ def allows_only_under_conditions(statement: Statement, request: Request) -> bool
         return False
     if not action_element_matches(statement, request.action):
         return False
-    return _resource_element_matches(statement, request) is True and _statement_applies(statement, request) is not True
+    return _resource_element_matches(statement, request) is True and _resource_and_conditions_hold(statement, request) is not True
 
 
 def statement_allows_action(statement: Statement, action: str) -> bool:

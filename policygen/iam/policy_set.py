@@ -86,7 +86,7 @@ class PolicySet:
         """`evaluate(request, self.policies)`, worked out once per distinct request."""
         evaluation = self._evaluations.get(request)
         if evaluation is None:
-            evaluation = evaluate_statements(request, self._index.covering(request.action))
+            evaluation = evaluate_statements(request, self._index.covering(request.action), actions_covered=True)
             self._evaluations[request] = evaluation
         return evaluation
 

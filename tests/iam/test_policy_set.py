@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from test_evaluate import ACTION_PATTERNS, ACTIONS, PROPERTY_SETTINGS, policy, requests, statement_lists
 
 from policygen.iam import evaluate as evaluate_module
+from policygen.iam import policy_set as policy_set_module
 from policygen.iam import wildcard
 from policygen.iam.evaluate import action_element_matches, allows_only_under_conditions, evaluate
 from policygen.iam.policy_set import ActionIndex, PolicySet
@@ -99,16 +100,16 @@ def test_compiled_value_matches_as_the_value_pattern(
         assert matcher.matches(sample) == expected.matches(sample)
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the action of every statement the evaluator tests against a request."""
+def _counting(monkeypatch: pytest.MonkeyPatch, module, name: str) -> list[str]:
+    """Record the Sid of every statement `module.name(statement, ...)` is called with."""
     tested: list[str] = []
-    original = evaluate_module._statement_applies
+    original = getattr(module, name)
 
-    def counted(statement, request):
+    def counted(statement, *args):
         tested.append(statement.ref.sid or "")
-        return original(statement, request)
+        return original(statement, *args)
 
-    monkeypatch.setattr(evaluate_module, "_statement_applies", counted)
+    monkeypatch.setattr(module, name, counted)
     return tested
 
 
@@ -120,17 +121,19 @@ def test_a_request_is_tested_only_against_statements_that_can_cover_its_action(m
         {"Sid": "Not", "Effect": "Deny", "NotAction": "batch:*", "Resource": "*"},
         {"Sid": "Sqs", "Effect": "Allow", "NotAction": "sqs:*", "Resource": "arn:aws:sns:*"},
     ]
-    tested = _counting(monkeypatch)
+    looked_at = _counting(monkeypatch, policy_set_module, "action_element_matches")
+    tested = _counting(monkeypatch, evaluate_module, "_resource_element_matches")
     result = PolicySet([policy(*made)]).evaluate(Request("batch:SubmitJob", "arn:aws:batch:us-east-1:1:job/x"))
     assert result.decision.value == "allowed"
-    # The NotAction statement that does not list the action is tested; the one that lists it, and
-    # the 50 s3 statements, never are.
+    # The 50 s3 statements are never looked at; the NotAction ones always are, and only the
+    # statements that cover the action are tested against the request.
+    assert looked_at == ["Batch", "Any", "Not", "Sqs"]
     assert tested == ["Batch", "Any", "Sqs"]
 
 
 def test_a_request_asked_again_is_not_evaluated_again(monkeypatch):
     documents = [policy({"Effect": "Allow", "Action": "batch:*", "Resource": "*"})]
-    tested = _counting(monkeypatch)
+    tested = _counting(monkeypatch, evaluate_module, "_resource_element_matches")
     policy_set = PolicySet(documents)
     context = {"aws:RequestTag/team": ("a",)}
     first = policy_set.evaluate(Request("batch:SubmitJob", "*", context))

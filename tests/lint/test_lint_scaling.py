@@ -36,14 +36,14 @@ def _states(count: int):
 
 def _lint_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[list, int]:
     tested = 0
-    original = evaluate_module._statement_applies
+    original = evaluate_module._resource_element_matches
 
     def counted(statement, request):
         nonlocal tested
         tested += 1
         return original(statement, request)
 
-    monkeypatch.setattr(evaluate_module, "_statement_applies", counted)
+    monkeypatch.setattr(evaluate_module, "_resource_element_matches", counted)
     findings = lint(POLICY, tasks=_states(count), target=TARGET)
     return findings, tested
 
