@@ -8,7 +8,7 @@ from typing import Any
 from policygen.iam.arns import arn_parts
 from policygen.iam.policy import StatementRef
 from policygen.iam.policy_set import PolicySet
-from policygen.iam.request import Decision
+from policygen.iam.request import Decision, Request
 from policygen.lint.checks.common import (
     CheckerBase,
     Outcome,
@@ -153,14 +153,21 @@ class RequestChecks(CheckerBase):
     def refused_by_conditions(self, outcomes: list[Outcome]) -> str:
         """Why a state's own queue, definition or tags are refused when a statement seems to grant
         them: a tag or share-identifier condition the request does not meet (issue 4's lint side)."""
+        # A request asked twice adds nothing (first occurrences are kept), and states asking the
+        # same requests get the same text: worked out once.
+        requests = tuple(dict.fromkeys(self.request(o.access, resource) for o in outcomes for resource in o.access.resources))
+        found = self.refusals.get(requests)
+        if found is None:
+            found = self.refusals[requests] = self.describe_refusal_by_conditions(requests)
+        return found
+
+    def describe_refusal_by_conditions(self, requests: tuple[Request, ...]) -> str:
         refs: list[StatementRef] = []
         keys: list[str] = []
-        for outcome in outcomes:
-            access = outcome.access
-            for resource in access.resources:
-                for statement in self.role_policies.allowing_but_for_conditions(self.request(access, resource)):
-                    refs.append(statement.ref)
-                    keys.extend(test.key for test in statement.conditions)
+        for request in requests:
+            for statement in self.role_policies.allowing_but_for_conditions(request):
+                refs.append(statement.ref)
+                keys.extend(test.key for test in statement.conditions)
         if not refs:
             return ""
         return (
