@@ -111,6 +111,7 @@ class CheckerBase:
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
         self._requests: dict[tuple, Request] = {}
+        self.answers: dict[tuple, Outcome] = {}  # RequestChecks.outcome
         self.refusals: dict[tuple[Request, ...], str] = {}  # RequestChecks.refused_by_conditions
 
     # --- helpers

@@ -35,6 +35,15 @@ class RequestChecks(CheckerBase):
     """PG101, PG102, PG103, PG203, PG205."""
 
     def outcome(self, access: Access) -> Outcome:
+        """How the role answers the access. States that ask the same get the same answer, worked
+        out once; each gets an Outcome of its own, which classifying fills in."""
+        asked = (access.action, access.resources, access.context, access.known_keys, access.resourceless, access.open_parts)
+        answer = self.answers.get(asked)
+        if answer is None:
+            answer = self.answers[asked] = self.answer(access)
+        return Outcome(access, answer.decision, answer.evaluations, answer.detail and dict(answer.detail))
+
+    def answer(self, access: Access) -> Outcome:
         parts = _open_parts(access)
         outcome = self.decide(access, self.opened_policies if parts else self.role_policies)
         if parts and outcome.decision is not Decision.EXPLICIT_DENY:
