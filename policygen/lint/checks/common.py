@@ -46,7 +46,7 @@ def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: froze
 _shown = markers.shown
 
 
-def _open_parts(access: Access) -> frozenset[str]:
+def _open_parts(access: Access | Asked) -> frozenset[str]:
     """The ARN parts of the access left open: from the target, or from a template value that
     referred to ${AWS::Region}/${AWS::AccountId} while they were unknown."""
     parts = set(access.open_parts)
@@ -87,6 +87,36 @@ class Outcome:
     detail: dict | None = None
 
 
+@dataclass(unsafe_hash=True, slots=True)  # not frozen: a frozen __init__ costs 2x, and one is made per access
+class Asked:
+    """What an access asks of the role, whichever state asks it: all that the role's answer
+    depends on. States asking the same share one answer, worked out once (RequestChecks)."""
+
+    action: str
+    resources: tuple[str, ...]
+    context: tuple[tuple[str, tuple[str, ...]], ...]
+    known_keys: frozenset[str]
+    resourceless: bool
+    open_parts: frozenset[str]  # as the access has them; _open_parts adds those its resources leave open
+
+    @staticmethod
+    def of(access: Access) -> Asked:
+        return Asked(access.action, access.resources, access.context, access.known_keys, access.resourceless, access.open_parts)
+
+    def requests(self) -> tuple[Request, ...]:
+        """The evaluator's requests, one per resource (any one of them allowed will do)."""
+        context = dict(self.context)
+        return tuple(Request(self.action, resource, context, self.known_keys, resourceless=self.resourceless) for resource in self.resources)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How the role answers what is asked, before the checks classify it."""
+
+    decision: Decision
+    evaluations: tuple[Evaluation, ...]  # one per resource
+    reason: str | None = None  # why it is UNKNOWN: a Deny that applies only once ARN parts are open
+
 
 
 class CheckerBase:
@@ -110,9 +140,9 @@ class CheckerBase:
         self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
-        self._requests: dict[tuple, Request] = {}
-        self.answers: dict[tuple, Outcome] = {}  # RequestChecks.outcome
-        self.refusals: dict[tuple[Request, ...], str] = {}  # RequestChecks.refused_by_conditions
+        # What RequestChecks worked out once for all the states asking the same.
+        self.answers: dict[Asked, Answer] = {}
+        self.refusals: dict[tuple[Asked, ...], str] = {}
 
     # --- helpers
 
@@ -125,15 +155,6 @@ class CheckerBase:
         """(statement as written, statement with the unknown region/account left open)."""
         for document, opened in zip(self.documents, self.opened_denies, strict=False):
             yield from zip(document.statements, opened.statements, strict=False)
-
-    def request(self, access: Access, resource: str) -> Request:
-        """The evaluator's request for one of the access's resources. States that ask the same
-        share one Request, built and hashed once, which each PolicySet then finds at once."""
-        key = (access.action, resource, access.context, access.known_keys, access.resourceless)
-        found = self._requests.get(key)
-        if found is None:
-            found = self._requests[key] = _request(access, resource, dict(access.context))
-        return found
 
     def statement_location(self, ref: StatementRef, suffix: str = "") -> Location:
         locate = self.locators.get(ref.source)
@@ -148,10 +169,6 @@ def only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_ru
     on_batch_rule = allow_applies(opened, Request(action, managed_rule)) is True
     on_other_rules = allow_applies(opened, Request(action, any_rule)) is not False
     return on_batch_rule and not on_other_rules
-
-
-def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
-    return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
 
 
 def works_by_some_source(outcomes: Sequence[Outcome]) -> bool:

@@ -8,8 +8,10 @@ from typing import Any
 from policygen.iam.arns import arn_parts
 from policygen.iam.policy import StatementRef
 from policygen.iam.policy_set import PolicySet
-from policygen.iam.request import Decision, Request
+from policygen.iam.request import Decision
 from policygen.lint.checks.common import (
+    Answer,
+    Asked,
     CheckerBase,
     Outcome,
     _consequence,
@@ -35,31 +37,32 @@ class RequestChecks(CheckerBase):
     """PG101, PG102, PG103, PG203, PG205."""
 
     def outcome(self, access: Access) -> Outcome:
-        """How the role answers the access. States that ask the same get the same answer, worked
-        out once; each gets an Outcome of its own, which classifying fills in."""
-        asked = (access.action, access.resources, access.context, access.known_keys, access.resourceless, access.open_parts)
+        """How the role answers the access: worked out once for all the states that ask the same,
+        with an Outcome of its own for each, which classifying fills in."""
+        asked = Asked.of(access)
         answer = self.answers.get(asked)
         if answer is None:
-            answer = self.answers[asked] = self.answer(access)
-        return Outcome(access, answer.decision, answer.evaluations, answer.detail and dict(answer.detail))
+            answer = self.answers[asked] = self.answer(asked)
+        return Outcome(access, answer.decision, answer.evaluations, {"reason": answer.reason} if answer.reason else None)
 
-    def answer(self, access: Access) -> Outcome:
-        parts = _open_parts(access)
-        outcome = self.decide(access, self.opened_policies if parts else self.role_policies)
-        if parts and outcome.decision is not Decision.EXPLICIT_DENY:
-            widened = self.decide(access, self.opened_deny_policies)
+    def answer(self, asked: Asked) -> Answer:
+        parts = _open_parts(asked)
+        answer = self.decide(asked, self.opened_policies if parts else self.role_policies)
+        if parts and answer.decision is not Decision.EXPLICIT_DENY:
+            widened = self.decide(asked, self.opened_deny_policies)
             if widened.decision is Decision.EXPLICIT_DENY:
                 denials = {ref for evaluation in widened.evaluations for ref in evaluation.denied_by}
                 reason = f"{describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
-                return Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
-        return outcome
+                return Answer(Decision.UNKNOWN, widened.evaluations, reason)
+        return answer
 
-    def decide(self, access: Access, policies: PolicySet) -> Outcome:
-        evaluations = tuple(policies.evaluate(self.request(access, resource)) for resource in access.resources)
+    @staticmethod
+    def decide(asked: Asked, policies: PolicySet) -> Answer:
+        evaluations = tuple(policies.evaluate(request) for request in asked.requests())
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             if decision in decisions:
-                return Outcome(access, decision, evaluations)
+                return Answer(decision, evaluations)
         raise AssertionError("an access has at least one resource")
 
     def requests(self) -> Iterable[Finding]:
@@ -162,18 +165,18 @@ class RequestChecks(CheckerBase):
     def refused_by_conditions(self, outcomes: list[Outcome]) -> str:
         """Why a state's own queue, definition or tags are refused when a statement seems to grant
         them: a tag or share-identifier condition the request does not meet (issue 4's lint side)."""
-        # A request asked twice adds nothing (first occurrences are kept), and states asking the
-        # same requests get the same text: worked out once.
-        requests = tuple(dict.fromkeys(self.request(o.access, resource) for o in outcomes for resource in o.access.resources))
-        found = self.refusals.get(requests)
+        # States asking the same get the same text, worked out once; a request asked twice adds
+        # nothing to it (first occurrences are kept).
+        asked = tuple(dict.fromkeys(Asked.of(outcome.access) for outcome in outcomes))
+        found = self.refusals.get(asked)
         if found is None:
-            found = self.refusals[requests] = self.describe_refusal_by_conditions(requests)
+            found = self.refusals[asked] = self.describe_refusal_by_conditions(asked)
         return found
 
-    def describe_refusal_by_conditions(self, requests: tuple[Request, ...]) -> str:
+    def describe_refusal_by_conditions(self, asked: tuple[Asked, ...]) -> str:
         refs: list[StatementRef] = []
         keys: list[str] = []
-        for request in requests:
+        for request in dict.fromkeys(request for each in asked for request in each.requests()):
             for statement in self.role_policies.allowing_but_for_conditions(request):
                 refs.append(statement.ref)
                 keys.extend(test.key for test in statement.conditions)
