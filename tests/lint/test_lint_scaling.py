@@ -66,3 +66,24 @@ def _unnamed(findings: list) -> set[tuple[str, str]]:
         for finding in findings
         if finding.task is not None
     }
+
+
+def test_states_asking_with_other_tags_get_answers_of_their_own():
+    """The shared answers are keyed by all a request carries: the tag one state sends and the
+    other does not changes the role's answer."""
+    tagged = {"Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/team": "x"}}}
+    others = {"Effect": "Allow", "Action": ["batch:TagResource", "batch:DescribeJobs", "batch:TerminateJob", "events:*"], "Resource": "*"}
+    tasks = [*_tagged_states({"team": "x"}), *_tagged_states({"team": "y"}), *_tagged_states({"team": "x"})]
+    findings = lint([tagged, others], tasks=tasks, target=TARGET)
+    assert [(finding.rule.id, finding.task.file) for finding in findings if finding.task is not None] == [("PG101", "m-y.asl.json")]
+
+
+def _tagged_states(tags: dict):
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::batch:submitJob.sync",
+        "Parameters": {"JobName": "j", "JobQueue": "q", "JobDefinition": "d:1", "Tags": tags},
+        "End": True,
+    }
+    definition = {"StartAt": "All", "States": {"All": {"Type": "Parallel", "Branches": [{"StartAt": "Run 0", "States": {"Run 0": state}}], "End": True}}}
+    return pipeline.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), f"m-{tags['team']}.asl.json"))])
