@@ -9,7 +9,12 @@ import pytest
 from test_lint import TARGET, lint
 
 from policygen import pipeline
+from policygen.errors import Location
 from policygen.iam import evaluate as evaluate_module
+from policygen.lint.engine import lint_role
+from policygen.lint.findings import Role, policy_source
+from policygen.lint.fix import fixed_policy
+from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
 
@@ -87,3 +92,37 @@ def _tagged_states(tags: dict):
     }
     definition = {"StartAt": "All", "States": {"All": {"Type": "Parallel", "Branches": [{"StartAt": "Run 0", "States": {"Run 0": state}}], "End": True}}}
     return pipeline.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), f"m-{tags['team']}.asl.json"))])
+
+
+def _fix_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[dict, int]:
+    tested = 0
+    original = evaluate_module._resource_element_matches
+
+    def counted(statement, request):
+        nonlocal tested
+        tested += 1
+        return original(statement, request)
+
+    tasks = _states(count)
+    policy = {"Version": "2012-10-17", "Statement": FIX_POLICY}
+    role = Role("role", (policy_source(policy, "p.json", lambda pointer: Location("p.json", pointer=pointer)),))
+    findings = lint_role(tasks, role, TARGET, lambda task: Location(task.file, pointer=task.pointer))
+    monkeypatch.setattr(evaluate_module, "_resource_element_matches", counted)
+    fixed, _ = fixed_policy(LintUnit(role, tuple(tasks), TARGET, ("machine",)), findings)
+    return fixed, tested
+
+
+FIX_POLICY = [
+    {"Sid": "Submit", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/q"},
+    # A guardrail whose condition is unknown for the states' requests: --fix narrows it.
+    {"Sid": "Guard", "Effect": "Deny", "Action": ["batch:SubmitJob", "batch:TerminateJob"], "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}},
+    *({"Sid": f"S3{n}", "Effect": "Allow", "Action": f"s3:GetObject{n}", "Resource": "*"} for n in range(20)),
+]
+
+
+def test_fix_for_states_asking_the_same_requests_costs_what_one_does(monkeypatch):
+    fixed_for_one, tested_for_one = _fix_counting(monkeypatch, 1)
+    fixed_for_many, tested_for_many = _fix_counting(monkeypatch, 40)
+    assert tested_for_one > 0
+    assert tested_for_many == tested_for_one
+    assert fixed_for_many == fixed_for_one
