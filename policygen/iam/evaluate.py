@@ -88,6 +88,8 @@ def _statement_applies(statement: Statement, request: Request) -> Truth:
 
 def _resource_and_conditions_hold(statement: Statement, request: Request) -> Truth:
     """Whether the statement's Resource and Condition match the request (its Action aside)."""
+    if not statement.conditions:
+        return _resource_element_matches(statement, request)
     # Lazy, so that conditions are not evaluated once the resource is known not to match.
     conditions = (condition_holds(test, statement, request) for test in statement.conditions)
     return all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
@@ -140,7 +142,7 @@ def _resource_element_matches(statement: Statement, request: Request) -> Truth:
 def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
     if request.resource == "*":
         return _covers_resourceless_action(pattern, request.resourceless)
-    fixed = fixed_matcher(pattern, wildcards=True, variables=statement.variables_enabled)
+    fixed = fixed_matcher(pattern, True, statement.variables_enabled)
     if fixed is not None:
         return fixed.matches(request.resource)
     if has_variable_before_resource_part(pattern):
