@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from policygen.iam import wildcard
 from policygen.iam.arns import arn_parts
 from policygen.iam.policy import ConditionTest, Statement
 from policygen.iam.request import (
@@ -22,7 +21,7 @@ from policygen.iam.request import (
 from policygen.iam.variables import (
     absence_known,
     has_variable_before_resource_part,
-    value_pattern,
+    value_matcher,
 )
 
 # --- Conditions
@@ -158,12 +157,14 @@ def _matches(kind: _Kind, wanted: str, value: str, statement: Statement, request
         return _bool_matches(wanted, value)
     if kind is _Kind.ARN:
         return _arn_matches(wanted, value, statement, request)
-    resolved = value_pattern(
-        wanted, request, wildcards=kind is _Kind.STRING_LIKE, variables=statement.variables_enabled
+    matcher = value_matcher(
+        wanted,
+        request,
+        wildcards=kind is _Kind.STRING_LIKE,
+        variables=statement.variables_enabled,
+        ignore_case=kind is _Kind.STRING_IGNORE_CASE,
     )
-    if isinstance(resolved, Unknown):
-        return resolved
-    return wildcard.compile_tokens(resolved, kind is _Kind.STRING_IGNORE_CASE).matches(value)
+    return matcher if isinstance(matcher, Unknown) else matcher.matches(value)
 
 
 def _bool_matches(wanted: str, value: str) -> Truth:
@@ -190,10 +191,8 @@ def _arn_matches(wanted: str, value: str, statement: Statement, request: Request
 
 
 def _component_matches(pattern: str, component: str, statement: Statement, request: Request) -> Truth:
-    resolved = value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(resolved, Unknown):
-        return resolved
-    return wildcard.compile_tokens(resolved).matches(component)
+    matcher = value_matcher(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    return matcher if isinstance(matcher, Unknown) else matcher.matches(component)
 
 
 def _arn_components(text: str) -> tuple[str, ...] | None:

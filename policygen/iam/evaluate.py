@@ -13,7 +13,7 @@ multivalued context keys", "IAM policy elements: Variables and tags", "NotAction
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from policygen.iam import wildcard
 from policygen.iam.catalog import expand_action_pattern
@@ -30,7 +30,7 @@ from policygen.iam.request import (
     any_of,
     negate,
 )
-from policygen.iam.variables import has_variable_before_resource_part, value_pattern
+from policygen.iam.variables import fixed_matcher, has_variable_before_resource_part, value_matcher
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation
@@ -38,12 +38,21 @@ from policygen.iam.variables import has_variable_before_resource_part, value_pat
 
 def evaluate(request: Request, policies: Sequence[PolicyDocument]) -> Evaluation:
     """Whether the policies allow the request ("Policy evaluation logic", identity policies only)."""
+    return evaluate_statements(request, itertools.chain.from_iterable(policy.statements for policy in policies))
+
+
+def evaluate_statements(request: Request, statements: Iterable[Statement], *, actions_covered: bool = False) -> Evaluation:
+    """`evaluate` over these statements, in this order. A caller may leave out statements whose
+    Action/NotAction does not cover the request's action (policy_set.PolicySet): they never apply,
+    so the answer is the same. `actions_covered`: the caller kept only those that cover it, and
+    the test is not made again."""
+    applies_to = _resource_and_conditions_hold if actions_covered else _statement_applies
     allowed: list[StatementRef] = []
     denied: list[StatementRef] = []
     uncertain: list[tuple[StatementRef, str]] = []
     deny_uncertain = allow_uncertain = False
-    for statement in itertools.chain.from_iterable(policy.statements for policy in policies):
-        applies = _statement_applies(statement, request)
+    for statement in statements:
+        applies = applies_to(statement, request)
         is_deny = statement.effect is Effect.DENY
         if isinstance(applies, Unknown):
             uncertain.append((statement.ref, "; ".join(applies.reasons)))
@@ -72,8 +81,15 @@ def _decide(allowed: bool, denied: bool, allow_uncertain: bool, deny_uncertain: 
 
 def _statement_applies(statement: Statement, request: Request) -> Truth:
     """Whether the statement's Action, Resource and Condition all match the request."""
-    if not _action_element_matches(statement, request.action):
+    if not action_element_matches(statement, request.action):
         return False
+    return _resource_and_conditions_hold(statement, request)
+
+
+def _resource_and_conditions_hold(statement: Statement, request: Request) -> Truth:
+    """Whether the statement's Resource and Condition match the request (its Action aside)."""
+    if not statement.conditions:
+        return _resource_element_matches(statement, request)
     # Lazy, so that conditions are not evaluated once the resource is known not to match.
     conditions = (condition_holds(test, statement, request) for test in statement.conditions)
     return all_of(itertools.chain((_resource_element_matches(statement, request),), conditions))
@@ -84,14 +100,14 @@ def allows_only_under_conditions(statement: Statement, request: Request) -> bool
     Condition does not certainly hold: the request is refused by its conditions alone."""
     if statement.effect is not Effect.ALLOW or not statement.conditions:
         return False
-    if not _action_element_matches(statement, request.action):
+    if not action_element_matches(statement, request.action):
         return False
-    return _resource_element_matches(statement, request) is True and _statement_applies(statement, request) is not True
+    return _resource_element_matches(statement, request) is True and _resource_and_conditions_hold(statement, request) is not True
 
 
 def statement_allows_action(statement: Statement, action: str) -> bool:
     """Whether an Allow statement's Action/NotAction covers `action` (resources and conditions aside)."""
-    return statement.effect is Effect.ALLOW and _action_element_matches(statement, action)
+    return statement.effect is Effect.ALLOW and action_element_matches(statement, action)
 
 
 def actions_granted(statement: Statement) -> frozenset[str] | None:
@@ -106,13 +122,14 @@ def actions_granted(statement: Statement) -> frozenset[str] | None:
         return None
     # One matcher for both questions: the catalogue universe filtered by the evaluator's own test.
     universe = expand_action_pattern("*") or frozenset()
-    return frozenset(action for action in universe if _action_element_matches(statement, action))
+    return frozenset(action for action in universe if action_element_matches(statement, action))
 
 
 # --- Action and Resource
 
 
-def _action_element_matches(statement: Statement, action: str) -> bool:
+def action_element_matches(statement: Statement, action: str) -> bool:
+    """Whether the statement's Action covers `action`, or its NotAction does not."""
     listed = any(wildcard.matches_ignoring_case(pattern, action) for pattern in statement.actions)
     return listed != statement.actions_negated
 
@@ -125,12 +142,13 @@ def _resource_element_matches(statement: Statement, request: Request) -> Truth:
 def _resource_matches(pattern: str, statement: Statement, request: Request) -> Truth:
     if request.resource == "*":
         return _covers_resourceless_action(pattern, request.resourceless)
-    if statement.variables_enabled and has_variable_before_resource_part(pattern):
+    fixed = fixed_matcher(pattern, True, statement.variables_enabled)
+    if fixed is not None:
+        return fixed.matches(request.resource)
+    if has_variable_before_resource_part(pattern):
         return _unknown(f"Resource {pattern}: a policy variable stands before the resource part of the ARN")
-    resolved = value_pattern(pattern, request, wildcards=True, variables=statement.variables_enabled)
-    if isinstance(resolved, Unknown):
-        return resolved
-    return wildcard.compile_tokens(resolved).matches(request.resource)
+    matcher = value_matcher(pattern, request, wildcards=True, variables=statement.variables_enabled)
+    return matcher if isinstance(matcher, Unknown) else matcher.matches(request.resource)
 
 
 def _covers_resourceless_action(pattern: str, known_resourceless: bool = False) -> Truth:

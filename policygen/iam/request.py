@@ -37,6 +37,8 @@ class Request:
     # Authorization Reference lists no resource types for it): only a Resource of "*" matches it.
     # False leaves a wildcard ARN undecided for a "*" request (_covers_resourceless_action).
     resourceless: bool = False
+    # Hashed once: a request is the key its decision is remembered under (policy_set.PolicySet).
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         lowered: dict[str, tuple[str, ...]] = {}
@@ -49,9 +51,11 @@ class Request:
             lowered[key.lower()] = values
         object.__setattr__(self, "context", MappingProxyType(lowered))
         object.__setattr__(self, "known_keys", frozenset(pattern.lower() for pattern in self.known_keys))
+        key = (self.action, self.resource, frozenset(self.context.items()), self.known_keys, self.resourceless)
+        object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
-        return hash((self.action, self.resource, frozenset(self.context.items()), self.known_keys, self.resourceless))
+        return self._hash
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,12 @@ def contains(outer: str, inner: str) -> bool:
     return _compiled_text(outer, False).matches(inner, any_char_excludes="*")
 
 
+@lru_cache(maxsize=4096)
 def intersects(first: str, second: str) -> bool:
     """Whether some text matches both patterns (exact). A dynamic programme over the two patterns
     from their ends, two rows at a time: O(len(first) * len(second)) steps, no recursion, so a
-    long pattern can neither backtrack nor exhaust the stack."""
+    long pattern can neither backtrack nor exhaust the stack. Remembered: `lint --fix` asks it of
+    the same policy and state patterns for every state."""
     width = len(second)
     below = [False] * (width + 1)  # row i + 1
     for i in range(len(first), -1, -1):

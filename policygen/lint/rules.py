@@ -6,7 +6,7 @@ import re
 import string
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from policygen.rules_data import rules_directory
@@ -50,7 +50,7 @@ class Rule:
     source: str
     doc: RuleDoc
 
-    @property
+    @cached_property  # asked for every finding made
     def fields(self) -> frozenset[str]:
         return frozenset(name for _, name, _, _ in string.Formatter().parse(self.message) if name)
 

@@ -10,6 +10,7 @@ from policygen.iam import wildcard
 from policygen.iam.arns import arn_parts, arn_resource
 from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
+from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import MANAGED_RULE, Role
 from policygen.requirements import markers
@@ -45,7 +46,7 @@ def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: froze
 _shown = markers.shown
 
 
-def _open_parts(access: Access) -> frozenset[str]:
+def _open_parts(access: Access | Asked) -> frozenset[str]:
     """The ARN parts of the access left open: from the target, or from a template value that
     referred to ${AWS::Region}/${AWS::AccountId} while they were unknown."""
     parts = set(access.open_parts)
@@ -86,6 +87,36 @@ class Outcome:
     detail: dict | None = None
 
 
+@dataclass(unsafe_hash=True, slots=True)  # not frozen: a frozen __init__ costs 2x, and one is made per access
+class Asked:
+    """What an access asks of the role, whichever state asks it: all that the role's answer
+    depends on. States asking the same share one answer, worked out once (RequestChecks)."""
+
+    action: str
+    resources: tuple[str, ...]
+    context: tuple[tuple[str, tuple[str, ...]], ...]
+    known_keys: frozenset[str]
+    resourceless: bool
+    open_parts: frozenset[str]  # as the access has them; _open_parts adds those its resources leave open
+
+    @staticmethod
+    def of(access: Access) -> Asked:
+        return Asked(access.action, access.resources, access.context, access.known_keys, access.resourceless, access.open_parts)
+
+    def requests(self) -> tuple[Request, ...]:
+        """The evaluator's requests, one per resource (any one of them allowed will do)."""
+        context = dict(self.context)
+        return tuple(Request(self.action, resource, context, self.known_keys, resourceless=self.resourceless) for resource in self.resources)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How the role answers what is asked, before the checks classify it."""
+
+    decision: Decision
+    evaluations: tuple[Evaluation, ...]  # one per resource
+    reason: str | None = None  # why it is UNKNOWN: a Deny that applies only once ARN parts are open
+
 
 
 class CheckerBase:
@@ -103,8 +134,15 @@ class CheckerBase:
         # open may or may not apply: "cannot verify" (PG203), never a certain PG102.
         self.opened = tuple(_open_policy(d, self.open_parts, frozenset({Effect.ALLOW})) for d in self.documents)
         self.opened_denies = tuple(_open_policy(d, self.open_parts, frozenset(Effect)) for d in self.documents)
+        # Thousands of states ask the same few hundred requests: each policy set decides each once.
+        self.role_policies = PolicySet(self.documents)
+        self.opened_policies = PolicySet(self.opened) if self.open_parts else self.role_policies
+        self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
         self.accesses = [access for task in tasks for access in requests_of(task, target)]
         self.broad: set[StatementRef] = set()
+        # What RequestChecks worked out once for all the states asking the same.
+        self.answers: dict[Asked, Answer] = {}
+        self.refusals: dict[tuple[Asked, ...], str] = {}
 
     # --- helpers
 
@@ -131,10 +169,6 @@ def only_on_batch_rule(opened: Statement, action: str, managed_rule: str, any_ru
     on_batch_rule = allow_applies(opened, Request(action, managed_rule)) is True
     on_other_rules = allow_applies(opened, Request(action, any_rule)) is not False
     return on_batch_rule and not on_other_rules
-
-
-def _request(access: Access, resource: str, context: dict[str, tuple[str, ...]]) -> Request:
-    return Request(access.action, resource, context, access.known_keys, resourceless=access.resourceless)
 
 
 def works_by_some_source(outcomes: Sequence[Outcome]) -> bool:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from policygen.iam.arns import arn_parts
-from policygen.iam.evaluate import (
-    allows_only_under_conditions,
-    evaluate,
-    statement_allows_action,
-)
-from policygen.iam.policy import PolicyDocument, StatementRef
+from policygen.iam.policy import StatementRef
+from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision
 from policygen.lint.checks.common import (
+    Answer,
+    Asked,
     CheckerBase,
     Outcome,
     _consequence,
     _open_parts,
-    _request,
     _shown,
     _unchecked,
     arn_differences,
@@ -40,25 +37,32 @@ class RequestChecks(CheckerBase):
     """PG101, PG102, PG103, PG203, PG205."""
 
     def outcome(self, access: Access) -> Outcome:
-        parts = _open_parts(access)
-        outcome = self.decide(access, self.opened if parts else self.documents)
-        if parts and outcome.decision is not Decision.EXPLICIT_DENY:
-            widened = self.decide(access, self.opened_denies)
+        """How the role answers the access: worked out once for all the states that ask the same,
+        with an Outcome of its own for each, which classifying fills in."""
+        asked = Asked.of(access)
+        answer = self.answers.get(asked)
+        if answer is None:
+            answer = self.answers[asked] = self.answer(asked)
+        return Outcome(access, answer.decision, answer.evaluations, {"reason": answer.reason} if answer.reason else None)
+
+    def answer(self, asked: Asked) -> Answer:
+        parts = _open_parts(asked)
+        answer = self.decide(asked, self.opened_policies if parts else self.role_policies)
+        if parts and answer.decision is not Decision.EXPLICIT_DENY:
+            widened = self.decide(asked, self.opened_deny_policies)
             if widened.decision is Decision.EXPLICIT_DENY:
                 denials = {ref for evaluation in widened.evaluations for ref in evaluation.denied_by}
                 reason = f"{describe_statements(sorted(denials, key=lambda r: (r.source, r.index)))} denies it in some " + " and ".join(sorted(parts)) + "s"
-                return Outcome(access, Decision.UNKNOWN, widened.evaluations, {"reason": reason})
-        return outcome
+                return Answer(Decision.UNKNOWN, widened.evaluations, reason)
+        return answer
 
-    def decide(self, access: Access, policies: Sequence[PolicyDocument]) -> Outcome:
-        context = dict(access.context)
-        evaluations = tuple(
-            evaluate(_request(access, resource, context), policies) for resource in access.resources
-        )
+    @staticmethod
+    def decide(asked: Asked, policies: PolicySet) -> Answer:
+        evaluations = tuple(policies.evaluate(request) for request in asked.requests())
         decisions = {evaluation.decision for evaluation in evaluations}
         for decision in (Decision.ALLOWED, Decision.UNKNOWN, Decision.EXPLICIT_DENY, Decision.IMPLICIT_DENY):
             if decision in decisions:
-                return Outcome(access, decision, evaluations)
+                return Answer(decision, evaluations)
         raise AssertionError("an access has at least one resource")
 
     def requests(self) -> Iterable[Finding]:
@@ -128,9 +132,7 @@ class RequestChecks(CheckerBase):
             misplaced = self.misplaced_rule_grants(access)
             if misplaced:
                 return "PG103", misplaced
-        if not access.exact and any(
-            statement_allows_action(statement, access.action) for document in self.documents for statement in document.statements
-        ):
+        if not access.exact and self.role_policies.allowing(access.action):
             return "PG203", {"reason": unnamed_reason(access)}
         return "PG101", None
 
@@ -140,8 +142,8 @@ class RequestChecks(CheckerBase):
         statements: list[StatementRef] = []
         granted: list[str] = []
         differences: list[str] = []
-        for statement in (s for d in self.documents for s in d.statements):
-            if statement.resources_negated or not statement_allows_action(statement, access.action):
+        for statement in self.role_policies.allowing(access.action):
+            if statement.resources_negated:
                 continue
             for pattern in statement.resources:
                 parts = arn_parts(pattern)
@@ -163,16 +165,21 @@ class RequestChecks(CheckerBase):
     def refused_by_conditions(self, outcomes: list[Outcome]) -> str:
         """Why a state's own queue, definition or tags are refused when a statement seems to grant
         them: a tag or share-identifier condition the request does not meet (issue 4's lint side)."""
+        # States asking the same get the same text, worked out once; a request asked twice adds
+        # nothing to it (first occurrences are kept).
+        asked = tuple(dict.fromkeys(Asked.of(outcome.access) for outcome in outcomes))
+        found = self.refusals.get(asked)
+        if found is None:
+            found = self.refusals[asked] = self.describe_refusal_by_conditions(asked)
+        return found
+
+    def describe_refusal_by_conditions(self, asked: tuple[Asked, ...]) -> str:
         refs: list[StatementRef] = []
         keys: list[str] = []
-        for outcome in outcomes:
-            access = outcome.access
-            for resource in access.resources:
-                request = _request(access, resource, dict(access.context))
-                for statement in (s for document in self.documents for s in document.statements):
-                    if allows_only_under_conditions(statement, request):
-                        refs.append(statement.ref)
-                        keys.extend(test.key for test in statement.conditions)
+        for request in dict.fromkeys(request for each in asked for request in each.requests()):
+            for statement in self.role_policies.allowing_but_for_conditions(request):
+                refs.append(statement.ref)
+                keys.extend(test.key for test in statement.conditions)
         if not refs:
             return ""
         return (
@@ -185,12 +192,7 @@ class RequestChecks(CheckerBase):
         they name resources other than "*", which IAM never matches for such an action."""
         if not access.resourceless:
             return ""
-        refs = [
-            statement.ref
-            for document in self.documents
-            for statement in document.statements
-            if statement_allows_action(statement, access.action)
-        ]
+        refs = [statement.ref for statement in self.role_policies.allowing(access.action)]
         if not refs:
             return ""
         name = access.action.partition(":")[2]

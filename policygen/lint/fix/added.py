@@ -34,11 +34,12 @@ def added_statements(
     notes: list[Notice],
 ) -> list[dict[str, Any]]:
     needs: list[Need] = []
+    granted: dict[tuple, bool] = {}
     for access in accesses:
         missing = tuple(
             pattern
             for resource, pattern in zip(access.resources, access.patterns, strict=False)
-            if not _granted(access, resource, pattern, allows)
+            if not _granted_once(granted, access, resource, pattern, allows)
         )
         if missing:
             needs.append(Need(access.sid, (access.action,), missing, access.why, access.source, access.task, access.conditions))
@@ -68,6 +69,17 @@ def added_statements(
             )
         )
     return statements
+
+
+def _granted_once(
+    answers: dict[tuple, bool], access: Access, resource: str, pattern: str, allows: Sequence[Statement]
+) -> bool:
+    """`_granted`, worked out once for all the states that ask the same (thousands of states ask a
+    few hundred requests); the key holds all `_granted` reads of the access."""
+    key = (access.action, resource, pattern, access.context, access.known_keys)
+    if key not in answers:
+        answers[key] = _granted(access, resource, pattern, allows)
+    return answers[key]
 
 
 def _granted(access: Access, resource: str, pattern: str, allows: Sequence[Statement]) -> bool:
