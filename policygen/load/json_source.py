@@ -1,9 +1,9 @@
 """JSON text -> data: a fast parse with duplicate-key detection, and a slower one that knows positions.
 
-A large text is parsed by msgspec, and kept when a count proves no key was repeated; anything else
-(a small text, a text msgspec refuses, one that may repeat a key) goes the exact way: `json.loads`
-with a pairs hook that refuses duplicates, whose errors carry line and column. Either way the data
-are what `json.loads` returns. Positions are only needed when something is reported, so the
+A text of 16 KiB or more is parsed by msgspec, and kept when a count proves no key was repeated;
+anything else (a small text, a text msgspec refuses, one that may repeat a key) goes the exact
+way: `json.loads` with a pairs hook that refuses duplicates, whose errors carry line and column.
+Either way the data are what `json.loads` returns. Positions are only needed when something is reported, so the
 position-tracking parser runs lazily, on the same text, only then.
 """
 
@@ -27,10 +27,11 @@ from policygen.load.document import (
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
-# Below this many characters the exact parse takes well under a millisecond, less than importing
-# msgspec costs a run that reads one small file (its cold start); above it msgspec's parse and
-# the count that replaces the pairs hook save about a third of the parse.
-FAST_PATH_MIN_CHARS = 64 * 1024
+# msgspec's parse and the count that replaces the pairs hook take about half the time of the
+# exact path, but importing msgspec costs 2-5 ms, which the fast path pays back once the texts it
+# parses add up to about a megabyte. A run over one ordinary definition (a few KiB) never imports
+# it; a directory of hundreds of definitions, a large definition or a plan does.
+FAST_PATH_MIN_CHARS = 16 * 1024
 UNDECIDED = object()
 
 

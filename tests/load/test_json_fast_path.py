@@ -50,25 +50,30 @@ def json_strings(draw, keys: bool = False) -> str:
     return '"' + "".join(draw(st.sampled_from(_forms(char))) for char in value) + '"'
 
 
-def _objects(children):
-    member = st.tuples(json_strings(keys=True), WHITESPACE, children)
-    # Keys from a small set: members that repeat a key are frequent, and so are objects that do not.
-    members = st.one_of(st.lists(member, max_size=4), st.lists(member, max_size=4, unique_by=lambda item: item[0]))
-    return members.map(lambda items: "{" + ",".join(f"{key}{space}:{space}{value}" for key, space, value in items) + "}")
-
-
-def _arrays(children):
-    return st.tuples(st.lists(children, max_size=4), WHITESPACE).map(lambda item: "[" + f",{item[1]}".join(item[0]) + "]")
-
-
 SCALARS = st.one_of(json_strings(), NUMBERS, st.sampled_from(["true", "false", "null"]))
-_VALUES = st.recursive(SCALARS, lambda c: st.one_of(_objects(c), _arrays(c)), max_leaves=25)
+
+
+@st.composite
+def json_values(draw, depth: int = 0) -> str:
+    """A JSON value as text; objects draw keys from a small set, so that members repeating a key
+    are frequent, and so are objects that repeat none."""
+    kind = draw(st.sampled_from(["scalar", "object", "array"])) if depth < 3 else "scalar"
+    if kind == "scalar":
+        return draw(SCALARS)
+    space = draw(WHITESPACE)
+    count = draw(st.integers(0, 4))
+    if kind == "array":
+        return "[" + f",{space}".join(draw(json_values(depth + 1)) for _ in range(count)) + "]"
+    keys = [draw(json_strings(keys=True)) for _ in range(count)]
+    if draw(st.booleans()):
+        keys = list(dict.fromkeys(keys))
+    return "{" + ",".join(f"{key}{space}:{space}{draw(json_values(depth + 1))}" for key in keys) + "}"
 
 
 @st.composite
 def json_texts(draw) -> str:
     """JSON texts that repeat keys or not, with every escape, number form and whitespace."""
-    return draw(WHITESPACE) + draw(_VALUES) + draw(WHITESPACE)
+    return draw(WHITESPACE) + draw(json_values()) + draw(WHITESPACE)
 
 
 @st.composite
