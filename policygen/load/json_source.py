@@ -1,10 +1,11 @@
 """JSON text -> data: a fast parse with duplicate-key detection, and a slower one that knows positions.
 
-A text of 16 KiB or more is parsed by msgspec, and kept when a count proves no key was repeated;
-anything else (a small text, a text msgspec refuses, one that may repeat a key) goes the exact
-way: `json.loads` with a pairs hook that refuses duplicates, whose errors carry line and column.
-Either way the data are what `json.loads` returns. Positions are only needed when something is reported, so the
-position-tracking parser runs lazily, on the same text, only then.
+A text of 16 KiB or more without escapes is parsed by msgspec, and kept when a count proves no
+key was repeated; anything else (a small text, a text with escapes or that msgspec refuses, one
+that may repeat a key) goes the exact way: `json.loads` with a pairs hook that refuses
+duplicates, whose errors carry line and column. Either way the data are what `json.loads`
+returns. Positions are only needed when something is reported, so the position-tracking parser
+runs lazily, on the same text, only then.
 """
 
 from __future__ import annotations
@@ -79,9 +80,14 @@ class DuplicateKeyError(ValueError):
 
 def decode_fast(text: str) -> Any:
     """msgspec's parse of `text` when it is certainly what the exact path would return, else
-    UNDECIDED: msgspec refused the text (NaN, Infinity, a lone surrogate, a number beyond a double
-    or beyond 4300 digits, deep nesting, any syntax error: the exact path has the message), or a
-    key may be repeated. msgspec, unlike orjson, keeps integers beyond 64 bits exact."""
+    UNDECIDED: the text holds a backslash, msgspec refused it (NaN, Infinity, a number beyond a
+    double or beyond 4300 digits, deep nesting, any syntax error: the exact path has the message),
+    or a key may be repeated. msgspec, unlike orjson, keeps integers beyond 64 bits exact."""
+    # Without a backslash there is no escape, so every string reads as it is written (the count
+    # below relies on it) and no lone surrogate can be written. Texts with many escapes, like a
+    # Terraform plan whose definitions are escaped strings, parse faster the exact way anyway.
+    if "\\" in text:
+        return UNDECIDED
     import msgspec  # imported only for large texts: see FAST_PATH_MIN_CHARS
 
     try:
@@ -93,19 +99,14 @@ def decode_fast(text: str) -> Any:
 
 
 def _kept_every_member(text: str, encoded: bytes) -> bool:
-    r"""Whether the data parsed from `text`, re-encoded as `encoded`, hold every member `text`
-    writes, that is, no key was repeated.
+    """Whether the data parsed from `text` (a text without escapes), re-encoded as `encoded`, hold
+    every member `text` writes, that is, no key was repeated.
 
-    A member writes one ':' outside strings; a string's own colons are written raw or as \u003a.
-    `encoded` (compact, colons raw) holds one colon per member of the data plus their strings'
-    colons; `text` holds one per member it writes plus the colons of all its strings, counting each
-    \u003a escape as one. A repeated key drops a member, and the strings under it, from the data,
-    so the counts differ by at least one. Text that only looks like an escape (\\u003a) is counted
-    too, which makes the counts differ and sends the text the exact way: never a wrong verdict."""
-    in_text = text.count(":")
-    if "\\" in text:
-        in_text += text.count("\\u003a") + text.count("\\u003A")
-    return encoded.count(b":") == in_text
+    A member writes one ':' outside strings. `encoded` (compact, colons in strings raw) holds one
+    colon per member of the data plus the colons of their strings; `text` holds one per member it
+    writes plus the colons of all its strings. A repeated key drops a member, and the strings
+    under it, from the data, so the counts differ by at least one."""
+    return encoded.count(b":") == text.count(":")
 
 
 def _parse_fast(text: str) -> Any:
