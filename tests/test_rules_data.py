@@ -44,12 +44,36 @@ def test_the_twins_are_what_the_script_writes():
     assert completed.returncode == 0, completed.stderr
 
 
-def test_the_script_refuses_data_json_would_change(tmp_path, monkeypatch):
+def _compiler():
     sys.path.insert(0, str(RULES))
     try:
         import compile as compiler  # rules/compile.py, a script beside the data
     finally:
         sys.path.remove(str(RULES))
+    return compiler
+
+
+def test_the_check_names_missing_stale_and_orphaned_twins(tmp_path, monkeypatch, capsys):
+    compiler = _compiler()
+    monkeypatch.setattr(compiler, "HERE", tmp_path)
+    monkeypatch.setattr(compiler, "COMPILED", tmp_path / "compiled")
+    (tmp_path / "lint").mkdir()
+    source = tmp_path / "lint" / "PG101.yaml"
+    source.write_text("id: PG101\nname: first\n", encoding="utf-8")
+    assert compiler.main(["--check"]) == 1 and "missing: compiled/lint/PG101.json" in capsys.readouterr().err
+    assert compiler.main([]) == 0 and compiler.main(["--check"]) == 0
+    assert json.loads((tmp_path / "compiled" / "lint" / "PG101.json").read_text(encoding="utf-8")) == {"id": "PG101", "name": "first"}
+    source.write_text("id: PG101\nname: second\n", encoding="utf-8")
+    (tmp_path / "compiled" / "lint" / "PG999.json").write_text("{}", encoding="utf-8")
+    assert compiler.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "stale: compiled/lint/PG101.json" in err and "orphaned (its YAML is gone): compiled/lint/PG999.json" in err
+    assert compiler.main([]) == 0 and compiler.main(["--check"]) == 0
+    assert not (tmp_path / "compiled" / "lint" / "PG999.json").exists()
+
+
+def test_the_script_refuses_data_json_would_change(tmp_path, monkeypatch):
+    compiler = _compiler()
     source = tmp_path / "dated.yaml"
     source.write_text("verified: 2026-11-29\n", encoding="utf-8")
     monkeypatch.setattr(compiler, "HERE", tmp_path)
