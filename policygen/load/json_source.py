@@ -1,7 +1,11 @@
 """JSON text -> data: a fast parse with duplicate-key detection, and a slower one that knows positions.
 
-The fast path is `json.loads` with a cheap pairs hook. Positions are only needed when something is
-reported, so the position-tracking parser runs lazily, on the same text, only then.
+A text of 16 KiB or more without escapes is parsed by msgspec, and kept when a count proves no
+key was repeated; anything else (a small text, a text with escapes or that msgspec refuses, one
+that may repeat a key) goes the exact way: `json.loads` with a pairs hook that refuses
+duplicates, whose errors carry line and column. Either way the data are what `json.loads`
+returns. Positions are only needed when something is reported, so the position-tracking parser
+runs lazily, on the same text, only then.
 """
 
 from __future__ import annotations
@@ -24,11 +28,26 @@ from policygen.load.document import (
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
+# msgspec's parse and the count that replaces the pairs hook take about half the time of the
+# exact path, but importing msgspec costs 2-5 ms, which the fast path pays back once the texts it
+# parses add up to about a megabyte. A run over one ordinary definition (a few KiB) never imports
+# it; a directory of hundreds of definitions, a large definition or a plan does.
+FAST_PATH_MIN_CHARS = 16 * 1024
+UNDECIDED = object()
 
 
 class _DuplicateKey(Exception):
     def __init__(self, key: str):
         self.key = key
+
+
+class _FirstDuplicate(Exception):
+    """Where the first repeated key of a valid JSON text stands: its pointer, line and column."""
+
+    def __init__(self, pointer: str, line: int, column: int):
+        self.pointer = pointer
+        self.line = line
+        self.column = column
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -59,15 +78,51 @@ class DuplicateKeyError(ValueError):
         self.pointer = pointer
 
 
+def decode_fast(text: str) -> Any:
+    """msgspec's parse of `text` when it is certainly what the exact path would return, else
+    UNDECIDED: the text holds a backslash, msgspec refused it (NaN, Infinity, a number beyond a
+    double or beyond 4300 digits, deep nesting, any syntax error: the exact path has the message),
+    or a key may be repeated. msgspec, unlike orjson, keeps integers beyond 64 bits exact."""
+    # Without a backslash there is no escape, so every string reads as it is written (the count
+    # below relies on it) and no lone surrogate can be written. Texts with many escapes, like a
+    # Terraform plan whose definitions are escaped strings, parse faster the exact way anyway.
+    if "\\" in text:
+        return UNDECIDED
+    import msgspec  # imported only for large texts: see FAST_PATH_MIN_CHARS
+
+    try:
+        data = msgspec.json.decode(text)
+        encoded = msgspec.json.encode(data)
+    except Exception:  # whatever msgspec refuses, json.loads decides, with its own message
+        return UNDECIDED
+    return data if _kept_every_member(text, encoded) else UNDECIDED
+
+
+def _kept_every_member(text: str, encoded: bytes) -> bool:
+    """Whether the data parsed from `text` (a text without escapes), re-encoded as `encoded`, hold
+    every member `text` writes, that is, no key was repeated.
+
+    A member writes one ':' outside strings. `encoded` (compact, colons in strings raw) holds one
+    colon per member of the data plus the colons of their strings; `text` holds one per member it
+    writes plus the colons of all its strings. A repeated key drops a member, and the strings
+    under it, from the data, so the counts differ by at least one."""
+    return encoded.count(b":") == text.count(":")
+
+
+def _parse_fast(text: str) -> Any:
+    return decode_fast(text) if len(text) >= FAST_PATH_MIN_CHARS else UNDECIDED
+
+
 def loads_unique(text: str) -> Any:
     """json.loads for JSON held inside another document (a DefinitionString, a plan's definition):
     a duplicate key (two states with one name) is a DuplicateKeyError, never a silent overwrite; a
     lone surrogate is a LoneSurrogateError."""
-    try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates)
-    except _DuplicateKey:
-        pointer, _ = _PositionIndex(text).first_duplicate
-        raise DuplicateKeyError(split_pointer(pointer)[-1], pointer) from None
+    data = _parse_fast(text)
+    if data is UNDECIDED:
+        try:
+            data = _loads_exact(text)
+        except _FirstDuplicate as duplicate:
+            raise DuplicateKeyError(split_pointer(duplicate.pointer)[-1], duplicate.pointer) from None
     pointer = lone_surrogate(text, data)
     if pointer is not None:
         raise LoneSurrogateError(pointer)
@@ -76,23 +131,9 @@ def loads_unique(text: str) -> Any:
 
 def parse_json(text: str, name: str) -> Document:
     """Parse JSON text; duplicate keys and syntax errors are InputErrors with line and column."""
-    try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates)
-    except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno, error.colno)) from None
-    except _DuplicateKey:
-        index = _PositionIndex(text)
-        pointer, offset = index.first_duplicate
-        line, column = index.line_column(offset)
-        # json.loads finishes inner objects first, so its duplicate may not be the first in the
-        # text: name the key at the reported position.
-        key = split_pointer(pointer)[-1]
-        raise InputError(
-            f"duplicate key {key!r}: the second one would silently replace the first",
-            Location(name, line, column, pointer),
-        ) from None
-    except RecursionError:
-        raise InputError("JSON nested too deeply", Location(name)) from None
+    data = _parse_fast(text)
+    if data is UNDECIDED:
+        data = _parse_exact(text, name)
     index_holder: list[_PositionIndex] = []
 
     def locate(pointer: str) -> tuple[int, int] | None:
@@ -105,6 +146,39 @@ def parse_json(text: str, name: str) -> Document:
     if surrogate is not None:
         raise InputError(LONE_SURROGATE, document.location(surrogate))
     return document
+
+
+def _loads_exact(text: str) -> Any:
+    """json.loads refusing repeated keys: JSONDecodeError, RecursionError, or _FirstDuplicate."""
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except _DuplicateKey:
+        pass
+    # The hook runs as each object closes, before the parser reaches a syntax error further on
+    # (`[{"a": 1, "a": 2}` lacks its `]`), and the position index reads only valid JSON: the
+    # syntax error, if any, is the one to report.
+    json.loads(text)
+    index = _PositionIndex(text)
+    pointer, offset = index.first_duplicate
+    raise _FirstDuplicate(pointer, *index.line_column(offset))
+
+
+def _parse_exact(text: str, name: str) -> Any:
+    """json.loads with the duplicate check; its errors become InputErrors with line and column."""
+    try:
+        return _loads_exact(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON: {error.msg}", Location(name, error.lineno, error.colno)) from None
+    except _FirstDuplicate as duplicate:
+        # json.loads finishes inner objects first, so its duplicate may not be the first in the
+        # text: name the key at the reported position.
+        key = split_pointer(duplicate.pointer)[-1]
+        raise InputError(
+            f"duplicate key {key!r}: the second one would silently replace the first",
+            Location(name, duplicate.line, duplicate.column, duplicate.pointer),
+        ) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", Location(name)) from None
 
 
 class _PositionIndex:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from policygen.rules_data import load_rules, rules_files
+from policygen.rules_data import COMPILED, load_rules, rules_files
 from policygen.scan import Pattern
 
 # Tables with a schema of their own, read by other modules.
@@ -80,7 +80,7 @@ class IntegrationTable:
 
 def optimized_services() -> tuple[str, ...]:
     """The services with a per-API table, e.g. ("apigateway", "athena", ..., "states")."""
-    return tuple(name for name in rules_files("integrations") if name not in _OWN_SCHEMA)
+    return tuple(name for name in rules_files(f"{COMPILED}/integrations", ".json") if name not in _OWN_SCHEMA)
 
 
 @cache

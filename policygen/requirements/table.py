@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from policygen.iam.arns import arn_resource
-from policygen.rules_data import rules_directory
+from policygen.rules_data import load_rules
 
 DOCUMENTED = "documented"
 FINE_GRAINED = "fine-grained"
@@ -54,9 +54,7 @@ class IntegrationTable:
 
 @lru_cache(maxsize=1)
 def batch_table() -> IntegrationTable:
-    import yaml  # the table is small; PyYAML is imported only when a policy is built
-
-    data = yaml.safe_load((rules_directory() / "integrations" / "batch.yaml").read_text(encoding="utf-8"))
+    data = load_rules("integrations/batch.yaml")
     sources = data["sources"]
     return IntegrationTable(
         modes={
