@@ -116,6 +116,8 @@ class _Reader:
         found = []
         for value in values:
             found.extend(self.resource_of(resource, value, name or (_PASS_ROLE_NAME if pass_roles and resource.arn else None)))
+        if resource.absent is not None and name is not None and self.task.items_without(resource.field):
+            found.append(name.replace("{value}", resource.absent))  # the items that leave the field out
         return found
 
     def resource_of(self, resource: FieldResource, value: FieldValue, name: str | None) -> list[str]:

@@ -193,10 +193,20 @@ class _Arguments:
         if self.whole is not None:
             return (self.whole,)
         found: list[FieldValue] = []
-        self._collect(self.body, self.pointer, path.split("."), found)
+        self._collect(self.body, self.pointer, path.split("."), found, [])
         return tuple(found)
 
-    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue]) -> None:
+    def items_without(self, path: str) -> tuple[str, ...]:
+        """The JSON pointers of the list items that leave out the field at a `[*]` path
+        (an `Entries` item without `EventBusName`); field_values has no value for them."""
+        if self.whole is not None:
+            return ()
+        missing: list[str] = []
+        self._collect(self.body, self.pointer, path.split("."), [], missing)
+        return tuple(missing)
+
+    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue],
+                 missing: list[str], inside_list: bool = False) -> None:
         segment, rest = segments[0], segments[1:]
         each = segment.endswith("[*]")
         name = segment[:-3] if each else segment
@@ -208,6 +218,8 @@ class _Arguments:
             found.append(value)  # the value itself, or an expression standing for what is inside it
             return
         if raw is None:
+            if inside_list:
+                missing.append(pointer)
             return
         if each and not isinstance(raw, list):
             raise self.error(f"\"{name}\" must be a list", field_pointer)
@@ -216,7 +228,7 @@ class _Arguments:
             if rest:
                 if not isinstance(item, dict):
                     raise self.error(f"\"{name}\" must hold objects", item_pointer)
-                self._collect(item, item_pointer, rest, found)
+                self._collect(item, item_pointer, rest, found, missing, inside_list or each)
             elif isinstance(item, str):
                 kind, text = self.kind_of(item)
                 found.append(FieldValue(kind, text, name, item_pointer))

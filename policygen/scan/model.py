@@ -157,3 +157,7 @@ class ServiceTask:
         an expression."""
         return self.arguments.field_values(path) if self.arguments is not None else ()
 
+    def items_without(self, path: str) -> tuple[str, ...]:
+        """The pointers of the list items that leave out the field at a `[*]` path (`Entries[*].EventBusName`)."""
+        return self.arguments.items_without(path) if self.arguments is not None else ()
+

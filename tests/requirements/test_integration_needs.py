@@ -1,0 +1,42 @@
+"""What the integration tables' needs make of particular arguments, beyond the goldens of
+fixtures/expected/integrations/: the cases reviewing those goldens found wrong."""
+
+from __future__ import annotations
+
+import json
+
+from policygen import pipeline
+from policygen.errors import Notice
+from policygen.load.asl import state_machine_from_asl
+from policygen.load.json_source import parse_json
+from policygen.render.policy_json import render_policy_json
+
+
+def _generate(state: dict) -> tuple[dict, list[Notice]]:
+    definition = {"StartAt": "Call", "States": {"Call": {**state, "End": True}}}
+    document = parse_json(json.dumps(definition), "call.asl.json")
+    machines = [state_machine_from_asl(document)]
+    batch, services = pipeline.scan_whole_role(machines)
+    result = pipeline.generate_policy(batch, "us-east-1", "123456789012", {}, services=services)
+    return json.loads(render_policy_json(result.policy)), list(result.warnings)
+
+
+def _pairs(policy: dict) -> set[tuple[str, str]]:
+    pairs = set()
+    for statement in policy["Statement"]:
+        resources = statement["Resource"]
+        for action in statement["Action"]:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                pairs.add((action, resource))
+    return pairs
+
+
+def test_an_entry_without_event_bus_name_puts_on_the_default_bus_even_beside_one_that_names_a_bus():
+    # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html:
+    # an entry without EventBusName goes to the account's default event bus.
+    entries = [{"Source": "a", "DetailType": "d", "Detail": {}, "EventBusName": "orders"}, {"Source": "a", "DetailType": "d", "Detail": {}}]
+    policy, _ = _generate({"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "Parameters": {"Entries": entries}})
+    assert _pairs(policy) == {
+        ("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/orders"),
+        ("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default"),
+    }
