@@ -137,6 +137,8 @@ class _Reader:
                 return [text]
             if name is not None and name.startswith("{value}"):
                 return [name.replace("{value}", text)]
+            if name is None:  # a field that names no resource of its own (an EMR instance profile)
+                return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]
             return []  # this entry writes names only; the field's ARN entry names it
         if name is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]

@@ -40,3 +40,22 @@ def test_an_entry_without_event_bus_name_puts_on_the_default_bus_even_beside_one
         ("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/orders"),
         ("events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default"),
     }
+
+
+def _emr_cluster(job_flow_role: str) -> dict:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::elasticmapreduce:createCluster",
+        "Parameters": {"Name": "c", "ServiceRole": "EMR_DefaultRole", "JobFlowRole": job_flow_role},
+    }
+
+
+def test_emr_job_flow_role_is_an_instance_profile_so_its_role_is_passed_as_role_star_with_a_warning():
+    # JobFlowRole names an instance profile (https://docs.aws.amazon.com/emr/latest/APIReference/API_RunJobFlow.html),
+    # whose role may have another name: PassRole on role/<profile name> would miss it.
+    for profile in ("EMR_EC2_DefaultRole", "arn:aws:iam::123456789012:instance-profile/EMR_EC2_DefaultRole"):
+        policy, notices = _generate(_emr_cluster(profile))
+        passed = {resource for action, resource in _pairs(policy) if action == "iam:PassRole"}
+        assert "arn:aws:iam::123456789012:role/*" in passed, profile
+        assert "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole" not in passed, profile
+        assert any("JobFlowRole" in notice.message and "role/*" in notice.message for notice in notices), profile
