@@ -82,3 +82,31 @@ def test_generate_matches_golden(path, run_cli, monkeypatch):
     assert result.code == 0, result.err
     assert result.out.encode("utf-8") == (EXPECTED / f"{_name(path)}.json").read_bytes()
     assert result.err.encode("utf-8") == (EXPECTED / f"{_name(path)}.stderr").read_bytes()
+
+
+SUFFIXES = {"request-response": "", "run-job": ".sync", "run-job-2": ".sync:2", "callback": ".waitForTaskToken"}
+
+
+def readme_integration_rows() -> list[str]:
+    """The README's table of integrations, one row per table: its title, every API with the
+    suffixes of its patterns, and its Step Functions page (the table's `connect-` source)."""
+    import yaml
+
+    rows = []
+    for service in optimized_services():
+        data = yaml.safe_load((ROOT / "rules" / "integrations" / f"{service}.yaml").read_text(encoding="utf-8"))
+        calls = []
+        for api, spec in data["apis"].items():
+            suffixes = [SUFFIXES[pattern] for pattern in spec["patterns"]]
+            shown = f"`{service}:{api}`" if "" in suffixes else f"`{service}:{api}{suffixes.pop(0)}`"
+            extra = [f"`{suffix}`" for suffix in suffixes if suffix]
+            calls.append(shown + (f" ({', '.join(extra)})" if extra else ""))
+        page = next(url for key, url in data["sources"].items() if key.startswith("connect-"))
+        rows.append(f"| {data['title']} | {', '.join(calls)} | [{page.rsplit('/', 1)[1].removesuffix('.html')}]({page}) |")
+    return rows
+
+
+def test_readme_lists_every_integration_with_its_apis_and_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for row in readme_integration_rows():
+        assert row in readme, row
