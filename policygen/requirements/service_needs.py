@@ -142,7 +142,7 @@ class _Reader:
             return []  # this entry writes names only; the field's ARN entry names it
         if name is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]
-        return [name.replace("{value}", text)]
+        return [_partial_arn(name, text) or name.replace("{value}", text)]
 
     def known(self, value: FieldValue) -> _Known | None:
         """The value as policy text, or None when only the fallback can stand for it."""
@@ -208,6 +208,17 @@ def _fill_from_url(url: str, name: str | None, text: str) -> str | None:
     for part, part_text in match.groupdict().items():
         filled = filled.replace(f"{{{part}}}", part_text)
     return filled
+
+
+def _partial_arn(name: str, text: str) -> str | None:
+    """The ARN for a value that is the ARN's tail from the account on (Lambda's partial ARN
+    123456789012:function:my-function), or None: such a value names its own account, and the
+    name template would put it after the machine's account as if it were a name."""
+    start = name.find("{account}:")
+    if start < 0:
+        return None
+    pattern = re.escape(name[start:]).replace(re.escape("{account}"), r"\d{12}").replace(re.escape("{value}"), r"[^*?]+")
+    return name[:start] + text if re.fullmatch(pattern, text) else None
 
 
 def _kind_of_resource(resource: str) -> ValueKind:

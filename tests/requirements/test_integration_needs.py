@@ -59,3 +59,16 @@ def test_emr_job_flow_role_is_an_instance_profile_so_its_role_is_passed_as_role_
         assert "arn:aws:iam::123456789012:role/*" in passed, profile
         assert "arn:aws:iam::123456789012:role/EMR_EC2_DefaultRole" not in passed, profile
         assert any("JobFlowRole" in notice.message and "role/*" in notice.message for notice in notices), profile
+
+
+def test_a_lambda_partial_arn_names_the_function_in_its_own_account():
+    # https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html: FunctionName may be a partial
+    # ARN, 123456789012:function:my-function, with a version or alias appended or not.
+    for name, arn in (
+        ("111122223333:function:resize", "arn:aws:lambda:us-east-1:111122223333:function:resize"),
+        ("111122223333:function:resize:live", "arn:aws:lambda:us-east-1:111122223333:function:resize:live"),
+        ("resize:live", "arn:aws:lambda:us-east-1:123456789012:function:resize:live"),
+    ):
+        state = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": name}}
+        policy, _ = _generate(state)
+        assert _pairs(policy) == {("lambda:InvokeFunction", arn)}, name
