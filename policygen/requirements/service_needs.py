@@ -17,6 +17,7 @@ from policygen.iam.arns import is_arn
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import FieldResource, Grant, camel_case, integration_table, resource_arn_entry
 from policygen.requirements.needs import Condition, Need
+from policygen.requirements.target import Target
 from policygen.scan import FieldValue, ServiceTask, ValueKind
 
 _PASS_ROLE_NAME = "arn:{partition}:iam::{account}:role/{value}"
@@ -32,9 +33,11 @@ class _Known:
     is_arn: bool
 
 
-def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice]) -> list[Need]:
-    """What `task` needs from the execution role; what the policy cannot name goes to `notices`."""
-    reader = _Reader(task, deploy_time, notices)
+def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice],
+                     target: Target | None = None) -> list[Need]:
+    """What `task` needs from the execution role; what the policy cannot name goes to `notices`
+    (its resources as the policy for `target` writes them, when given)."""
+    reader = _Reader(task, deploy_time, notices, target)
     if task.api.startswith("arn:"):
         return reader.resource_arn()
     table = integration_table(task.service)
@@ -65,10 +68,11 @@ def _need(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], why: s
 class _Reader:
     """Fills one state's grants from its arguments."""
 
-    def __init__(self, task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice]):
+    def __init__(self, task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice], target: Target | None = None):
         self.task = task
         self.deploy_time = deploy_time
         self.notices = notices
+        self.target = target
         self.warned: set[str] = set()
 
     def need(self, grant: Grant) -> Need | None:
@@ -171,7 +175,8 @@ class _Reader:
             self.warned.add(key)
             self.notices.append(
                 Notice(
-                    f"state {task.path!r} ({_short(task.resource)}): {field} {reason}: the policy allows the documented form {dynamic} instead",
+                    f"state {task.path!r} ({_short(task.resource)}): {field} {reason}: the policy allows the documented form "
+                    f"{_as_written(dynamic, self.target)} instead",
                     Location(task.file, pointer=pointer),
                 )
             )
@@ -208,6 +213,15 @@ def _fill_from_url(url: str, name: str | None, text: str) -> str | None:
     for part, part_text in match.groupdict().items():
         filled = filled.replace(f"{{{part}}}", part_text)
     return filled
+
+
+def _as_written(resource: str, target: Target | None) -> str:
+    """A resource with the target's partition, region and account filled in where they are known."""
+    for name in ("partition", "region", "account"):
+        value = getattr(target, name, None)
+        if value is not None:
+            resource = resource.replace(f"{{{name}}}", value)
+    return resource
 
 
 def _partial_arn(name: str, text: str) -> str | None:

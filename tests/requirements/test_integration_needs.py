@@ -72,3 +72,11 @@ def test_a_lambda_partial_arn_names_the_function_in_its_own_account():
         state = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": name}}
         policy, _ = _generate(state)
         assert _pairs(policy) == {("lambda:InvokeFunction", arn)}, name
+
+
+def test_a_fallback_warning_names_the_resource_as_the_policy_writes_it():
+    state = {"Type": "Task", "Resource": "arn:aws:states:::athena:startQueryExecution", "Parameters": {"QueryString": "q", "WorkGroup.$": "$.wg"}}
+    policy, notices = _generate(state)
+    assert ("athena:StartQueryExecution", "arn:aws:athena:us-east-1:123456789012:workgroup/*") in _pairs(policy)
+    (warning,) = [notice.message for notice in notices if "WorkGroup" in notice.message]
+    assert "the documented form arn:aws:athena:us-east-1:123456789012:workgroup/* instead" in warning
