@@ -101,7 +101,8 @@ def readme_integration_rows() -> list[str]:
             shown = f"`{service}:{api}`" if "" in suffixes else f"`{service}:{api}{suffixes.pop(0)}`"
             extra = [f"`{suffix}`" for suffix in suffixes if suffix]
             calls.append(shown + (f" ({', '.join(extra)})" if extra else ""))
-        page = next(url for key, url in data["sources"].items() if key.startswith("connect-"))
+        page = next((url for key, url in data["sources"].items() if key.startswith("connect-")), None)
+        assert page is not None, f"{service}.yaml cites no connect-<service> page for the README's table"
         rows.append(f"| {data['title']} | {', '.join(calls)} | [{page.rsplit('/', 1)[1].removesuffix('.html')}]({page}) |")
     return rows
 
