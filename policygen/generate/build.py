@@ -75,7 +75,7 @@ def generate_policy(
     warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
-    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings))
+    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings, target))
     needs = found.needs if only_services is None else _only_services(found.needs, only_services, warnings)
     policy = generate_policy_document(needs, target)
     warnings.extend(_size_warnings(policy))

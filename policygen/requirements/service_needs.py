@@ -17,6 +17,7 @@ from policygen.iam.arns import is_arn
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import FieldResource, Grant, camel_case, integration_table, resource_arn_entry
 from policygen.requirements.needs import Condition, Need
+from policygen.requirements.target import Target
 from policygen.scan import FieldValue, ServiceTask, ValueKind
 
 _PASS_ROLE_NAME = "arn:{partition}:iam::{account}:role/{value}"
@@ -32,9 +33,11 @@ class _Known:
     is_arn: bool
 
 
-def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice]) -> list[Need]:
-    """What `task` needs from the execution role; what the policy cannot name goes to `notices`."""
-    reader = _Reader(task, deploy_time, notices)
+def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice],
+                     target: Target | None = None) -> list[Need]:
+    """What `task` needs from the execution role; what the policy cannot name goes to `notices`
+    (its resources as the policy for `target` writes them, when given)."""
+    reader = _Reader(task, deploy_time, notices, target)
     if task.api.startswith("arn:"):
         return reader.resource_arn()
     table = integration_table(task.service)
@@ -65,10 +68,11 @@ def _need(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], why: s
 class _Reader:
     """Fills one state's grants from its arguments."""
 
-    def __init__(self, task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice]):
+    def __init__(self, task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice], target: Target | None = None):
         self.task = task
         self.deploy_time = deploy_time
         self.notices = notices
+        self.target = target
         self.warned: set[str] = set()
 
     def need(self, grant: Grant) -> Need | None:
@@ -107,7 +111,7 @@ class _Reader:
     def field_resources(self, resource: FieldResource, name: str | None, pass_roles: bool = False) -> list[str]:
         """The ARNs a field names; the fallback when it is unknown. A role field the state leaves
         out passes no role (nothing); any other field left out falls back too."""
-        values = self.task.field_values(resource.field, include_absent=resource.absent is not None)
+        values = self.task.field_values(resource.field)
         if not values:
             if pass_roles:
                 return []
@@ -117,11 +121,11 @@ class _Reader:
         found = []
         for value in values:
             found.extend(self.resource_of(resource, value, name or (_PASS_ROLE_NAME if pass_roles and resource.arn else None)))
+        if resource.absent is not None and name is not None and self.task.items_without(resource.field):
+            found.append(name.replace("{value}", resource.absent))  # the items that leave the field out
         return found
 
     def resource_of(self, resource: FieldResource, value: FieldValue, name: str | None) -> list[str]:
-        if value.kind is ValueKind.STATIC and not value.text and resource.absent is not None and name is not None:
-            return [name.replace("{value}", resource.absent)]  # an entry that leaves the field out
         known = self.known(value)
         if known is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer)]
@@ -138,10 +142,12 @@ class _Reader:
                 return [text]
             if name is not None and name.startswith("{value}"):
                 return [name.replace("{value}", text)]
+            if name is None:  # a field that names no resource of its own (an EMR instance profile)
+                return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]
             return []  # this entry writes names only; the field's ARN entry names it
         if name is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]
-        return [name.replace("{value}", text)]
+        return [_partial_arn(name, text) or name.replace("{value}", text)]
 
     def known(self, value: FieldValue) -> _Known | None:
         """The value as policy text, or None when only the fallback can stand for it."""
@@ -170,7 +176,8 @@ class _Reader:
             self.warned.add(key)
             self.notices.append(
                 Notice(
-                    f"state {task.path!r} ({_short(task.resource)}): {field} {reason}: the policy allows the documented form {dynamic} instead",
+                    f"state {task.path!r} ({_short(task.resource)}): {field} {reason}: the policy allows the documented form "
+                    f"{_as_written(dynamic, self.target)} instead",
                     Location(task.file, pointer=pointer),
                 )
             )
@@ -213,6 +220,26 @@ def _fill_from_url(url: str, name: str | None, text: str) -> str | None:
     for part, part_text in match.groupdict().items():
         filled = filled.replace(f"{{{part}}}", part_text)
     return filled
+
+
+def _as_written(resource: str, target: Target | None) -> str:
+    """A resource with the target's partition, region and account filled in where they are known."""
+    for name in ("partition", "region", "account"):
+        value = getattr(target, name, None)
+        if value is not None:
+            resource = resource.replace(f"{{{name}}}", value)
+    return resource
+
+
+def _partial_arn(name: str, text: str) -> str | None:
+    """The ARN for a value that is the ARN's tail from the account on (Lambda's partial ARN
+    123456789012:function:my-function), or None: such a value names its own account, and the
+    name template would put it after the machine's account as if it were a name."""
+    start = name.find("{account}:")
+    if start < 0:
+        return None
+    pattern = re.escape(name[start:]).replace(re.escape("{account}"), r"\d{12}").replace(re.escape("{value}"), r"[^*?]+")
+    return name[:start] + text if re.fullmatch(pattern, text) else None
 
 
 def _kind_of_resource(resource: str) -> ValueKind:

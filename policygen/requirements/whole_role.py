@@ -12,15 +12,17 @@ from policygen.errors import Location, Notice
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.needs import Need
 from policygen.requirements.service_needs import needs_of_service
+from policygen.requirements.target import Target
 from policygen.scan import ServiceTask
 
 
-def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues | None, notices: list[Notice]) -> list[Need]:
+def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues | None, notices: list[Notice],
+                     target: Target | None = None) -> list[Need]:
     found: list[Need] = []
     for task in tasks:
         if task.credentials is not None:
             notices.append(_assumed_role(task))
-        found.extend(needs_of_service(task, deploy_time, notices))
+        found.extend(needs_of_service(task, deploy_time, notices, target))
     return found
 
 

@@ -186,18 +186,27 @@ class _Arguments:
                 found.append(value)
         return tuple(found)
 
-    def field_values(self, path: str, include_absent: bool = False) -> tuple[FieldValue, ...]:
+    def field_values(self, path: str) -> tuple[FieldValue, ...]:
         """The values sent at a dotted path (`Overrides.TaskRoleArn`; `Entries[*].EventBusName`
         for every item of a list): none when the state sends none there, one dynamic value where a
-        part of the path is an expression. With `include_absent`, a static object that leaves the
-        last field out gives an empty static value (an EventBridge entry without its bus)."""
+        part of the path is an expression."""
         if self.whole is not None:
             return (self.whole,)
         found: list[FieldValue] = []
-        self._collect(self.body, self.pointer, path.split("."), found, include_absent)
+        self._collect(self.body, self.pointer, path.split("."), found, [])
         return tuple(found)
 
-    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue], include_absent: bool) -> None:
+    def items_without(self, path: str) -> tuple[str, ...]:
+        """The JSON pointers of the list items that leave out the field at a `[*]` path
+        (an `Entries` item without `EventBusName`); field_values has no value for them."""
+        if self.whole is not None:
+            return ()
+        missing: list[str] = []
+        self._collect(self.body, self.pointer, path.split("."), [], missing)
+        return tuple(missing)
+
+    def _collect(self, container: dict[str, Any], pointer: str, segments: list[str], found: list[FieldValue],
+                 missing: list[str], inside_list: bool = False) -> None:
         segment, rest = segments[0], segments[1:]
         each = segment.endswith("[*]")
         name = segment[:-3] if each else segment
@@ -209,8 +218,8 @@ class _Arguments:
             found.append(value)  # the value itself, or an expression standing for what is inside it
             return
         if raw is None:
-            if include_absent and not rest and not each and container is not self.body:
-                found.append(FieldValue(_STATIC, "", name, field_pointer))
+            if inside_list:
+                missing.append(pointer)
             return
         if each and not isinstance(raw, list):
             raise self.error(f"\"{name}\" must be a list", field_pointer)
@@ -219,7 +228,7 @@ class _Arguments:
             if rest:
                 if not isinstance(item, dict):
                     raise self.error(f"\"{name}\" must hold objects", item_pointer)
-                self._collect(item, item_pointer, rest, found, include_absent)
+                self._collect(item, item_pointer, rest, found, missing, inside_list or each)
             elif isinstance(item, str):
                 kind, text = self.kind_of(item)
                 found.append(FieldValue(kind, text, name, item_pointer))

@@ -150,9 +150,13 @@ class ServiceTask:
     arguments: Any = field(default=None, hash=False, compare=False)
     credentials: FieldValue | None = None
 
-    def field_values(self, path: str, include_absent: bool = False) -> tuple[FieldValue, ...]:
+    def field_values(self, path: str) -> tuple[FieldValue, ...]:
         """The values the state sends at a dotted argument path (`Overrides.TaskRoleArn`,
         `Entries[*].EventBusName`): none when it sends none, one dynamic value for a part that is
         an expression."""
-        return self.arguments.field_values(path, include_absent) if self.arguments is not None else ()
+        return self.arguments.field_values(path) if self.arguments is not None else ()
+
+    def items_without(self, path: str) -> tuple[str, ...]:
+        """The pointers of the list items that leave out the field at a `[*]` path (`Entries[*].EventBusName`)."""
+        return self.arguments.items_without(path) if self.arguments is not None else ()
 
