@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from policygen import __version__
+from policygen import __version__, cli_options
 from policygen.cli_audit import audit
 from policygen.cli_options import (
     CHECK,
@@ -122,7 +122,7 @@ def generate(
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
     substitute: list[str] = SUBSTITUTE,
     check: str | None = CHECK,
-    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER,
+    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER, state_machine_name: str | None = cli_options.STATE_MACHINE_NAME, logging: bool = cli_options.LOGGING, tracing: bool = cli_options.TRACING, kms_key: str | None = cli_options.KMS_KEY, redrive: bool = cli_options.REDRIVE,
 ) -> None:
     """Write the least-privilege IAM policy the definitions' Batch states need."""
     from policygen import pipeline
@@ -135,7 +135,7 @@ def generate(
     settings = pipeline.Settings(
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
-        merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
+        merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ, machine=pipeline.MachineOptions(state_machine_name, logging, tracing, kms_key, redrive),
     )
     outputs = pipeline.generate_files(
         paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output

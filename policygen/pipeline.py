@@ -38,10 +38,12 @@ from policygen.requirements.target import (
     validate_partition,
     validate_region,
 )
-from policygen.scan import BatchTask, ServiceTask, scan, scan_whole
+from policygen.scan import BatchTask, ServiceTask, scan
+from policygen.scan.features import MachineScan, scan_machine
+from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions
 from policygen.write.directory import file_names
 
-__all__ = ["Generated", "LoadResult", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
+__all__ = ["Generated", "LoadResult", "MachineOptions", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
            "load_state_machines", "scan_state_machines", "select_state_machines"]
 
 @dataclass(frozen=True)
@@ -115,17 +117,37 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
 def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], list[ServiceTask]]:
     """Every Task state of `machines`: the Batch ones, and those of every other integration (an
     InputError for a Task whose call policygen does not know)."""
+    scanned = scan_machines(machines)
+    return scanned.batch, scanned.services
+
+
+def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS) -> MachineScan:
+    """scan_whole_role's Task states, and the machines' own features (Map states, the machine
+    resource's logging, tracing and key; for plain ASL files, those `options` give)."""
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
     catalogue = TableCatalogue()
-    batch: list[BatchTask] = []
-    services: list[ServiceTask] = []
+    scanned = MachineScan([], [], [])
     for machine in machines:
-        found, others = scan_whole(machine, known, catalogue)
-        batch.extend(found)
-        services.extend(others)
-    return batch, services
+        one = scan_machine(machine, known, catalogue, options)
+        scanned.batch.extend(one.batch)
+        scanned.services.extend(one.services)
+        scanned.features.extend(one.features)
+    return scanned
+
+
+def check_machine_options(machines: Sequence[StateMachine], options: MachineOptions) -> None:
+    """The flags that describe a machine resource are for plain ASL files (a template says it
+    itself), and a name is one machine's."""
+    plain = [machine.name for machine in machines if machine.template is None]
+    if options.describes_machine and not plain:
+        raise UsageError(
+            "--state-machine-name, --logging, --tracing and --kms-key describe a plain ASL definition's state machine; "
+            "a template, plan or serverless.yml sets them on the state machine resource itself"
+        )
+    if options.name is not None and len(plain) > 1:
+        raise UsageError(f"--state-machine-name names one state machine, and {len(plain)} ASL definitions are given ({', '.join(plain)})")
 
 
 # --- generate: state machines -> policies -> the text of each output file ----------------------
@@ -152,13 +174,14 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     groups = [list(machines)] if settings.merge or not several else [[m] for m in machines]
     target = _fixed_target(settings)
     options = _with_deploy_time(settings, machines)
+    check_machine_options(machines, settings.machine)
     units = []
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
         names = [m.name for m in group]
-        batch_tasks, service_tasks = scan_whole_role(group)
+        scanned = scan_machines(group, settings.machine)
         generated = generate_policy(
-            batch_tasks,
+            scanned.batch,
             settings.region,
             settings.account,
             settings.environment,
@@ -167,8 +190,10 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
             allow_untagged=settings.allow_untagged,
             partition=settings.partition,
             target=target,
-            services=service_tasks,
+            services=scanned.services,
             only_services=settings.services,
+            features=scanned.features,
+            redrive=settings.machine.redrive,
         )
         unit_name = names[0] if len(names) == 1 else "merged"
         sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
