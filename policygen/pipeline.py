@@ -4,6 +4,7 @@ library users (load_state_machines, scan_state_machines, generate_policy, genera
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -148,6 +149,15 @@ def check_machine_options(machines: Sequence[StateMachine], options: MachineOpti
         )
     if options.name is not None and len(plain) > 1:
         raise UsageError(f"--state-machine-name names one state machine, and {len(plain)} ASL definitions are given ({', '.join(plain)})")
+    if options.name is not None and not _STATE_MACHINE_NAME.fullmatch(options.name):
+        # CreateStateMachine's name rules: 1-80 characters, none of these (a `*` would widen the grants).
+        raise UsageError(f"--state-machine-name {options.name!r}: a state machine name has 1 to 80 characters, "
+                         "without whitespace, brackets, wildcards or any of \" # % \\ ^ | ~ ` $ & , ; : /")
+    if options.kms_key is not None and (not options.kms_key or any(char.isspace() for char in options.kms_key)):
+        raise UsageError(f"--kms-key {options.kms_key!r}: expected a KMS key ARN or key id")
+
+
+_STATE_MACHINE_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 
 
 # --- generate: state machines -> policies -> the text of each output file ----------------------
