@@ -212,9 +212,9 @@ def test_a_key_alias_falls_back_to_every_key_with_a_warning(run_cli, tmp_path):
 @pytest.mark.parametrize(
     "flags, fragment",
     [
-        (("--state-machine-name", "two words"), "--state-machine-name"),
-        (("--state-machine-name", "a*"), "--state-machine-name"),
-        (("--kms-key", ""), "--kms-key"),
+        (("--state-machine-name", "two words"), "--state-machine-name 'two words': a state machine name has 1 to 80"),
+        (("--state-machine-name", "a*"), "--state-machine-name 'a*': a state machine name has 1 to 80"),
+        (("--kms-key", ""), "--kms-key '': expected a KMS key ARN or key id"),
     ],
 )
 def test_bad_machine_flags_are_usage_errors(run_cli, tmp_path, flags, fragment):
