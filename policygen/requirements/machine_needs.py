@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from policygen.errors import Location, Notice
+from policygen.errors import InputError, Location, Notice
 from policygen.iam.arns import is_arn
+from policygen.load.template import Ref, parse_sub
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.machine_table import (
     FIELD_PLACEHOLDER,
@@ -43,6 +45,9 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
                           deploy_time: DeployTimeValues | None, notices: list[Notice], optional: bool = False) -> list[Need]:
     """What the features of these machines need; `optional` adds the optional ones (redrive)."""
     found: list[Need] = []
+    features = tuple(features)
+    for feature in features:
+        _check_map_resources(feature)
     for occurrence in (*features, *http_tasks):
         for feature in machine_features():
             if feature.optional and not optional:
@@ -63,6 +68,33 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
 def is_machine_task(task: ServiceTask) -> bool:
     """An HTTP Task: a Task integration state-machine.yaml describes, not a per-API table."""
     return f"{task.service}:{task.api}" in task_integrations()
+
+
+def _check_map_resources(occurrence: MachineFeature) -> None:
+    """A Map's ItemReader or ResultWriter Resource that no feature describes is an InputError at
+    its line: its permissions would be missing from the role without a word."""
+    if occurrence.kind is not FeatureKind.MAP_STATE:
+        return
+    for field, known in _map_resources().items():
+        for value in occurrence.field_values(field):
+            if integration_of(value.text) not in known:
+                listed = ", ".join(f"arn:<partition>:states:::{name}" for name in sorted(known))
+                raise InputError(
+                    f"state {occurrence.path!r}: {field} {value.text!r} is no {field.split('.')[0]} policygen knows "
+                    f"(known: {listed}), so what the role needs for it is unknown",
+                    occurrence.location(value.pointer),
+                )
+
+
+@cache
+def _map_resources() -> dict[str, frozenset[str]]:
+    """The Map fields naming a Resource (ItemReader.Resource) -> the integrations the features know there."""
+    found: dict[str, set[str]] = {}
+    for feature in machine_features():
+        when = feature.when
+        if when.get("state-type") == "Map" and str(when.get("field", "")).endswith(".Resource") and "equals" in when:
+            found.setdefault(when["field"], set()).add(integration_of(when["equals"]))
+    return {field: frozenset(names) for field, names in found.items()}
 
 
 def _holds(when: dict[str, Any] | None, occurrence: Occurrence) -> bool | object:
@@ -91,21 +123,20 @@ def _compare(values: tuple[FieldValue, ...], when: dict[str, Any]) -> bool | obj
         return False
     if when.get("present"):
         return True
+    if "equals" not in when and "not-equals" not in when:
+        return True
     value = values[0]
-    if value.kind is not ValueKind.STATIC:
+    expected = when["equals"] if "equals" in when else when["not-equals"]
+    if isinstance(expected, str) and integration_of(expected) is not None and integration_of(value.text) is not None:
+        # A Resource ARN in any partition, `${AWS::Partition}` included: the integration decides.
+        same = integration_of(value.text) == integration_of(expected)
+    elif value.kind is not ValueKind.STATIC:
         return _UNKNOWN
-    if "equals" in when:
-        return value.text == _text(when["equals"])
-    if "not-equals" in when:
-        return value.text != _text(when["not-equals"])
-    return True
-
-
-def _text(value: Any) -> str:
-    """A `when` value as a property's text: YAML's true is the property's `true`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    elif isinstance(expected, bool):
+        same = value.text.lower() == str(expected).lower()  # CloudFormation takes "True" and "true"
+    else:
+        same = value.text == str(expected)
+    return same if "equals" in when else not same
 
 
 class _Filler:
@@ -159,6 +190,10 @@ class _Filler:
     def field_text(self, path: str, transform: str | None, template: str) -> str | None:
         values = self.occurrence.field_values(path)
         value = values[0] if len(values) == 1 else None
+        if value is not None and transform == "kms-key-arn":
+            key = self.template_key(value)
+            if key is not None:
+                return key
         known = self.known(value) if value is not None else None
         if known is not None and transform is not None:
             known = _TRANSFORMS[transform](known)
@@ -181,6 +216,22 @@ class _Filler:
             if resolved is not None:
                 return resolved.text
         return None
+
+    def template_key(self, value: FieldValue) -> str | None:
+        """In CloudFormation output, a key of the template itself by its reference: `!GetAtt Key.Arn`
+        is its ARN, `!Ref Key` its id (AWS::KMS::Key's return values)."""
+        deploy_time = self.deploy_time
+        if value.kind is not ValueKind.DEPLOY_TIME or deploy_time is None or not deploy_time.keep_references:
+            return None
+        template = deploy_time.templates.get((self.occurrence.file, self.occurrence.machine))
+        segments = parse_sub(value.text)
+        if template is None or len(segments) != 1 or not isinstance(segments[0], Ref):
+            return None
+        logical_id, _, attribute = segments[0].name.partition(".")
+        resource = template.resources.get(logical_id)
+        if resource is None or resource.type != "AWS::KMS::Key" or attribute not in ("", "Arn"):
+            return None
+        return value.text if attribute == "Arn" else f"arn:{{partition}}:kms:{{region}}:{{account}}:key/{value.text}"
 
     def machine_name(self) -> str:
         occurrence = self.occurrence

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from policygen.errors import Location
 from policygen.load.asl import StateMachine
 from policygen.scan.arguments import _Arguments
 from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions, MachineProperties, machine_properties
 from policygen.scan.model import JSONATA, JSONPATH, BatchTask, FieldValue, ServiceTask
 from policygen.scan.services import Catalogue
-from policygen.scan.walk import Walker, _check_language
+from policygen.scan.walk import Walker, _check_language, _location
 
 
 class FeatureKind(str, Enum):
@@ -45,6 +46,7 @@ class MachineFeature:
     # The Map state's fields (None for the machine).
     fields: Any = field(default=None, repr=False, compare=False)
     query_language: str = JSONPATH
+    machine_source: StateMachine | None = field(default=None, repr=False, compare=False)  # for error locations
 
     service = "state-machine"  # the integration its statements are merged within
 
@@ -60,6 +62,12 @@ class MachineFeature:
     def machine_name(self) -> FieldValue | None:
         """The deployed state machine's name, when its source says it."""
         return self.properties.name
+
+    def location(self, pointer: str) -> Location:
+        """Where `pointer` is, with its line when the document knows it."""
+        if self.machine_source is None:
+            return Location(self.file, pointer=pointer)
+        return _location(self.machine_source, pointer)
 
     def field_values(self, path: str) -> tuple[FieldValue, ...]:
         """A Map state's field (`Parameters` is `Arguments` in a JSONata state) or, for the machine,
@@ -106,6 +114,7 @@ class _FeatureWalker(Walker):
             _check_language(language, self.machine, pointer + "/QueryLanguage")
             fields = _Arguments(state, language, pointer, path, self, None)
             self.features.append(
-                MachineFeature(self.machine_name, self.file, path, pointer, FeatureKind.MAP_STATE, self.properties, fields, language)
+                MachineFeature(self.machine_name, self.file, path, pointer, FeatureKind.MAP_STATE, self.properties, fields, language,
+                               self.machine)
             )
         super().state(state, kind, pointer, path, found)

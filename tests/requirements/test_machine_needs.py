@@ -334,3 +334,59 @@ def test_explain_names_the_map_state_and_the_machine(run_cli, tmp_path):
     assert result.code == 0
     assert ": Each (map)" in result.err
     assert " (state-machine)" in result.err
+
+
+# --- values as the sources write them ------------------------------------------------------------
+
+
+def test_a_reader_in_another_partition_or_from_a_template_is_recognised(run_cli, tmp_path):
+    reader = {"Resource": "arn:aws-cn:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
+    result = run_cli("generate", str(_write(tmp_path, "m.asl.json", _distributed(reader))), "--region", "cn-north-1", "--account", "123456789012", "--state-machine-name", "m")
+    assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws-cn:s3:::b"]
+    templated = {"Resource": {"Fn::Sub": "arn:${AWS::Partition}:states:::s3:listObjectsV2"}, "Parameters": {"Bucket": "b"}}
+    template = _cloudformation({"StateMachineName": "m"}, _distributed(templated))
+    result = _generate(run_cli, tmp_path, "template.json", template)
+    assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::b"]
+    assert result.err == ""
+
+
+def test_an_unknown_item_reader_is_an_error_at_its_line(run_cli, tmp_path):
+    reader = {"Resource": "arn:aws:states:::s3:getObjects", "Parameters": {"Bucket": "b", "Key": "k"}}
+    result = _generate(run_cli, tmp_path, "m.asl.json", _distributed(reader))
+    assert result.code == 2
+    assert "m.asl.json:1:" in result.err
+    assert "(at /States/Each/ItemReader/Resource): state 'Each': ItemReader.Resource 'arn:aws:states:::s3:getObjects' is no ItemReader policygen knows" in result.err
+
+
+def test_tracing_enabled_as_a_string(run_cli, tmp_path):
+    result = _generate(run_cli, tmp_path, "template.json", _cloudformation({"TracingConfiguration": {"Enabled": "True"}}, PASS_ONLY))
+    assert _statements(result)["XRayTracing"]["Action"] == XRAY_ACTIONS
+
+
+def test_a_name_from_a_parameter_default(run_cli, tmp_path):
+    template = json.loads(_cloudformation({"StateMachineName": {"Ref": "MachineName"}}, _distributed()))
+    template["Parameters"]["MachineName"] = {"Type": "String", "Default": "from-default"}
+    statements = _statements(_generate(run_cli, tmp_path, "template.json", json.dumps(template)))
+    assert statements["DistributedMapStartChildren"]["Resource"] == ["arn:aws:states:us-east-1:123456789012:stateMachine:from-default"]
+
+
+def test_a_key_of_the_template_keeps_its_reference_in_cloudformation_output(run_cli, tmp_path):
+    template = json.loads(_cloudformation({"StateMachineName": "m", "EncryptionConfiguration": {"Type": "CUSTOMER_MANAGED_KMS_KEY", "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}, PASS_ONLY))
+    template["Resources"]["Key"] = {"Type": "AWS::KMS::Key"}
+    path = _write(tmp_path, "template.json", template)
+    result = run_cli("generate", str(path), "--format", "cloudformation")
+    assert result.code == 0, result.err
+    assert "                  - !GetAtt Key.Arn\n" in result.out
+    template["Resources"]["Pipeline"]["Properties"]["EncryptionConfiguration"]["KmsKeyId"] = {"Ref": "Key"}
+    path = _write(tmp_path, "template.json", template)
+    result = run_cli("generate", str(path), "--format", "cloudformation")
+    assert '- !Sub "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${Key}"' in result.out
+    # JSON output cannot name it: the documented fallback, with a warning.
+    statements = _statements(run_cli("generate", str(path), *TARGET))
+    assert statements["StateMachineKey"]["Resource"] == ["arn:aws:kms:us-east-1:123456789012:key/*"]
+
+
+def _write(tmp_path, name: str, content) -> object:
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return path
