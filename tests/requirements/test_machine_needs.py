@@ -390,3 +390,18 @@ def _write(tmp_path, name: str, content) -> object:
     path = tmp_path / name
     path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
     return path
+
+
+def test_a_bucket_of_the_template_by_its_ref(run_cli, tmp_path):
+    reader = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": {"Ref": "Intake"}}}
+    template = json.loads(_cloudformation({"StateMachineName": "m"}, _distributed(reader)))
+    template["Resources"]["Intake"] = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "order-intake"}}
+    path = _write(tmp_path, "template.json", template)
+    result = run_cli("generate", str(path), "--format", "cloudformation")
+    assert result.code == 0, result.err
+    assert '- !Sub "arn:${AWS::Partition}:s3:::${Intake}"' in result.out
+    assert _statements(run_cli("generate", str(path), *TARGET))["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::order-intake"]
+    del template["Resources"]["Intake"]["Properties"]
+    result = run_cli("generate", str(_write(tmp_path, "template.json", template)), *TARGET)
+    assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::*"]
+    assert "ItemReader.Parameters.Bucket is only known at deploy time (${Intake})" in result.err
