@@ -182,14 +182,14 @@ class _Filler:
             text = text.replace("{state-machine-name}", self.machine_name())
         unknown = False
         for match in list(FIELD_PLACEHOLDER.finditer(text)):
-            value = self.field_text(match["path"], match["transform"], template)
+            value = self.field_text(match["path"], match["transform"])
             if value is None:
                 unknown = True
                 continue
             text = text.replace(match[0], value)
         return None if unknown else text
 
-    def field_text(self, path: str, transform: str | None, template: str) -> str | None:
+    def field_text(self, path: str, transform: str | None) -> str | None:
         values = self.occurrence.field_values(path)
         value = values[0] if len(values) == 1 else None
         if value is not None and transform == "kms-key-arn":
@@ -210,8 +210,8 @@ class _Filler:
 
     def known(self, value: FieldValue) -> str | None:
         if value.kind is ValueKind.STATIC:
-            if not value.text or any(char in value.text for char in "*?"):
-                return None  # a wildcard in a name would widen the grant
+            if not value.text or any(char in value.text for char in "*?") or "${" in value.text:
+                return None  # a wildcard, or an IAM policy variable, in a name would widen the grant
             return value.text
         if value.kind is ValueKind.DEPLOY_TIME and self.deploy_time is not None:
             resolved = self.deploy_time.resolve(self.occurrence.file, self.occurrence.machine, value.text, "")
@@ -256,7 +256,9 @@ class _Filler:
         known = self.known(name) if name is not None else None
         if known is not None:
             return known
-        if name is None:
+        if name is None and not isinstance(occurrence, MachineFeature):
+            why = "a Task state does not say the name of its state machine"
+        elif name is None:
             why = (
                 "a plain ASL file does not say the name it is deployed under (pass --state-machine-name NAME)"
                 if occurrence.properties.file == occurrence.file and not occurrence.properties.pointer
@@ -310,7 +312,7 @@ class _Filler:
             elif value.kind is ValueKind.DEPLOY_TIME:
                 reason = f"is only known at deploy time ({value.text})"
             else:
-                reason = f"holds a wildcard ({value.text!r}), which policygen will not write as a name"
+                reason = f"holds a wildcard or a policy variable ({value.text!r}), which policygen will not write as a name"
         self.note(f"field\0{path}", f"{path} {reason}: {self.feature.id} allows the documented fallback instead",
                   value.pointer if value is not None else None)
 

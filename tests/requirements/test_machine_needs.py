@@ -405,3 +405,11 @@ def test_a_bucket_of_the_template_by_its_ref(run_cli, tmp_path):
     result = run_cli("generate", str(_write(tmp_path, "template.json", template)), *TARGET)
     assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::*"]
     assert "ItemReader.Parameters.Bucket is only known at deploy time (${Intake})" in result.err
+
+
+def test_a_policy_variable_in_a_bucket_is_not_written_as_a_name(run_cli, tmp_path):
+    reader = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "in-${aws:username}"}}
+    template = _cloudformation({"StateMachineName": "m"}, _distributed(reader))
+    result = _generate(run_cli, tmp_path, "template.json", template)
+    assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::*"]
+    assert "holds a wildcard or a policy variable ('in-${aws:username}')" in result.err
