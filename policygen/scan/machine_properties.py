@@ -5,14 +5,15 @@ declared in, or for a plain ASL file from the command line (MachineOptions).
 Each source spells them its own way; they are read into CloudFormation's names
 (`LoggingConfiguration.Level`), which rules/integrations/state-machine.yaml uses:
 
-- AWS::StepFunctions::StateMachine: StateMachineName, LoggingConfiguration, TracingConfiguration,
-  EncryptionConfiguration (AWS CloudFormation User Guide, AWS::StepFunctions::StateMachine);
+- AWS::StepFunctions::StateMachine: StateMachineName, LoggingConfiguration (Level), TracingConfiguration
+  (Enabled), EncryptionConfiguration (Type, KmsKeyId)
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachine.html);
 - AWS::Serverless::StateMachine: Name, Logging, Tracing; SAM has no encryption property
   (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-statemachine.html);
-- Terraform's aws_sfn_state_machine: name, logging_configuration, tracing_configuration,
-  encryption_configuration (one-element lists in a plan's values);
-- serverless-step-functions: name, loggingConfig, tracingConfig (its compileStateMachines.schema.js;
-  it has no encryption setting).
+- Terraform's aws_sfn_state_machine: name, logging_configuration (level), tracing_configuration
+  (enabled), encryption_configuration (type, kms_key_id): blocks of at most one, lists in a plan's values;
+- serverless-step-functions: name, loggingConfig (level, default OFF), tracingConfig (enabled)
+  (its lib/deploy/stepFunctions/compileStateMachines.schema.js; it has no encryption setting).
 """
 
 from __future__ import annotations
