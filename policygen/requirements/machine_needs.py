@@ -18,7 +18,7 @@ from typing import Any
 
 from policygen.errors import InputError, Location, Notice
 from policygen.iam.arns import is_arn
-from policygen.load.template import Ref, TemplateResource, parse_sub
+from policygen.load.template import Ref, parse_sub
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.machine_table import (
     FIELD_PLACEHOLDER,
@@ -36,8 +36,17 @@ from policygen.scan.features import FeatureKind, MachineFeature
 _KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 _KEY_ID = re.compile(r"(mrk-)?[A-Za-z0-9-]+")
 _CONNECTION = re.compile(r"arn:(?P<p>[a-z-]+):events:(?P<r>[a-z0-9-]+):(?P<a>\d{12}):connection/(?P<name>[A-Za-z0-9._-]+)/[A-Za-z0-9-]+")
-# Template resources whose Ref is their name, and the property that sets it.
-_NAMED_BY_REF = {"AWS::S3::Bucket": "BucketName"}
+# (resource type, attribute ("" for Ref), transform) -> what the grant names for a template's own
+# resource, in Fn::Sub syntax (the types' return values: AWS CloudFormation User Guide, and
+# cfn-lint's schemas for AWS::Events::Connection's Arn and SecretArn).
+_TEMPLATE_VALUES = {
+    ("AWS::S3::Bucket", "", None): "${{id}}",  # Ref: the bucket's name
+    ("AWS::KMS::Key", "Arn", "kms-key-arn"): "${{id}.Arn}",
+    ("AWS::KMS::Key", "", "kms-key-arn"): "arn:{partition}:kms:{region}:{account}:key/${{id}}",  # Ref: the key id
+    ("AWS::Events::Connection", "Arn", None): "${{id}.Arn}",
+    ("AWS::Events::Connection", "Arn", "connection-secret"): "${{id}.SecretArn}",  # the secret the connection keeps
+}
+_NAME_PROPERTIES = {"AWS::S3::Bucket": "BucketName"}  # a Ref that is the name the template sets
 _UNKNOWN = object()  # a `when` that may hold: its value is only known at deploy or run time
 
 Occurrence = MachineFeature | ServiceTask
@@ -192,10 +201,10 @@ class _Filler:
     def field_text(self, path: str, transform: str | None) -> str | None:
         values = self.occurrence.field_values(path)
         value = values[0] if len(values) == 1 else None
-        if value is not None and transform == "kms-key-arn":
-            key = self.template_key(value)
-            if key is not None:
-                return key
+        if value is not None and value.kind is ValueKind.DEPLOY_TIME:
+            referenced = self.template_value(value, transform)
+            if referenced is not None:
+                return referenced
         known = self.known(value) if value is not None else None
         if known is not None and transform is not None:
             known = _TRANSFORMS[transform](known)
@@ -217,38 +226,28 @@ class _Filler:
             resolved = self.deploy_time.resolve(self.occurrence.file, self.occurrence.machine, value.text, "")
             if resolved is not None:
                 return resolved.text
-            return self.template_name(value)
         return None
 
-    def template_name(self, value: FieldValue) -> str | None:
-        """A bucket of the template itself by its `!Ref`, which is the bucket's name (AWS::S3::Bucket's
-        return values): the reference in CloudFormation output, its static BucketName in JSON and Terraform."""
-        resource = self.template_resource(value)
-        if resource is None or resource.type not in _NAMED_BY_REF or "." in value.text:
-            return None
-        if self.deploy_time is not None and self.deploy_time.keep_references:
-            return value.text
-        name = resource.properties.get(_NAMED_BY_REF[resource.type])
-        return name if isinstance(name, str) and name and not any(char in name for char in "*?$") else None
-
-    def template_resource(self, value: FieldValue) -> TemplateResource | None:
-        """The template resource a deploy-time value is one reference to (`${Name}` or `${Name.Attr}`)."""
+    def template_value(self, value: FieldValue, transform: str | None) -> str | None:
+        """A resource of the template itself, by one `!Ref` or `!GetAtt` (_TEMPLATE_VALUES): in
+        CloudFormation output the reference that names what the grant needs; in JSON and Terraform
+        output a bucket's static BucketName. None when it names nothing this table knows."""
         template = self.deploy_time.templates.get((self.occurrence.file, self.occurrence.machine)) if self.deploy_time else None
         segments = parse_sub(value.text)
         if template is None or len(segments) != 1 or not isinstance(segments[0], Ref):
             return None
-        return template.resources.get(segments[0].name.partition(".")[0])
-
-    def template_key(self, value: FieldValue) -> str | None:
-        """In CloudFormation output, a key of the template itself by its reference: `!GetAtt Key.Arn`
-        is its ARN, `!Ref Key` its id (AWS::KMS::Key's return values)."""
-        if value.kind is not ValueKind.DEPLOY_TIME or self.deploy_time is None or not self.deploy_time.keep_references:
+        logical_id, _, attribute = segments[0].name.partition(".")
+        resource = template.resources.get(logical_id)
+        form = _TEMPLATE_VALUES.get((resource.type, attribute, transform)) if resource is not None else None
+        if form is None:
             return None
-        resource = self.template_resource(value)
-        attribute = value.text[2:-1].partition(".")[2]
-        if resource is None or resource.type != "AWS::KMS::Key" or attribute not in ("", "Arn"):
+        assert self.deploy_time is not None and resource is not None
+        if self.deploy_time.keep_references:
+            return form.replace("{id}", logical_id)
+        name = resource.properties.get(_NAME_PROPERTIES.get(resource.type, ""))
+        if attribute or transform is not None or not isinstance(name, str) or not name or any(char in name for char in "*?$"):
             return None
-        return value.text if attribute == "Arn" else f"arn:{{partition}}:kms:{{region}}:{{account}}:key/{value.text}"
+        return name
 
     def machine_name(self) -> str:
         occurrence = self.occurrence

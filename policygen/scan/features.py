@@ -21,12 +21,14 @@ from policygen.scan.model import JSONATA, JSONPATH, BatchTask, FieldValue, Servi
 from policygen.scan.services import Catalogue
 from policygen.scan.walk import Walker, _check_language, _location
 
+MACHINE_PATH = "(state machine)"  # where --explain and messages say a machine's own property is
+
 
 class FeatureKind(str, Enum):
     """What a MachineFeature is (shown as the "pattern" of the states that need a statement)."""
 
     MAP_STATE = "map"
-    STATE_MACHINE = "state-machine"
+    STATE_MACHINE = "properties"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class MachineFeature:
 
     machine: str
     file: str
-    path: str  # the Map state's path; "" for the machine
+    path: str  # the Map state's path; MACHINE_PATH for the machine
     pointer: str
     kind: FeatureKind
     properties: MachineProperties = field(repr=False, compare=False)
@@ -97,7 +99,7 @@ def scan_machine(machine: StateMachine, batch_actions: frozenset[str] | None, ca
     walker = _FeatureWalker(machine, top_language, batch_actions, catalogue, properties)
     found: list[BatchTask] = []
     walker.states(machine.definition, machine.pointer, "", found)
-    itself = MachineFeature(machine.name, machine.file, "", properties.pointer, FeatureKind.STATE_MACHINE, properties)
+    itself = MachineFeature(machine.name, machine.file, MACHINE_PATH, properties.pointer, FeatureKind.STATE_MACHINE, properties)
     return MachineScan(found, walker.services, [*walker.features, itself])
 
 

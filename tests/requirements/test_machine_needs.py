@@ -333,7 +333,7 @@ def test_explain_names_the_map_state_and_the_machine(run_cli, tmp_path):
     result = _generate(run_cli, tmp_path, "m.asl.json", _distributed(reader), "--state-machine-name", "m", "--tracing", "--explain")
     assert result.code == 0
     assert ": Each (map)" in result.err
-    assert " (state-machine)" in result.err
+    assert ": (state machine) (properties)" in result.err
 
 
 # --- values as the sources write them ------------------------------------------------------------
@@ -413,3 +413,16 @@ def test_a_policy_variable_in_a_bucket_is_not_written_as_a_name(run_cli, tmp_pat
     result = _generate(run_cli, tmp_path, "template.json", template)
     assert _statements(result)["DistributedMapItemReaderList"]["Resource"] == ["arn:aws:s3:::*"]
     assert "holds a wildcard or a policy variable ('in-${aws:username}')" in result.err
+
+
+def test_a_connection_of_the_template_names_its_own_secret_in_cloudformation_output(run_cli, tmp_path):
+    parameters = {"ApiEndpoint": "https://x.example.com", "Method": "GET", "Authentication": {"ConnectionArn": {"Fn::GetAtt": ["Api", "Arn"]}}}
+    template = json.loads(_cloudformation({"StateMachineName": "m"}, _http(parameters)))
+    template["Resources"]["Api"] = {"Type": "AWS::Events::Connection", "Properties": {"AuthorizationType": "API_KEY"}}
+    path = _write(tmp_path, "template.json", template)
+    result = run_cli("generate", str(path), "--format", "cloudformation")
+    assert result.code == 0, result.err
+    assert "- Sid: \"HttpTaskConnectionCredentials\"" in result.out and "                  - !GetAtt Api.Arn\n" in result.out
+    assert "                  - !GetAtt Api.SecretArn\n" in result.out
+    statements = _statements(run_cli("generate", str(path), *TARGET))
+    assert statements["HttpTaskConnectionSecret"]["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/*"]

@@ -39,7 +39,7 @@ def test_a_map_state_in_a_branch_and_the_machine_itself(tmp_path):
     scanned = _scan(tmp_path, "m.asl.json", json.dumps(MAP))
     assert [(f.kind, f.path, f.pointer) for f in scanned.features] == [
         (FeatureKind.MAP_STATE, "Outer/branch[0]/Each", "/States/Outer/Branches/0/States/Each"),
-        (FeatureKind.STATE_MACHINE, "", ""),
+        (FeatureKind.STATE_MACHINE, "(state machine)", ""),
     ]
     (bucket,) = scanned.features[0].field_values("ItemReader.Parameters.Bucket")
     assert (bucket.text, bucket.pointer) == ("b", "/States/Outer/Branches/0/States/Each/ItemReader/Parameters/Bucket")
