@@ -41,7 +41,7 @@ class Reported:
 @functools.lru_cache(maxsize=4)
 def _report(filename: str) -> tuple[Reported, ...]:
     """policygen's lint of one template, run once however many of the rules below ask for it."""
-    from policygen.pipeline import LintRequest, lint_files
+    from policygen.pipeline_lint import LintRequest, lint_files
 
     notices: list[Notice] = []
     try:

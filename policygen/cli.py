@@ -9,14 +9,13 @@ import sys
 
 import typer
 
-from policygen import __version__
+from policygen import __version__, cli_options
 from policygen.cli_audit import audit
 from policygen.cli_options import (
     CHECK,
     INPUT_TYPE,
     MAX_INPUT_SIZE,
     PATHS,
-    SERVICES,
     SUBSTITUTE,
     TERRAFORM_PROVIDER,
     FailOn,
@@ -119,8 +118,9 @@ def generate(
     managed: bool = typer.Option(False, "--managed", help="With --attach-to: an AWS::IAM::ManagedPolicy instead of an AWS::IAM::Policy."),
     substitute: list[str] = SUBSTITUTE,
     check: str | None = CHECK,
-    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER,
-    services: str | None = SERVICES,
+    terraform_provider: TerraformProvider = TERRAFORM_PROVIDER, services: str | None = cli_options.SERVICES,
+    state_machine_name: str | None = cli_options.STATE_MACHINE_NAME, logging: bool = cli_options.LOGGING, tracing: bool = cli_options.TRACING,
+    kms_key: str | None = cli_options.KMS_KEY, redrive: bool = cli_options.REDRIVE,
 ) -> None:
     """Write the least-privilege IAM policy (the whole execution role) the definitions' Task states need."""
     from policygen import pipeline
@@ -134,7 +134,7 @@ def generate(
         options=pipeline.Options(mode=mode.value, required_tags=pipeline.parse_required_tags(tags, mode is Mode.fine_grained)),
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
         merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
-        services=pipeline.parse_services(services))
+        services=pipeline.parse_services(services), machine=pipeline.MachineOptions(state_machine_name, logging, tracing, kms_key, redrive))
     with input_progress() as progress:
         outputs = pipeline.generate_files(
             paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output, progress
@@ -228,7 +228,7 @@ def lint(
     """
     import json
 
-    from policygen import pipeline
+    from policygen import pipeline_lint as pipeline
     from policygen.render.lint_formats import render_lint
     from policygen.write.atomic import check_output, write_output
 

@@ -149,3 +149,31 @@ def warn(notices: Iterable[Notice]) -> None:
         if bar is not None:
             bar.clear()
         typer.echo(f"policygen: warning: {notice}", err=True)
+
+
+# What a plain ASL file does not say about its state machine (a template sets it on the resource).
+STATE_MACHINE_NAME = typer.Option(
+    None,
+    "--state-machine-name",
+    metavar="NAME",
+    help="(plain ASL) The name the state machine is deployed under, for the grants on its own ARN (Distributed Map "
+    "child executions, the KMS key's encryption context); without it they name every state machine (*), with a warning.",
+)
+LOGGING = typer.Option(
+    False,
+    "--logging",
+    help="(plain ASL) The state machine logs to CloudWatch Logs (a LoggingConfiguration Level other than OFF): grant the log delivery actions.",
+)
+TRACING = typer.Option(False, "--tracing", help="(plain ASL) X-Ray tracing is on (TracingConfiguration Enabled): grant the trace actions.")
+KMS_KEY = typer.Option(
+    None,
+    "--kms-key",
+    metavar="KEY",
+    help="(plain ASL) The customer-managed KMS key (key ARN or id) the state machine is encrypted with: grant its use "
+    "in the machine's encryption context.",
+)
+REDRIVE = typer.Option(
+    False,
+    "--redrive",
+    help="Also grant what redriving an execution needs: a Distributed Map redrives its failed child executions.",
+)

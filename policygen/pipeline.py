@@ -4,16 +4,14 @@ library users (load_state_machines, scan_state_machines, generate_policy, genera
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
 
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
 from policygen.iam import aws_names, catalog
-from policygen.lint.findings import Finding
-from policygen.lint.suppressions import Suppressed
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.inputs import read_inputs
 from policygen.load.template import PSEUDO_PARAMETERS
@@ -39,10 +37,12 @@ from policygen.requirements.target import (
     validate_partition,
     validate_region,
 )
-from policygen.scan import BatchTask, ServiceTask, scan, scan_whole
+from policygen.scan import BatchTask, ServiceTask, scan
+from policygen.scan.features import MachineScan, scan_machine
+from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions
 from policygen.write.directory import file_names
 
-__all__ = ["Generated", "LoadResult", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
+__all__ = ["Generated", "LoadResult", "MachineOptions", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
            "load_state_machines", "scan_state_machines", "select_state_machines"]
 
 @dataclass(frozen=True)
@@ -118,17 +118,46 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
 def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], list[ServiceTask]]:
     """Every Task state of `machines`: the Batch ones, and those of every other integration (an
     InputError for a Task whose call policygen does not know)."""
+    scanned = scan_machines(machines)
+    return scanned.batch, scanned.services
+
+
+def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS) -> MachineScan:
+    """scan_whole_role's Task states, and the machines' own features (Map states, the machine
+    resource's logging, tracing and key; for plain ASL files, those `options` give)."""
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
     catalogue = TableCatalogue()
-    batch: list[BatchTask] = []
-    services: list[ServiceTask] = []
+    scanned = MachineScan([], [], [])
     for machine in machines:
-        found, others = scan_whole(machine, known, catalogue)
-        batch.extend(found)
-        services.extend(others)
-    return batch, services
+        one = scan_machine(machine, known, catalogue, options)
+        scanned.batch.extend(one.batch)
+        scanned.services.extend(one.services)
+        scanned.features.extend(one.features)
+    return scanned
+
+
+def check_machine_options(machines: Sequence[StateMachine], options: MachineOptions) -> None:
+    """The flags that describe a machine resource are for plain ASL files (a template says it
+    itself), and a name is one machine's."""
+    plain = [machine.name for machine in machines if machine.template is None]
+    if options.describes_machine and not plain:
+        raise UsageError(
+            "--state-machine-name, --logging, --tracing and --kms-key describe a plain ASL definition's state machine; "
+            "a template, plan or serverless.yml sets them on the state machine resource itself"
+        )
+    if options.name is not None and len(plain) > 1:
+        raise UsageError(f"--state-machine-name names one state machine, and {len(plain)} ASL definitions are given ({', '.join(plain)})")
+    if options.name is not None and not _STATE_MACHINE_NAME.fullmatch(options.name):
+        # CreateStateMachine's name rules: 1-80 characters, none of these (a `*` would widen the grants).
+        raise UsageError(f"--state-machine-name {options.name!r}: a state machine name has 1 to 80 characters, "
+                         "without whitespace, brackets, wildcards or any of \" # % \\ ^ | ~ ` $ & , ; : /")
+    if options.kms_key is not None and (not options.kms_key or any(char.isspace() for char in options.kms_key)):
+        raise UsageError(f"--kms-key {options.kms_key!r}: expected a KMS key ARN or key id")
+
+
+_STATE_MACHINE_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 
 
 # --- generate: state machines -> policies -> the text of each output file ----------------------
@@ -155,13 +184,14 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     groups = [list(machines)] if settings.merge or not several else [[m] for m in machines]
     target = _fixed_target(settings)
     options = _with_deploy_time(settings, machines)
+    check_machine_options(machines, settings.machine)
     units = []
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
         names = [m.name for m in group]
-        batch_tasks, service_tasks = scan_whole_role(group)
+        scanned = scan_machines(group, settings.machine)
         generated = generate_policy(
-            batch_tasks,
+            scanned.batch,
             settings.region,
             settings.account,
             settings.environment,
@@ -170,8 +200,10 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
             allow_untagged=settings.allow_untagged,
             partition=settings.partition,
             target=target,
-            services=service_tasks,
+            services=scanned.services,
             only_services=settings.services,
+            features=scanned.features,
+            redrive=settings.machine.redrive,
         )
         unit_name = names[0] if len(names) == 1 else "merged"
         sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
@@ -320,98 +352,3 @@ def parse_required_tags(tags: Sequence[str], fine_grained: bool) -> tuple[tuple[
             raise UsageError(f"--tag {key}: given twice with different values ({pairs[key]!r}, {value!r})")
         pairs[key] = value
     return tuple(sorted(pairs.items()))
-
-
-@dataclass(frozen=True)
-class LintRequest:
-    """What `policygen lint` was asked: the definitions, the role (policy files or a live role), the
-    target and what to report."""
-
-    paths: tuple[str, ...]
-    policies: tuple[str, ...] = ()
-    trust_policy: str | None = None
-    live_role: str | None = None
-    region: str | None = None
-    account: str | None = None
-    partition: str | None = None
-    input_type: str | None = None
-    substitutions: Mapping[str, str] = field(default_factory=dict)
-    state_machines: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    fail_on: str | None = None
-    config: str | None = None
-    fix: bool = False
-    environment: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LintResult:
-    findings: tuple[Finding, ...]
-    fails: bool  # a finding at least as severe as --fail-on (or the configuration's fail-on)
-    fixed: dict[str, Any] | None = None  # with --fix: the corrected policy
-    skipped: tuple[Notice, ...] = ()  # inputs left out, for the report (they are also warned)
-    suppressed: tuple[Suppressed, ...] = ()  # covered by a template's Metadata: reported, never failing
-
-
-def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = None) -> LintResult:
-    """`policygen lint`: the findings for the role against the definitions' Batch states, those
-    ignored by --ignore or the configuration left out; with --fix, the corrected policy."""
-    # Imported here: `scan` and `generate` do not pay for the linter (some 50 ms at start-up).
-    from policygen.lint.config import check_rule_id, load_config
-    from policygen.lint.fix import fixed_policy
-    from policygen.lint.roles.files import load_role_files
-    from policygen.lint.rules import Severity, all_rules
-    from policygen.lint.run import run_lint
-    from policygen.lint.suppressions import template_suppressions
-
-    known = frozenset(all_rules())
-    ignored = {check_rule_id(rule_id, known, "--ignore: ") for rule_id in request.ignore}
-    config = load_config(request.config, known)
-    _check_lint_inputs(request)
-    loaded = load_state_machines(request.paths, request.input_type, request.substitutions, progress)
-    warn(loaded.warnings)
-    machines = select_state_machines(loaded.machines, request.state_machines)
-    tasks = scan_state_machines(machines)
-    role = load_role_files(request.policies, request.trust_policy) if request.policies else None
-    if request.live_role is not None:
-        from policygen.lint.roles.live import read_live_role  # boto3: only for --role
-
-        live = read_live_role(request.live_role, request.region)
-        warn(live.notices)
-        role = live.role
-    report = run_lint(machines, tasks, role, request.region, request.account, request.partition, request.environment)
-    warn(report.notices)
-    findings = tuple(
-        finding
-        for finding in report.findings
-        if finding.rule.id not in ignored
-        and not config.ignores(
-            finding.rule.id,
-            [finding.location.file] * (finding.location is not None) + [ref.source for ref in finding.refs],
-        )
-    )
-    # In-source suppressions (a template resource's Metadata) after --ignore and the configuration:
-    # what they drop is still reported as suppressed, never counted towards --fail-on or --fix.
-    suppressions = template_suppressions(machines, known)
-    warn(suppressions.notices)
-    findings, suppressed = suppressions.split(findings)
-    fixed = None
-    if request.fix:
-        if len(report.units) != 1:
-            raise UsageError(
-                f"--fix writes one policy, and the input has {len(report.units)} roles to lint: pass --state-machine NAME"
-            )
-        fixed, notes = fixed_policy(report.units[0], findings)
-        warn(notes)
-    threshold = Severity(request.fail_on or config.fail_on or "error")
-    fails = any(finding.severity.rank >= threshold.rank for finding in findings)
-    return LintResult(findings, fails, fixed, loaded.skipped, suppressed)
-
-
-def _check_lint_inputs(request: LintRequest) -> None:
-    if request.live_role is not None and (request.policies or request.trust_policy is not None):
-        raise UsageError("--role reads the role's policies and trust policy from AWS: give either --role or --policy/--trust-policy, not both")
-    if request.trust_policy is not None and not request.policies:
-        raise UsageError("--trust-policy goes with --policy (a template's roles bring their own trust policy)")
-    if [*request.paths, *request.policies, request.trust_policy].count("-") > 1:
-        raise UsageError("- (stdin) is given more than once: only one of the definitions, --policy and --trust-policy can be read from stdin")

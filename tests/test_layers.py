@@ -24,6 +24,7 @@ LAYERS = (
     ("render",),
     ("write",),
     ("pipeline", "audit"),
+    ("pipeline_lint",),
     ("cli", "cli_options", "cli_audit", "__main__", "cfnlint"),
 )
 MAX_LINES = 450

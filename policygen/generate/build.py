@@ -13,6 +13,7 @@ from policygen.requirements.table import FINE_GRAINED
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.whole_role import whole_role_needs
 from policygen.scan import BatchTask, Pattern, ServiceTask, ValueKind
+from policygen.scan.features import MachineFeature
 
 # docs/aws-facts.md#policy-size-limits: IAM counts a policy's characters without whitespace.
 MANAGED_POLICY_LIMIT = 6_144
@@ -40,19 +41,19 @@ def generate_policy(
     target: Target | None = None,
     services: Iterable[ServiceTask] = (),
     only_services: frozenset[str] | None = None,
+    features: Iterable[MachineFeature] = (),
+    redrive: bool = False,
 ) -> Generated:
     """The policy `tasks` need, in the mode `options` asks for, with the warnings a reviewer needs.
 
     In fine-grained mode with required tags, a SubmitJob state that does not send them would be
     denied at run time (docs/aws-facts.md#fine-grained-scoping): a UsageError, or a warning with `allow_untagged`.
     `target`, when given, replaces the region/account/partition resolution (CloudFormation and
-    Terraform output write pseudo parameters and data sources there)."""
+    Terraform output write pseudo parameters and data sources there). `features` are the machines'
+    own (scan/features.py); `redrive` adds what redriving their Distributed Maps needs."""
     tasks = tuple(tasks)
     services = tuple(services)
     warnings: list[Notice] = []
-    if not tasks and not services:
-        names = ", ".join(source_names) or "the input"
-        warnings.append(Notice(f"no Task state found in {names}: the policy is empty"))
     if target is None:
         target = resolve_target((*tasks, *services), region, account, environment or {}, partition)
     warnings.extend(_untagged_states(tasks, options, allow_untagged))
@@ -75,7 +76,10 @@ def generate_policy(
     warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
-    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings, target))
+    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings, target, features, redrive))
+    if not tasks and not services and not found.needs:
+        names = ", ".join(source_names) or "the input"
+        warnings.insert(0, Notice(f"no Task state found in {names}: the policy is empty"))
     needs = found.needs if only_services is None else _only_services(found.needs, only_services, warnings)
     policy = generate_policy_document(needs, target)
     warnings.extend(_size_warnings(policy))

@@ -69,7 +69,8 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
             if resources is None:
                 resources = tuple(_resolve(resource, need, target) for resource in need.resources)
                 resolved[need.resources] = resources
-            group = by_actions.setdefault((need.actions, need.conditions, _integration(need)), (set(), []))
+            conditions = _resolved_conditions(need, target) if need.conditions else need.conditions
+            group = by_actions.setdefault((need.actions, conditions, _integration(need)), (set(), []))
             group[0].update(resources)
             members = by_identity[identity] = group[1]
         members.append(need)
@@ -152,6 +153,14 @@ def _resolve(resource: str, need: Need, target: Target) -> str:
             hint="pass " + " and ".join(_FLAGS[name] for name in missing),
         )
     return resource
+
+
+def _resolved_conditions(need: Need, target: Target) -> tuple[Condition, ...]:
+    """A need's conditions with {partition}/{region}/{account} filled in (a state machine's own
+    ARN in a KMS encryption context: rules/integrations/state-machine.yaml)."""
+    if not any("{" in value for _, _, values in need.conditions for value in values):
+        return need.conditions
+    return tuple((operator, key, tuple(_resolve(value, need, target) for value in values)) for operator, key, values in need.conditions)
 
 
 def _merged_sid(rows: list[tuple[str, tuple[str, ...]]]) -> str:

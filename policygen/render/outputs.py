@@ -17,6 +17,7 @@ from policygen.render.policy_json import render_policy_json
 from policygen.render.terraform import PolicyBlock, render_terraform
 from policygen.requirements.needs import Options
 from policygen.requirements.target import Target
+from policygen.scan.machine_properties import MachineOptions
 
 JSON = "json"
 CLOUDFORMATION = "cloudformation"
@@ -40,6 +41,7 @@ class Settings:
     terraform_provider: int = 6  # the AWS provider major version Terraform output is written for
     environment: Mapping[str, str] = field(default_factory=dict)
     services: frozenset[str] | None = None  # --services: only these integrations' statements
+    machine: MachineOptions = MachineOptions()  # --state-machine-name, --logging, --tracing, --kms-key, --redrive
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from policygen.requirements.machine_table import task_call_problem
 from policygen.rules_data import COMPILED, load_rules, rules_files
 from policygen.scan import Pattern
 
@@ -198,6 +199,9 @@ class TableCatalogue:
     def call_problem(self, service: str, api: str, pattern: Pattern) -> str | None:
         if service == "aws-sdk":
             return self.sdk_problem(api) if self.sdk_problem is not None else None
+        machine_problem = task_call_problem(service, api, pattern)  # the HTTP Task: state-machine.yaml
+        if machine_problem != "":
+            return machine_problem
         table = integration_table(service)
         if table is None:
             return f"Step Functions has no optimized integration {service!r} that policygen knows (known: {', '.join(optimized_services())})"

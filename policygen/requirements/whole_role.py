@@ -1,7 +1,8 @@
 """Every Task state but Batch's own -> what it needs from the execution role (the whole role).
 
 Batch's needs come from requirements/needs.py; this module gathers the rest: the optimized
-integrations from their tables (service_needs.py) and the AWS SDK integrations (sdk.py).
+integrations from their tables (service_needs.py), the AWS SDK integrations (sdk.py), and the
+machine's own features with the HTTP Task (machine_needs.py).
 """
 
 from __future__ import annotations
@@ -10,19 +11,27 @@ from collections.abc import Iterable
 
 from policygen.errors import Location, Notice
 from policygen.requirements.deploy_time import DeployTimeValues
+from policygen.requirements.machine_needs import is_machine_task, machine_feature_needs
 from policygen.requirements.needs import Need
 from policygen.requirements.service_needs import needs_of_service
 from policygen.requirements.target import Target
 from policygen.scan import ServiceTask
+from policygen.scan.features import MachineFeature
 
 
 def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues | None, notices: list[Notice],
-                     target: Target | None = None) -> list[Need]:
+                     target: Target | None = None, features: Iterable[MachineFeature] = (), optional: bool = False) -> list[Need]:
+    """`optional`: also the optional features' grants (--redrive)."""
     found: list[Need] = []
+    machine_tasks = []
     for task in tasks:
         if task.credentials is not None:
             notices.append(_assumed_role(task))
-        found.extend(needs_of_service(task, deploy_time, notices, target))
+        if is_machine_task(task):
+            machine_tasks.append(task)
+        else:
+            found.extend(needs_of_service(task, deploy_time, notices, target))
+    found.extend(machine_feature_needs(features, machine_tasks, deploy_time, notices, optional))
     return found
 
 

@@ -143,6 +143,7 @@ CASES = [
     Case("deploy-choice", f"{CFN}/deploy-choice.yaml", "documented"),
     Case("s3-location", f"{CFN}/s3-location.yaml", "documented"),
     Case("substitutions", f"{CFN}/substitutions.yaml", "documented"),
+    Case("machine-features", f"{CFN}/machine-features.yaml", "documented", ("--redrive",), ALL),
     Case("sam", SAM, "documented"),
     Case("terraform-plan", PLAN, "documented"),
     Case("serverless", SERVERLESS, "documented"),
