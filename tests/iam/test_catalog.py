@@ -1,0 +1,59 @@
+"""The shipped action catalogue (rules/catalog/): every IAM service, one small file each, read on
+demand, and an index of action names that wildcards are expanded from."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from policygen.iam import catalog
+
+CATALOG = Path(__file__).resolve().parents[2] / "rules" / "catalog"
+
+
+def test_every_service_has_a_file_and_the_index_lists_its_actions() -> None:
+    files = {path.stem for path in CATALOG.glob("*.json") if path.name != "_index.json"}
+    assert set(catalog.services()) == files
+    assert len(files) > 400  # every IAM service, not a chosen few
+    for name in ("sqs", "s3", "secretsmanager", "ssm", "kms", "states", "batch"):
+        data = json.loads((CATALOG / f"{name}.json").read_text(encoding="utf-8"))
+        assert data["service"] == name
+        assert catalog.action_names(name) == frozenset(data["actions"])
+
+
+def test_services_are_read_on_demand() -> None:
+    catalog.service.cache_clear()
+    assert catalog.has_service("sqs") and not catalog.has_service("nosuchservice")
+    assert catalog.service("nosuchservice") is None
+    assert catalog.service.cache_info().currsize == 1  # only the service asked about was read
+    sqs = catalog.service("sqs")
+    assert sqs.resource_types == {"queue": "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}"}
+    assert sqs.actions["SendMessage"]["resourceTypes"] == ["queue"]
+    assert catalog.resource_patterns("sqs:SendMessage") == ("arn:{partition}:sqs:{region}:{account}:*",)
+    assert catalog.resource_patterns("sqs:ListQueues") == ("*",)
+
+
+def test_canonical_names_and_unknown_services() -> None:
+    assert catalog.canonical_action("SQS:sendmessage") == "sqs:SendMessage"
+    assert catalog.canonical_action("sqs:SendMesage") is None
+    assert catalog.expand_action_pattern("nosuchservice:Get*") is None
+
+
+def test_wildcards_across_every_service_stay_fast() -> None:
+    catalog.expand_action_pattern.cache_clear()
+    started = time.perf_counter()
+    everything = catalog.expand_action_pattern("*")
+    some = catalog.expand_action_pattern("s*:Get*")
+    describes = catalog.expand_action_pattern("*:Describe*")
+    elapsed = time.perf_counter() - started
+    assert len(everything) > 20000 and {"s3:GetObject", "batch:SubmitJob", "sqs:SendMessage"} <= everything
+    assert {"s3:GetObject", "sqs:GetQueueUrl", "ssm:GetParameter"} <= some
+    assert not any(action.startswith("batch:") for action in some)
+    assert "ec2:DescribeInstances" in describes
+    assert elapsed < 1.0, elapsed
+
+
+def test_the_catalogue_is_small_enough_to_ship() -> None:
+    size = sum(path.stat().st_size for path in CATALOG.glob("*.json"))
+    assert size < 4_000_000, size
