@@ -115,10 +115,11 @@ def scan_state_machines(machines: Iterable[StateMachine]) -> list[BatchTask]:
 def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], list[ServiceTask]]:
     """Every Task state of `machines`: the Batch ones, and those of every other integration (an
     InputError for a Task whose call policygen does not know)."""
+    from policygen.requirements import sdk
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
-    catalogue = TableCatalogue()
+    catalogue = TableCatalogue(sdk_problem=sdk.call_problem)
     batch: list[BatchTask] = []
     services: list[ServiceTask] = []
     for machine in machines:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from policygen.errors import Location, Notice
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.needs import Need
+from policygen.requirements.sdk import needs_of_sdk
 from policygen.requirements.service_needs import needs_of_service
 from policygen.scan import ServiceTask
 
@@ -20,7 +21,10 @@ def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues
     for task in tasks:
         if task.credentials is not None:
             notices.append(_assumed_role(task))
-        found.extend(needs_of_service(task, deploy_time, notices))
+        if task.service == "aws-sdk":
+            found.extend(needs_of_sdk(task, deploy_time, notices))
+        else:
+            found.extend(needs_of_service(task, deploy_time, notices))
     return found
 
 
