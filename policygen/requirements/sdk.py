@@ -131,8 +131,11 @@ def _name(resource: ScopedResource, template: str, known: dict[str, _Option]) ->
     fields = {match["path"]: match for match in _FIELD.finditer(template)}
     arn_field = known.get(resource.arn_field) if resource.arn_field in fields else None  # type: ignore[arg-type]
     if arn_field is not None and arn_field.is_arn:
-        # A static ARN stands for the name up to its field: table/{TableName}/index/{IndexName}.
-        template = "\0" + template[fields[arn_field.path].end():]
+        # A static ARN stands for the name up to its field; the rest is kept where it goes on to
+        # another argument (table/{TableName}/index/{IndexName}), not a suffix of names (a
+        # secret's -??????: its full ARN already ends in the suffix).
+        tail = template[fields[arn_field.path].end():]
+        template = "\0" + (tail if _FIELD.search(tail) else "")
     else:
         arn_field = None
     parts: list[str] = []
