@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from policygen.errors import InputError, Location, Notice
 from policygen.iam import catalog, wildcard
 from policygen.iam.arns import is_arn
+from policygen.load.document import escape_pointer_token
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import camel_case
 from policygen.requirements.needs import Need
@@ -46,6 +47,7 @@ def needs_of_sdk(task: ServiceTask, deploy_time: DeployTimeValues | None, notice
     reader = _Reader(task, deploy_time, notices)
     scopings = sdk_table().scoping.get((call.sdk, call.api), ())
     found: list[Need] = []
+    unread: dict[tuple[str, ...], list[str]] = {}  # the action's resource types' patterns -> actions granted on them
     for action in call.actions:
         entries = [entry for entry in scopings if entry.actions is None or action in entry.actions]
         resources = [resource for entry in entries for resource in _scoped(reader, entry)]
@@ -53,10 +55,12 @@ def needs_of_sdk(task: ServiceTask, deploy_time: DeployTimeValues | None, notice
             why = " ".join(dict.fromkeys([call.why, *(entry.why for entry in entries)]))
             sources = tuple(dict.fromkeys([*call.sources, *(url for entry in entries for url in entry.sources)]))
         else:
-            resources = list(_default_resources(task, action, notices))
+            resources = list(catalog.resource_patterns(action))
+            unread.setdefault(tuple(resources), []).append(action)
             why = f"{call.why} policygen does not read which resource the call acts on: every resource of the action's types."
             sources = tuple(dict.fromkeys([*call.sources, *sdk_table().default_sources]))
         found.append(Need(_sid(call), (action,), tuple(dict.fromkeys(resources)), why, ", ".join(sources), task))  # type: ignore[arg-type]
+    notices.extend(_unread_notice(task, actions, patterns) for patterns, actions in unread.items())
     return found
 
 
@@ -64,14 +68,14 @@ def _sid(call: SdkCall) -> str:
     return f"Sdk{camel_case(call.sdk)}{call.api[:1].upper()}{call.api[1:]}"
 
 
-def _default_resources(task: ServiceTask, action: str, notices: list[Notice]) -> tuple[str, ...]:
-    patterns = catalog.resource_patterns(action)
+def _unread_notice(task: ServiceTask, actions: list[str], patterns: tuple[str, ...]) -> Notice:
+    """The policy cannot name what the call acts on: every resource of the actions' types, or "*"."""
+    named = ", ".join(actions)
     if patterns == ("*",):
-        said = f"{action} has no resource-level permissions (Service Authorization Reference), so the policy allows it on \"*\""
+        said = f"{named} {'has' if len(actions) == 1 else 'have'} no resource-level permissions (Service Authorization Reference), so the policy allows {'it' if len(actions) == 1 else 'them'} on \"*\""
     else:
-        said = f"policygen does not read which resource {action} acts on: the policy allows it on {', '.join(patterns)}"
-    notices.append(Notice(f"state {task.path!r} ({_short(task.resource)}): {said}", Location(task.file, pointer=task.pointer + "/Resource")))
-    return patterns
+        said = f"policygen does not read which resources the call acts on: the policy allows {named} on {', '.join(patterns)}"
+    return Notice(f"state {task.path!r} ({_short(task.resource)}): {said}", Location(task.file, pointer=task.pointer + "/Resource"))
 
 
 def _scoped(reader: _Reader, entry: Scoping) -> list[str]:
@@ -114,7 +118,7 @@ def _filled(reader: _Reader, resource: ScopedResource) -> list[str]:
 
 
 def _options(reader: _Reader, resource: ScopedResource, path: str) -> list[_Option]:
-    values = list(reader.task.field_values(path))
+    values = _keys(reader.task, path[: -len("[keys]")]) if path.endswith("[keys]") else list(reader.task.field_values(path))
     if resource.absent is not None and "[*]" in path and _items_without(reader.task, path):
         values.append(FieldValue(ValueKind.STATIC, resource.absent, path, reader.task.pointer))
     if not values:
@@ -190,8 +194,30 @@ def _fallback(reader: _Reader, resource: ScopedResource, known: dict[str, _Optio
         if option.path in known:
             continue
         pointer = option.value.pointer if option.value is not None else reader.task.pointer
-        reader.fallback(option.path, option.value, chosen, pointer, option.reason)
+        reader.fallback(option.path.removesuffix("[keys]"), option.value, chosen, pointer, option.reason)
     return chosen
+
+
+def _keys(task: ServiceTask, name: str) -> list[FieldValue]:
+    """The keys of a static object argument (a DynamoDB batch call's RequestItems: its tables), or
+    the one value standing for it when it is an expression."""
+    arguments = task.arguments
+    if arguments is None:
+        return []
+    if arguments.whole is not None:
+        return [arguments.whole]
+    value, raw = arguments.value(arguments.body, name, arguments.pointer)
+    if value is not None:
+        return [value] if value.kind is not ValueKind.STATIC else []  # a string is no object of tables
+    if not isinstance(raw, dict):
+        return []
+    found = []
+    for key in raw:
+        # A JSONPath key "orders.$" sends a run-time value to the table "orders".
+        table = key[:-2] if arguments.jsonpath and key.endswith(".$") else key
+        kind, text = arguments.kind_of(table)
+        found.append(FieldValue(kind, text, name, f"{arguments.pointer}/{escape_pointer_token(name)}/{escape_pointer_token(key)}"))
+    return found
 
 
 def _items_without(task: ServiceTask, path: str) -> bool:

@@ -82,6 +82,9 @@ def _warnings(result) -> list[str]:
          "events:PutEvents", ["arn:aws:events:eu-west-1:111122223333:event-bus/audit", "arn:aws:events:us-east-1:123456789012:event-bus/orders"]),
         ("eventbridge:putEvents", {"Entries": [{"Detail": "{}"}]}, "events:PutEvents", ["arn:aws:events:us-east-1:123456789012:event-bus/default"]),
         ("s3:listObjectsV2", {"Bucket": "reports"}, "s3:ListBucket", ["arn:aws:s3:::reports"]),
+        ("dynamodb:batchWriteItem", {"RequestItems": {"orders": [], "arn:aws:dynamodb:eu-west-1:111122223333:table/audit": [], "lines.$": "$.lines"}},
+         "dynamodb:BatchWriteItem", ["arn:aws:dynamodb:eu-west-1:111122223333:table/audit", "arn:aws:dynamodb:us-east-1:123456789012:table/lines",
+                                     "arn:aws:dynamodb:us-east-1:123456789012:table/orders"]),
         ("dynamodb:query", {"TableName": "arn:aws:dynamodb:us-east-1:123456789012:table/t", "IndexName": "by-day"}, "dynamodb:Query",
          ["arn:aws:dynamodb:us-east-1:123456789012:table/t", "arn:aws:dynamodb:us-east-1:123456789012:table/t/index/by-day"]),
     ],
@@ -127,6 +130,8 @@ def test_jsonata_arguments_scope_the_same_way(run_cli, tmp_path):
          ["arn:aws:secretsmanager:us-east-1:123456789012:secret:*"], "SecretId is known only at run time"),
         ("sfn:startExecution", {"StateMachineArn.$": "$.machine"}, "states:StartExecution",
          ["arn:aws:states:us-east-1:123456789012:stateMachine:*"], "StateMachineArn is known only at run time"),
+        ("dynamodb:batchGetItem", {"RequestItems.$": "$.reads"}, "dynamodb:BatchGetItem", ["arn:aws:dynamodb:us-east-1:123456789012:table/*"],
+         "RequestItems is known only at run time ($.reads)"),
         ("eventbridge:putEvents", {"Entries.$": "$.events"}, "events:PutEvents", ["arn:aws:events:*:*:event-bus/*"], "Entries[*].EventBusName is known only at run time"),
     ],
 )
@@ -169,10 +174,23 @@ def test_other_calls_get_their_resource_types_with_a_warning(run_cli, tmp_path):
         "s3:PutBucketTagging": ["arn:aws:s3:::*"],
     }
     warnings = _warnings(result)
-    assert len(warnings) == 4
-    assert any("state 'Tag' (aws-sdk:s3:putBucketTagging): policygen does not read which resource s3:PutBucketTagging acts on: "
-               "the policy allows it on arn:{partition}:s3:::*" in w for w in warnings)
+    assert len(warnings) == 3  # one a state
+    assert any("state 'Tag' (aws-sdk:s3:putBucketTagging): policygen does not read which resources the call acts on: "
+               "the policy allows s3:PutBucketTagging on arn:{partition}:s3:::*" in w for w in warnings)
+    assert any("state 'Re' (aws-sdk:kms:reEncrypt): policygen does not read which resources the call acts on: "
+               "the policy allows kms:ReEncryptFrom, kms:ReEncryptTo on arn:{partition}:kms:{region}:{account}:key/*" in w for w in warnings)
     assert any("state 'Instances' (aws-sdk:ec2:describeInstances): ec2:DescribeInstances has no resource-level permissions" in w for w in warnings)
+
+
+def test_transactions_and_partiql_get_every_action_they_may_need_with_a_warning(run_cli, tmp_path):
+    states = {"Tx": _task("dynamodb:transactWriteItems", {"TransactItems": []}), "Ql": _task("dynamodb:executeStatement", {"Statement": "SELECT 1"})}
+    result, _ = _generate(run_cli, tmp_path, states)
+    table = ["arn:aws:dynamodb:us-east-1:123456789012:table/*"]
+    assert _grants(result) == {
+        action: table for action in ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                     "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate")
+    }  # table/* also covers the indexes (table/*/index/*) PartiQL may read
+    assert len(_warnings(result)) == 2
 
 
 def test_statements_of_one_call_merge_across_states(run_cli, tmp_path):
