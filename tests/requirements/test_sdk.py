@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_cli import assert_input_error
 
 from policygen.requirements import sdk
@@ -246,3 +248,46 @@ def test_every_scoped_api_resolves_to_catalogued_actions():
             call = resolve_call(f"{entry['sdk']}:{api}")
             assert not isinstance(call, str), call
             assert set(entry.get("actions", call.actions)) <= set(call.actions), (entry["sdk"], api)
+
+
+# --- whatever a state sends, the grant stays within the documented form ---------------------------
+
+_TABLE = yaml.safe_load((ROOT / "rules" / "integrations" / "aws-sdk.yaml").read_text(encoding="utf-8"))
+_SCOPED_CALLS = sorted({(entry["sdk"], api) for entry in _TABLE["resource-scoping"] for api in entry["apis"]})
+_FIELDS = sorted({m for entry in _TABLE["resource-scoping"] for r in entry["resources"]
+                  for m in re.findall(r"\{field:([A-Za-z]+)", r["name"] + r.get("when-present", "{field:x"))} - {"x"})
+_VALUES = st.one_of(
+    st.text(alphabet="ab/:*?-_.%$", max_size=12),
+    st.sampled_from(["orders", "alias/k", "arn:aws:s3:::b", "arn:aws:kms:us-east-1:123456789012:alias/k", "in/a.csv",
+                     "https://sqs.us-east-1.amazonaws.com/123456789012/q", "arn:aws:sns:us-east-1:123456789012:t", "a:1", "/p/q"]),
+)
+
+
+def _widest(api: str) -> list[str]:
+    sdk_name, _, action = api.partition(":")
+    return [entry["resources"][i]["dynamic"][-1] if isinstance(entry["resources"][i]["dynamic"], list) else entry["resources"][i]["dynamic"]
+            for entry in _TABLE["resource-scoping"] if entry["sdk"] == sdk_name and action in entry["apis"]
+            for i in range(len(entry["resources"]))]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call=st.sampled_from(_SCOPED_CALLS), parameters=st.fixed_dictionaries({}, optional={field: _VALUES for field in _FIELDS}),
+       entries=st.lists(st.dictionaries(st.just("EventBusName"), _VALUES), max_size=3))
+def test_scoped_resources_never_leave_the_documented_form(tmp_path_factory, call, parameters, entries):
+    """Every resource a scoped call is granted on has the shape of its widest documented fallback
+    (region, account and partition aside: a static ARN may name another account), and no input
+    raises anything but policygen's own errors."""
+    from policygen import pipeline
+    from policygen.iam import wildcard
+    from policygen.requirements.sdk import needs_of_sdk
+
+    api = f"{call[0]}:{call[1]}"
+    arguments = dict(parameters, Entries=entries, RequestItems={value: [] for value in parameters.values()})
+    path = tmp_path_factory.mktemp("sdk") / "machine.asl.json"
+    path.write_text(json.dumps({"StartAt": "A", "States": {"A": _task(api, arguments, End=True)}}), encoding="utf-8")
+    _, [task] = pipeline.scan_whole_role(pipeline.load_state_machines([str(path)]))
+    shapes = [re.sub(r"\{(partition|region|account)\}|\{field:[^}]*\}", "*", widest) for widest in _widest(api)]
+    for need in needs_of_sdk(task, None, []):
+        for resource in need.resources:
+            text = resource.replace("{partition}", "aws").replace("{region}", "us-east-1").replace("{account}", "123456789012")
+            assert any(wildcard.matches(shape, text) for shape in shapes), (api, arguments, resource)
