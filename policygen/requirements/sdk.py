@@ -50,6 +50,8 @@ def needs_of_sdk(task: ServiceTask, deploy_time: DeployTimeValues | None, notice
     unread: dict[tuple[str, ...], list[str]] = {}  # the action's resource types' patterns -> actions granted on them
     for action in call.actions:
         entries = [entry for entry in scopings if entry.actions is None or action in entry.actions]
+        if entries and _all_left_out(task, entries):
+            continue  # e.g. DeleteItem for a transaction without Delete items
         resources = [resource for entry in entries for resource in _scoped(reader, entry)]
         if resources:
             why = " ".join(dict.fromkeys([call.why, *(entry.why for entry in entries)]))
@@ -76,6 +78,15 @@ def _unread_notice(task: ServiceTask, actions: list[str], patterns: tuple[str, .
     else:
         said = f"policygen does not read which resources the call acts on: the policy allows {named} on {', '.join(patterns)}"
     return Notice(f"state {task.path!r} ({_short(task.resource)}): {said}", Location(task.file, pointer=task.pointer + "/Resource"))
+
+
+def _all_left_out(task: ServiceTask, entries: list[Scoping]) -> bool:
+    """Whether every resource of the entries waits for an argument the state does not send."""
+    return all(
+        resource.when_present is not None and not task.field_values(resource.when_present)
+        for entry in entries
+        for resource in entry.resources
+    )
 
 
 def _scoped(reader: _Reader, entry: Scoping) -> list[str]:
@@ -207,10 +218,12 @@ def _keys(task: ServiceTask, name: str) -> list[FieldValue]:
     if arguments.whole is not None:
         return [arguments.whole]
     value, raw = arguments.value(arguments.body, name, arguments.pointer)
-    if value is not None:
-        return [value] if value.kind is not ValueKind.STATIC else []  # a string is no object of tables
-    if not isinstance(raw, dict):
+    if value is not None and value.kind is not ValueKind.STATIC:
+        return [value]
+    if value is None and raw is None:
         return []
+    if not isinstance(raw, dict):
+        raise arguments.error(f"\"{name}\" must be an object whose keys are tables", f"{arguments.pointer}/{escape_pointer_token(name)}")
     found = []
     for key in raw:
         # A JSONPath key "orders.$" sends a run-time value to the table "orders".

@@ -184,15 +184,44 @@ def test_other_calls_get_their_resource_types_with_a_warning(run_cli, tmp_path):
     assert any("state 'Instances' (aws-sdk:ec2:describeInstances): ec2:DescribeInstances has no resource-level permissions" in w for w in warnings)
 
 
-def test_transactions_and_partiql_get_every_action_they_may_need_with_a_warning(run_cli, tmp_path):
-    states = {"Tx": _task("dynamodb:transactWriteItems", {"TransactItems": []}), "Ql": _task("dynamodb:executeStatement", {"Statement": "SELECT 1"})}
-    result, _ = _generate(run_cli, tmp_path, states)
+def test_transactions_grant_each_item_kinds_action_on_its_tables(run_cli, tmp_path):
+    items = [{"Put": {"TableName": "orders", "Item": {}}}, {"ConditionCheck": {"TableName": "stock", "Key": {}}},
+             {"Update": {"TableName": "arn:aws:dynamodb:eu-west-1:111122223333:table/totals", "Key": {}}}]
+    result, _ = _generate(run_cli, tmp_path, {"Tx": _task("dynamodb:transactWriteItems", {"TransactItems": items})})
+    assert _grants(result) == {  # no DeleteItem: no item deletes
+        "dynamodb:PutItem": ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"],
+        "dynamodb:ConditionCheckItem": ["arn:aws:dynamodb:us-east-1:123456789012:table/stock"],
+        "dynamodb:UpdateItem": ["arn:aws:dynamodb:eu-west-1:111122223333:table/totals"],
+    }
+    assert result.err == ""
+    read, _ = _generate(run_cli, tmp_path, {"Get": _task("dynamodb:transactGetItems", {"TransactItems": [{"Get": {"TableName": "orders", "Key": {}}}]})})
+    assert _grants(read) == {"dynamodb:GetItem": ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]}
+
+
+@pytest.mark.parametrize("api, parameters, said", [
+    ("dynamodb:transactWriteItems", {"TransactItems": "x"}, '"TransactItems" must be a list'),
+    ("dynamodb:batchGetItem", {"RequestItems": "orders"}, '"RequestItems" must be an object whose keys are tables'),
+    ("dynamodb:batchWriteItem", {"RequestItems": ["orders"]}, '"RequestItems" must be an object whose keys are tables'),
+])
+def test_malformed_arguments_are_an_error_at_the_argument(run_cli, tmp_path, api, parameters, said):
+    result, path = _generate(run_cli, tmp_path, {"Call": _task(api, parameters)})
+    line = assert_input_error(result, "state 'Call'", said)
+    assert re.search(re.escape(str(path)) + r":\d+:\d+ \(at /States/Call/Parameters/", line), line
+
+
+def test_transactions_from_an_expression_may_need_every_action(run_cli, tmp_path):
+    result, _ = _generate(run_cli, tmp_path, {"Tx": _task("dynamodb:transactWriteItems", {"TransactItems.$": "$.items"})})
     table = ["arn:aws:dynamodb:us-east-1:123456789012:table/*"]
-    assert _grants(result) == {
-        action: table for action in ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                                     "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate")
-    }  # table/* also covers the indexes (table/*/index/*) PartiQL may read
-    assert len(_warnings(result)) == 2
+    assert _grants(result) == {action: table for action in ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")}
+    assert all("TransactItems[*]" in warning and "known only at run time ($.items)" in warning for warning in _warnings(result))
+
+
+def test_partiql_gets_every_statement_kind_with_a_warning(run_cli, tmp_path):
+    result, _ = _generate(run_cli, tmp_path, {"Ql": _task("dynamodb:executeStatement", {"Statement": "SELECT * FROM orders"})})
+    table = ["arn:aws:dynamodb:us-east-1:123456789012:table/*"]  # also covers the indexes (table/*/index/*)
+    assert _grants(result) == {action: table for action in ("dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert", "dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate")}
+    [warning] = _warnings(result)
+    assert "policygen does not read which resources the call acts on" in warning
 
 
 def test_statements_of_one_call_merge_across_states(run_cli, tmp_path):
@@ -276,8 +305,9 @@ def _widest(api: str) -> list[str]:
 def test_scoped_resources_never_leave_the_documented_form(tmp_path_factory, call, parameters, entries):
     """Every resource a scoped call is granted on has the shape of its widest documented fallback
     (region, account and partition aside: a static ARN may name another account), and no input
-    raises anything but policygen's own errors."""
+    raises anything but an InputError at one of the state's arguments."""
     from policygen import pipeline
+    from policygen.errors import InputError
     from policygen.iam import wildcard
     from policygen.requirements.sdk import needs_of_sdk
 
@@ -287,7 +317,12 @@ def test_scoped_resources_never_leave_the_documented_form(tmp_path_factory, call
     path.write_text(json.dumps({"StartAt": "A", "States": {"A": _task(api, arguments, End=True)}}), encoding="utf-8")
     _, [task] = pipeline.scan_whole_role(pipeline.load_state_machines([str(path)]))
     shapes = [re.sub(r"\{(partition|region|account)\}|\{field:[^}]*\}", "*", widest) for widest in _widest(api)]
-    for need in needs_of_sdk(task, None, []):
+    try:
+        needs = needs_of_sdk(task, None, [])
+    except InputError as error:  # e.g. TransactItems that is no list: exit 2 at the argument
+        assert error.location is not None and error.location.pointer.startswith("/States/A/Parameters/"), error
+        return
+    for need in needs:
         for resource in need.resources:
             text = resource.replace("{partition}", "aws").replace("{region}", "us-east-1").replace("{account}", "123456789012")
             assert any(wildcard.matches(shape, text) for shape in shapes), (api, arguments, resource)
