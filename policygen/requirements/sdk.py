@@ -63,6 +63,20 @@ def needs_of_sdk(task: ServiceTask, deploy_time: DeployTimeValues | None, notice
             sources = tuple(dict.fromkeys([*call.sources, *sdk_table().default_sources]))
         found.append(Need(_sid(call), (action,), tuple(dict.fromkeys(resources)), why, ", ".join(sources), task))  # type: ignore[arg-type]
     notices.extend(_unread_notice(task, actions, patterns) for patterns, actions in unread.items())
+    found.extend(_option_needs(task, call, found))
+    return found
+
+
+def _option_needs(task: ServiceTask, call: SdkCall, needs: list[Need]) -> list[Need]:
+    """The actions the state's request options add (an S3 copy that sets Tagging), on the
+    resources of the action they go with."""
+    found = []
+    for option in sdk_table().options.get((call.sdk, call.api), ()):
+        if not any(task.field_values(field) for field in option.fields):
+            continue
+        base = next(need for need in needs if option.on in need.actions)
+        why = f"{option.why} The state sends {', '.join(f for f in option.fields if task.field_values(f))}."
+        found.append(Need(base.sid, option.actions, base.resources, why, ", ".join(option.sources), task))  # type: ignore[arg-type]
     return found
 
 

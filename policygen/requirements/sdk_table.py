@@ -43,10 +43,22 @@ class ActionException:
 
 
 @dataclass(frozen=True)
+class RequestOption:
+    """Arguments that make a call need more actions (an S3 copy's Tagging: s3:PutObjectTagging)."""
+
+    fields: tuple[str, ...]
+    actions: tuple[str, ...]
+    on: str  # the call's IAM action whose resources these actions are granted on
+    why: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SdkTable:
     prefixes: dict[str, str]  # SDK service name -> IAM prefix, where they differ
     exceptions: dict[tuple[str, str], ActionException]  # (sdk, apiAction or "*") -> its actions
     scoping: dict[tuple[str, str], tuple[Scoping, ...]]  # (sdk, apiAction) -> how resources are named
+    options: dict[tuple[str, str], tuple[RequestOption, ...]]  # (sdk, apiAction) -> arguments needing more actions
     unsupported: dict[str, frozenset[str]]  # sdk -> apiActions Step Functions does not support
     deprecated: frozenset[str]
     rule_sources: tuple[str, ...]
@@ -82,6 +94,10 @@ def sdk_table() -> SdkTable:
         )
         for api in entry["apis"]:
             scoping.setdefault((entry["sdk"], api), []).append(record)
+    options: dict[tuple[str, str], list[RequestOption]] = {}
+    for entry in data.get("request-options", ()):
+        option = RequestOption(tuple(entry["fields"]), tuple(entry["actions"]), entry["with-action"], entry["why"], sources(entry["sources"]))
+        options.setdefault((entry["sdk"], entry["api"]), []).append(option)
     unsupported = data["unsupported"]
     return SdkTable(
         prefixes={entry["sdk"]: entry["prefix"] for entry in data["iam-prefixes"]},
@@ -90,6 +106,7 @@ def sdk_table() -> SdkTable:
             for entry in data["action-exceptions"]
         },
         scoping={key: tuple(value) for key, value in scoping.items()},
+        options={key: tuple(value) for key, value in options.items()},
         unsupported={sdk: frozenset(apis) for sdk, apis in unsupported["api-actions"].items()},
         deprecated=frozenset(unsupported["deprecated"]),
         rule_sources=sources(data["action-name"]["sources"]),

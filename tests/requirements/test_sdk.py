@@ -326,3 +326,18 @@ def test_scoped_resources_never_leave_the_documented_form(tmp_path_factory, call
         for resource in need.resources:
             text = resource.replace("{partition}", "aws").replace("{region}", "us-east-1").replace("{account}", "123456789012")
             assert any(wildcard.matches(shape, text) for shape in shapes), (api, arguments, resource)
+
+
+def test_request_options_add_their_actions_on_the_target(run_cli, tmp_path):
+    copy = {"CopySource": "in/a.csv", "Bucket": "out", "Key": "b.csv", "Tagging": "team=x", "ACL.$": "$.acl"}
+    result, _ = _generate(run_cli, tmp_path, {"Copy": _task("s3:copyObject", copy)})
+    target = ["arn:aws:s3:::out/b.csv"]
+    assert _grants(result) == {"s3:GetObject": ["arn:aws:s3:::in/a.csv"], "s3:PutObject": target,
+                               "s3:PutObjectTagging": target, "s3:PutObjectAcl": target}
+
+
+def test_every_request_option_goes_with_an_action_of_its_call():
+    table = yaml.safe_load((ROOT / "rules" / "integrations" / "aws-sdk.yaml").read_text(encoding="utf-8"))
+    for entry in table["request-options"]:
+        call = resolve_call(f"{entry['sdk']}:{entry['api']}")
+        assert not isinstance(call, str) and entry["with-action"] in call.actions, entry
