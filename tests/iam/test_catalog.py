@@ -57,3 +57,20 @@ def test_wildcards_across_every_service_stay_fast() -> None:
 def test_the_catalogue_is_small_enough_to_ship() -> None:
     size = sum(path.stat().st_size for path in CATALOG.glob("*.json"))
     assert size < 4_000_000, size
+
+
+def test_refresh_writes_json_that_reads_back_as_written() -> None:
+    from test_integration_tables import _refresh_module
+
+    refresh = _refresh_module()
+    catalogue = {
+        "service": "x", "sourceVersion": "1", "sourceUpdated": "2026-01-01",
+        "resourceTypes": {"thing": "arn:${Partition}:x:${Region}:${Account}:thing/${Name}"},
+        "actions": {"Get": {"resourceTypes": ["thing"], "conditionKeys": []}, "List": {"resourceTypes": [], "conditionKeys": ["aws:TagKeys"]}},
+    }
+    empty = dict(catalogue, resourceTypes={}, actions={})
+    for value in (catalogue, empty):
+        assert json.loads(refresh.catalogue_text(value)) == value
+    index = refresh.index_text({"x": catalogue, "y": empty}, "1", "2026-01-01")
+    assert json.loads(index) == {"sourceVersion": "1", "sourceUpdated": "2026-01-01", "services": {"x": ["Get", "List"], "y": []}}
+    assert refresh.catalogue_text(catalogue).count("\n") == 9  # one line per action and resource type: diffs stay readable
