@@ -9,9 +9,11 @@ never guessed.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from policygen.iam import wildcard
 from policygen.rules_data import rules_directory
@@ -28,29 +30,42 @@ class ServiceCatalogue:
     resource_types: dict[str, str]  # e.g. "job-queue" -> its ARN template
 
 
+def _directory() -> Path:
+    return rules_directory() / "catalog"
+
+
+@cache
+def _shipped() -> frozenset[str]:
+    """The services with a file in the catalogue: a listing, no file read (start-up stays fast)."""
+    return frozenset(name[: -len(".json")] for name in os.listdir(_directory()) if name.endswith(".json") and name != _INDEX)
+
+
 @cache
 def _index() -> dict[str, tuple[str, ...]]:
-    """Every catalogued service -> its action names (e.g. "batch" -> ("CancelJob", ...))."""
-    data = json.loads((rules_directory() / "catalog" / _INDEX).read_text(encoding="utf-8"))
+    """Every catalogued service -> its action names (e.g. "batch" -> ("CancelJob", ...)): one file
+    for a wildcard across services (`*`, `s*:Get*`) instead of hundreds."""
+    data = json.loads((_directory() / _INDEX).read_text(encoding="utf-8"))
     return {name: tuple(actions) for name, actions in data["services"].items()}
 
 
 def services() -> tuple[str, ...]:
     """The IAM service prefixes the catalogue ships, sorted."""
-    return tuple(sorted(_index()))
+    return tuple(sorted(_shipped()))
 
 
 def has_service(name: str) -> bool:
     """Whether the catalogue ships the service (its actions are judged)."""
-    return name in _index()
+    return name in _shipped()
+
+
+def service(name: str) -> ServiceCatalogue | None:
+    """The catalogue of one service, or None when policygen does not ship one for it."""
+    return _load(name) if has_service(name) else None
 
 
 @cache
-def service(name: str) -> ServiceCatalogue | None:
-    """The catalogue of one service, or None when policygen does not ship one for it."""
-    if not has_service(name):
-        return None
-    data = json.loads((rules_directory() / "catalog" / f"{name}.json").read_text(encoding="utf-8"))
+def _load(name: str) -> ServiceCatalogue:
+    data = json.loads((_directory() / f"{name}.json").read_text(encoding="utf-8"))
     return ServiceCatalogue(
         service=data["service"],
         source_version=data["sourceVersion"],
@@ -62,10 +77,10 @@ def service(name: str) -> ServiceCatalogue | None:
 
 def action_names(service_name: str) -> frozenset[str]:
     """The IAM action names of a catalogued service, e.g. {"SubmitJob", "DescribeJobs", ...}."""
-    names = _index().get(service_name)
-    if names is None:
+    catalogue = service(service_name)
+    if catalogue is None:
         raise KeyError(f"no action catalogue for {service_name!r}")
-    return frozenset(names)
+    return frozenset(catalogue.actions)
 
 
 def canonical_action(action: str) -> str | None:
@@ -81,7 +96,8 @@ def canonical_action(action: str) -> str | None:
 
 @cache
 def _lower_names(service_name: str) -> dict[str, str]:
-    return {name.lower(): name for name in _index().get(service_name, ())}
+    catalogue = service(service_name)
+    return {name.lower(): name for name in catalogue.actions} if catalogue else {}
 
 
 @lru_cache(maxsize=4096)
@@ -107,13 +123,15 @@ def expand_action_pattern(pattern: str) -> frozenset[str] | None:
         else:
             return None
     name_pattern = name_pattern.lower()
+    # One service: its own file. Several: the index, one file instead of hundreds.
+    names = {chosen[0]: tuple(_lower_names(chosen[0]).values())} if len(chosen) == 1 else {s: _index()[s] for s in chosen}
     if name_pattern == "*":  # every name: no need to match each one
-        return frozenset(f"{service_name}:{name}" for service_name in chosen for name in _index()[service_name])
+        return frozenset(f"{service_name}:{name}" for service_name, listed in names.items() for name in listed)
     return frozenset(
         f"{service_name}:{name}"
-        for service_name in chosen
-        for lower, name in _lower_names(service_name).items()
-        if wildcard.matches(name_pattern, lower)
+        for service_name, listed in names.items()
+        for name in listed
+        if wildcard.matches(name_pattern, name.lower())
     )
 
 

@@ -23,10 +23,15 @@ def test_every_service_has_a_file_and_the_index_lists_its_actions() -> None:
 
 
 def test_services_are_read_on_demand() -> None:
-    catalog.service.cache_clear()
+    catalog._load.cache_clear()
+    catalog._index.cache_clear()
     assert catalog.has_service("sqs") and not catalog.has_service("nosuchservice")
+    assert not catalog.has_service("../integrations/batch") and not catalog.has_service("_index")
     assert catalog.service("nosuchservice") is None
-    assert catalog.service.cache_info().currsize == 1  # only the service asked about was read
+    assert catalog.action_names("batch") >= {"SubmitJob"}
+    assert catalog.expand_action_pattern("batch:SubmitJ*") == frozenset({"batch:SubmitJob"})
+    # only the files of the services asked about were read: no index for one service's names
+    assert catalog._load.cache_info().currsize == 1 and catalog._index.cache_info().currsize == 0
     sqs = catalog.service("sqs")
     assert sqs.resource_types == {"queue": "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}"}
     assert sqs.actions["SendMessage"]["resourceTypes"] == ["queue"]
