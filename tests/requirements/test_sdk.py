@@ -241,6 +241,7 @@ def test_statements_of_one_call_merge_across_states(run_cli, tmp_path):
         ("lambda:invokeAsync", "Step Functions does not support the AWS SDK call lambda:invokeAsync"),
         ("mobile:listProjects", "the AWS SDK service 'mobile' is deprecated"),
         ("apigateway:getRestApis", "policygen cannot name the IAM actions of aws-sdk:apigateway:getRestApis"),
+        ("apigatewayv2:getApis", "policygen cannot name the IAM actions of aws-sdk:apigatewayv2:getApis"),
         ("s3:getObject.sync", "SDK integrations do not support .sync"),
     ],
 )
