@@ -151,7 +151,13 @@ def _options(reader: _Reader, resource: ScopedResource, path: str) -> list[_Opti
     options = []
     for value in values:
         known = reader.known(value)
-        options.append(_Option(path, value, None, False) if known is None else _Option(path, value, known.text, known.is_arn))
+        if known is None:
+            options.append(_Option(path, value, None, False))
+        elif value.kind is ValueKind.STATIC and "${" in known.text:
+            # Literal text (a template's ${!x}) that IAM would read as a policy variable.
+            options.append(_Option(path, value, None, False, f"holds {known.text!r}, which IAM would read as a policy variable"))
+        else:
+            options.append(_Option(path, value, known.text, known.is_arn))
     return options
 
 

@@ -342,3 +342,19 @@ def test_every_request_option_goes_with_an_action_of_its_call():
     for entry in table["request-options"]:
         call = resolve_call(f"{entry['sdk']}:{entry['api']}")
         assert not isinstance(call, str) and entry["with-action"] in call.actions, entry
+
+
+def test_literal_dollar_braces_from_a_template_are_no_policy_variable(run_cli, tmp_path):
+    """`${!x}` in a template is the literal text ${x}: as a resource IAM would read it as a policy
+    variable, so the state's value is not written; the documented form is, with a warning."""
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n  Machine:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+        "      RoleArn: arn:aws:iam::123456789012:role/x\n      Definition:\n        StartAt: Get\n        States:\n"
+        "          Get:\n            Type: Task\n            Resource: arn:aws:states:::aws-sdk:dynamodb:getItem\n"
+        "            Parameters:\n              TableName: !Sub \"t-${!aws:username}\"\n              Key: {}\n            End: true\n",
+        encoding="utf-8",
+    )
+    result = run_cli("generate", str(template), *TARGET)
+    assert _grants(result) == {"dynamodb:GetItem": ["arn:aws:dynamodb:us-east-1:123456789012:table/*"]}
+    assert "TableName holds 't-${aws:username}', which IAM would read as a policy variable" in result.err
