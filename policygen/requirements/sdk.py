@@ -278,7 +278,7 @@ def _sqs_queue_arn(text: str) -> str | None:
 def _ssm_parameter_path(text: str) -> str | None:
     if ":" in text:  # a version or label selector (name:3): the parameter's ARN has none
         return None
-    return "/" + text.lstrip("/") if text.strip("/") else None
+    return "/" + text.strip("/") if text.strip("/") else None  # a path "/app/" is the ARN's parameter/app
 
 
 def _s3_uri_object(text: str) -> str | None:

@@ -74,6 +74,7 @@ def _warnings(result) -> list[str]:
          "secretsmanager:GetSecretValue", ["arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"]),
         ("ssm:getParameter", {"Name": "flag"}, "ssm:GetParameter", ["arn:aws:ssm:us-east-1:123456789012:parameter/flag"]),
         ("ssm:getParameter", {"Name": "/app/prod/flag"}, "ssm:GetParameter", ["arn:aws:ssm:us-east-1:123456789012:parameter/app/prod/flag"]),
+        ("ssm:getParametersByPath", {"Path": "/app/prod/"}, "ssm:GetParametersByPath", ["arn:aws:ssm:us-east-1:123456789012:parameter/app/prod"]),
         ("kms:decrypt", {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "CiphertextBlob": "x"}, "kms:Decrypt",
          ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
         ("sfn:startExecution", {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"}, "states:StartExecution",
