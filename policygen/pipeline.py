@@ -125,10 +125,11 @@ def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], 
 def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS) -> MachineScan:
     """scan_whole_role's Task states, and the machines' own features (Map states, the machine
     resource's logging, tracing and key; for plain ASL files, those `options` give)."""
+    from policygen.requirements import sdk
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
-    catalogue = TableCatalogue()
+    catalogue = TableCatalogue(sdk_problem=sdk.call_problem)
     scanned = MachineScan([], [], [])
     for machine in machines:
         one = scan_machine(machine, known, catalogue, options)

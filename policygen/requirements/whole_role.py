@@ -13,6 +13,7 @@ from policygen.errors import Location, Notice
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.machine_needs import is_machine_task, machine_feature_needs
 from policygen.requirements.needs import Need
+from policygen.requirements.sdk import needs_of_sdk
 from policygen.requirements.service_needs import needs_of_service
 from policygen.requirements.target import Target
 from policygen.scan import ServiceTask
@@ -29,6 +30,8 @@ def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues
             notices.append(_assumed_role(task))
         if is_machine_task(task):
             machine_tasks.append(task)
+        elif task.service == "aws-sdk":
+            found.extend(needs_of_sdk(task, deploy_time, notices))
         else:
             found.extend(needs_of_service(task, deploy_time, notices, target))
     found.extend(machine_feature_needs(features, machine_tasks, deploy_time, notices, optional))

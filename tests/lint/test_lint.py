@@ -155,9 +155,19 @@ def test_unknown_action_suggests_the_closest():
 
 
 def test_unknown_wildcard_and_uncatalogued_services():
-    statements = [BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": ["batch:Frobnicate*", "s3:GetObjects"], "Resource": "*"}]
+    statements = [BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": ["batch:Frobnicate*", "nosuchservice:GetObjects"], "Resource": "*"}]
     findings = lint(statements)
-    assert ids(findings) == ["PG104"] and "batch:Frobnicate*" in findings[0].message  # s3 is not judged
+    # A service the catalogue does not ship is not judged (its actions are unknown, not wrong).
+    assert ids(findings) == ["PG104"] and "batch:Frobnicate*" in findings[0].message
+
+
+def test_unknown_action_of_any_service():
+    """The catalogue ships every IAM service: a typo in an SQS or S3 action is PG104 too."""
+    statements = [BATCH_RUN, events_on(RULE), {"Effect": "Allow", "Action": ["sqs:SendMesage", "s3:GetObject", "s3:Get*Tagz"], "Resource": "*"}]
+    findings = lint(statements)
+    assert ids(findings) == ["PG104", "PG104"]
+    assert "sqs:SendMesage, which matches no sqs action; did you mean sqs:SendMessage?" in findings[0].message
+    assert "s3:Get*Tagz" in findings[1].message
 
 
 TRUST = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}

@@ -21,7 +21,7 @@ class ActionChecks(CheckerBase):
                 for index, pattern in enumerate(statement.actions):
                     # " batch:SubmitJob" is no action at all (IAM does not trim): judged by its service.
                     prefix = pattern.strip().partition(":")[0].lower()
-                    if pattern == "*" or prefix not in catalog.JUDGED_SERVICES:
+                    if pattern == "*" or not catalog.has_service(prefix):
                         continue
                     if catalog.expand_action_pattern(pattern):
                         continue
