@@ -144,7 +144,7 @@ def _filled(reader: _Reader, resource: ScopedResource) -> list[str]:
 
 def _options(reader: _Reader, resource: ScopedResource, path: str) -> list[_Option]:
     values = _keys(reader.task, path[: -len("[keys]")]) if path.endswith("[keys]") else list(reader.task.field_values(path))
-    if resource.absent is not None and "[*]" in path and _items_without(reader.task, path):
+    if resource.absent is not None and "[*]" in path and reader.task.items_without(path):
         values.append(FieldValue(ValueKind.STATIC, resource.absent, path, reader.task.pointer))
     if not values:
         return [_Option(path, None, None, False, "sends no value")]
@@ -251,18 +251,6 @@ def _keys(task: ServiceTask, name: str) -> list[FieldValue]:
         kind, text = arguments.kind_of(table)
         found.append(FieldValue(kind, text, name, f"{arguments.pointer}/{escape_pointer_token(name)}/{escape_pointer_token(key)}"))
     return found
-
-
-def _items_without(task: ServiceTask, path: str) -> bool:
-    """Whether a static list the path runs through (`Entries[*].EventBusName`) has an item without the field."""
-    arguments = task.arguments
-    if arguments is None or arguments.whole is not None:
-        return False
-    list_name, _, field = path.partition("[*].")
-    value, raw = arguments.value(arguments.body, list_name, arguments.pointer)
-    if value is not None or not isinstance(raw, list):
-        return False
-    return any(isinstance(item, dict) and arguments.value(item, field, arguments.pointer) == (None, None) for item in raw)
 
 
 # --- transforms (aws-sdk.yaml `transforms`): the argument's text -> the name part, or None

@@ -152,8 +152,8 @@ class _Reader:
     def known(self, value: FieldValue) -> _Known | None:
         """The value as policy text, or None when only the fallback can stand for it."""
         if value.kind is ValueKind.STATIC:
-            if any(char in value.text for char in "*?") or not value.text:
-                return None  # a wildcard in a name would widen the grant
+            if any(char in value.text for char in "*?") or "${" in value.text or not value.text:
+                return None  # a wildcard would widen the grant; IAM reads literal ${x} (a template's ${!x}) as a policy variable
             return _Known(value.text, is_arn(value.text))
         if value.kind is ValueKind.DEPLOY_TIME and self.deploy_time is not None:
             resolved = self.deploy_time.resolve(self.task.file, self.task.machine, value.text, "")
@@ -169,6 +169,8 @@ class _Reader:
                 reason = f"is known only at run time ({value.text})"
             elif value.kind is ValueKind.DEPLOY_TIME:
                 reason = f"is only known at deploy time ({value.text}{self.keeps_references_hint(value.text)})"
+            elif "${" in value.text:
+                reason = f"holds {value.text!r}, which IAM would read as a policy variable"
             else:
                 reason = f"holds a wildcard ({value.text!r}), which policygen will not write as a name"
         key = f"{field}\0{dynamic}"

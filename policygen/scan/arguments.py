@@ -226,6 +226,11 @@ class _Arguments:
         items = [(item, f"{field_pointer}/{index}") for index, item in enumerate(raw)] if each else [(raw, field_pointer)]
         for item, item_pointer in items:
             if rest:
+                kind, text = self.kind_of(item) if isinstance(item, str) else (_STATIC, "")
+                if kind is not _STATIC:
+                    # a JSONata item ("{% ... %}") or a template value standing for a whole object
+                    found.append(FieldValue(kind, text, name, item_pointer))
+                    continue
                 if not isinstance(item, dict):
                     raise self.error(f"\"{name}\" must hold objects", item_pointer)
                 self._collect(item, item_pointer, rest, found, missing, inside_list or each)

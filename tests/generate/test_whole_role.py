@@ -271,3 +271,29 @@ def test_a_serverless_function_arn_built_from_variables_falls_back_to_the_accoun
     assert _pairs(json.loads(result.out)) == {("lambda:InvokeFunction", _arn("lambda", "function:*"))}
     assert "state 'A'" in result.err and "only known at deploy time" in result.err
     assert "keeps the reference" not in result.err  # CloudFormation cannot hold a serverless variable
+
+
+def test_a_jsonata_list_item_stands_for_a_whole_entry(run_cli, tmp_path):
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+        "Arguments": {"Entries": ["{% $states.input.entry %}", {"EventBusName": "audit", "Detail": {}}]}}}}
+    result = run_cli("generate", _write(tmp_path, definition), *TARGET)
+    assert result.code == 0, result.err
+    # The expression's bus is unknown: the page's dynamic form, which covers the static entry's bus too.
+    assert _pairs(json.loads(result.out)) == {("events:PutEvents", "arn:aws:events:*:*:event-bus/*")}
+    assert "is known only at run time ({% $states.input.entry %})" in result.err
+
+
+def test_a_templates_literal_placeholder_is_never_written_as_a_policy_variable(run_cli, tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  Machine:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+        "      RoleArn: arn:aws:iam::111122223333:role/sfn\n      Definition:\n        StartAt: A\n        States:\n"
+        "          A: {Type: Task, Resource: arn:aws:states:::lambda:invoke, End: true,\n"
+        "              Parameters: {FunctionName: !Sub 'fn-${!aws:username}'}}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("generate", str(path), *TARGET)
+    assert result.code == 0, result.err
+    assert "${" not in result.out
+    assert _pairs(json.loads(result.out)) == {("lambda:InvokeFunction", _arn("lambda", "function:*"))}
