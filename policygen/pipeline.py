@@ -15,8 +15,9 @@ from policygen.iam import aws_names, catalog
 from policygen.lint.findings import Finding
 from policygen.lint.suppressions import Suppressed
 from policygen.load.asl import StateMachine, substitute_placeholders
-from policygen.load.inputs import read_inputs
+from policygen.load.inputs import each_input
 from policygen.load.template import PSEUDO_PARAMETERS
+from policygen.per_machine import MachineStream, nothing_to_attach_error, several_into_terraform_error
 from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
     CLOUDFORMATION,
@@ -39,7 +40,7 @@ from policygen.requirements.target import (
     validate_region,
 )
 from policygen.scan import BatchTask, scan
-from policygen.write.directory import file_names
+from policygen.write.directory import DirectoryWriter, file_names
 
 __all__ = ["Generated", "LoadResult", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
            "load_state_machines", "scan_state_machines", "select_state_machines"]
@@ -64,25 +65,38 @@ class LoadResult:
 
 
 def load_state_machines(
-    paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None
+    paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None,
+    each_file: Callable[[list[StateMachine]], None] | None = None,
 ) -> LoadResult:
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
     policygen.load.sources.INPUT_TYPES) says which. `substitutions` (--substitute) fill the
     `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders). With
-    several inputs, one that cannot be read or is no input of ours is skipped with a warning."""
-    read = read_inputs(list(paths), input_type)
+    several inputs, one that cannot be read or is no input of ours is skipped with a warning.
+    With `each_file`, each input's machines go to it as the input is read and are not kept (the
+    result has no machines): a caller that is done with them holds one input at a time."""
+    skipped: list[Notice] = []
+    read_warnings: list[Notice] = []
+    machines: list[StateMachine] = []
     used: set[str] = set()
-    machines = [substitute_placeholders(machine, substitutions or {}, used) for machine in read.machines]
-    warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in read.skipped]
-    warnings.extend(read.warnings)
+    for found, notices in each_input(list(paths), input_type, skipped):
+        substituted = [substitute_placeholders(machine, substitutions or {}, used) for machine in found]
+        del found  # with each_file, the input's machines live no longer than its turn
+        read_warnings.extend(notices)
+        if each_file is None:
+            machines.extend(substituted)
+        else:
+            each_file(substituted)
+        del substituted
+    warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in skipped]
+    warnings.extend(read_warnings)
     for name in sorted(set(substitutions or {}) - used):
         # A misspelt NAME would leave its placeholder open: say so rather than pass quietly.
         warnings.append(Notice(
             f"--substitute {name}: no ASL definition file has the placeholder ${{{name}}} "
             "(a template's definition is filled by its own substitutions, never by --substitute)"
         ))
-    return LoadResult(tuple(machines), tuple(warnings), read.skipped)
+    return LoadResult(tuple(machines), tuple(warnings), tuple(skipped))
 
 
 def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]) -> tuple[StateMachine, ...]:
@@ -92,14 +106,18 @@ def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return machines
-    available = list(dict.fromkeys(machine.name for machine in machines))
-    unknown = [name for name in wanted if name not in available]
+    _check_names_known(wanted, [machine.name for machine in machines])
+    return tuple(machine for machine in machines if machine.name in wanted)
+
+
+def _check_names_known(wanted: Iterable[str], names: Iterable[str]) -> None:
+    available = list(dict.fromkeys(names))
+    unknown = [name for name in dict.fromkeys(wanted) if name not in available]
     if unknown:
         raise UsageError(
             f"no state machine named {', '.join(map(repr, unknown))}; "
             f"the input has: {', '.join(available) if available else 'none'}"
         )
-    return tuple(machine for machine in machines if machine.name in wanted)
 
 
 @lru_cache(maxsize=1)
@@ -123,10 +141,7 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     --merge) a file per machine, in every format; else one text. JSON is one document, so several
     machines need --merge or a file each; CloudFormation and Terraform hold every machine's role or
     policy document in one snippet."""
-    if settings.output_format not in FORMATS:
-        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
-    if settings.attach_to is not None or settings.managed:
-        _check_attach(settings)
+    _check_settings(settings)
     several = len(machines) > 1
     if settings.output_format == JSON and several and not settings.merge and not per_machine_files:
         raise UsageError(
@@ -139,37 +154,15 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     units = []
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
-        names = [m.name for m in group]
-        generated = generate_policy(
-            scan_state_machines(group),
-            settings.region,
-            settings.account,
-            settings.environment,
-            source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
-            options=options,
-            allow_untagged=settings.allow_untagged,
-            partition=settings.partition,
-            target=target,
-        )
-        unit_name = names[0] if len(names) == 1 else "merged"
-        sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
-        units.append(Unit(unit_name, sources, generated))
+        units.append(_generate_unit(group, several, source_names, settings, options, target))
         references.append(_template_names(group))
     per_machine = per_machine_files and not settings.merge
     if per_machine and settings.output_format == TERRAFORM and len(units) > 1:
-        # A directory of .tf files is one module: a file per machine would declare the same
-        # aws_partition/aws_region/aws_caller_identity data sources in each, which Terraform refuses.
-        raise UsageError(
-            f"{len(units)} state machines into a directory: --format terraform writes them all to one "
-            "file (-o FILE.tf), or pick one with --state-machine"
-        )
+        raise several_into_terraform_error(len(units))
     if settings.attach_to is not None:
         empty = [unit.name for unit in units if not unit.generated.policy.statements]
         if empty:
-            # IAM refuses a policy without statements: there is nothing to attach.
-            raise UsageError(
-                f"no AWS Batch Task state in {', '.join(empty)}: no policy to attach to {settings.attach_to}"
-            )
+            raise nothing_to_attach_error(empty, settings.attach_to)
     if per_machine:
         names = file_names([unit.name for unit in units], FILE_SUFFIXES[settings.output_format])
         files = tuple(
@@ -178,6 +171,34 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
         )
         return Outputs(tuple(units), None, files)
     return render_outputs(tuple(units), settings, target, tuple(references))
+
+
+def _generate_unit(
+    group: Sequence[StateMachine], several: bool, source_names: Sequence[str], settings: Settings, options: Options, target: Target | None
+) -> Unit:
+    """The policy of one group of machines (one machine, or all of them merged), of a run of `several`."""
+    names = [m.name for m in group]
+    generated = generate_policy(
+        scan_state_machines(group),
+        settings.region,
+        settings.account,
+        settings.environment,
+        source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
+        options=options,
+        allow_untagged=settings.allow_untagged,
+        partition=settings.partition,
+        target=target,
+    )
+    unit_name = names[0] if len(names) == 1 else "merged"
+    sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
+    return Unit(unit_name, sources, generated)
+
+
+def _check_settings(settings: Settings) -> None:
+    if settings.output_format not in FORMATS:
+        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
+    if settings.attach_to is not None or settings.managed:
+        _check_attach(settings)
 
 
 def _check_attach(settings: Settings) -> None:
@@ -248,8 +269,17 @@ def generate_files(
     substitutions: Mapping[str, str] | None = None,
     state_machines: Sequence[str] = (),
     output: str | None = None,
+    directory: DirectoryWriter | None = None,
+    explain: bool = False,
 ) -> Outputs:
-    """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR)."""
+    """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR).
+    With `directory` (-o DIR's writer), a file per machine goes into it instead, made one input file
+    at a time (policygen.per_machine), and the outputs hold only what to report of each (with
+    `explain`, the explanation too); the caller commits the directory after reporting."""
+    if directory is not None and output is not None and not settings.merge and (
+        os.path.isdir(output) or settings.output_format == JSON
+    ):
+        return _generate_per_machine(paths, settings, warn, input_type, substitutions, state_machines, output, directory, explain)
     loaded = load_state_machines(paths, input_type, substitutions)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, state_machines)
@@ -259,6 +289,35 @@ def generate_files(
         os.path.isdir(output) or (len(machines) > 1 and settings.output_format == JSON)
     )
     return generate_outputs(machines, paths, settings, per_machine_files)
+
+
+def _generate_per_machine(paths: Sequence[str], settings: Settings, warn: Warn, input_type: str | None, substitutions: Mapping[str, str] | None,
+                          state_machines: Sequence[str], output: str, directory: DirectoryWriter, explain: bool) -> Outputs:
+    """generate_files when the machines may each get a file: with several, each is generated and
+    written as its input is read; one (or none) goes through generate_outputs like any run."""
+    try:
+        _check_settings(settings)
+        target, problem = _fixed_target(settings), None
+    except UsageError as error:  # raised by MachineStream.finish, after what the input may say
+        target, problem = None, error
+
+    def make_unit(machine: StateMachine) -> Unit:
+        return _generate_unit((machine,), True, paths, settings, _with_deploy_time(settings, (machine,)), target)
+
+    def render_file(machine: StateMachine, unit: Unit) -> str:
+        return render_outputs((unit,), settings, target, (_template_names((machine,)),)).text
+
+    stream = MachineStream(settings, directory, make_unit, render_file, state_machines, explain, problem)
+    loaded = load_state_machines(paths, input_type, substitutions, stream.add_file)
+    warn(loaded.warnings)
+    if state_machines:
+        _check_names_known(state_machines, stream.names)
+    if stream.count > 1:
+        return stream.finish()
+    outputs = generate_outputs(tuple(m for m in (stream.held,) if m is not None), paths, settings, os.path.isdir(output))
+    for name, text in outputs.files:
+        directory.add(name, text)
+    return outputs
 
 
 def parse_required_tags(tags: Sequence[str], fine_grained: bool) -> tuple[tuple[str, str], ...]:

@@ -23,7 +23,7 @@ LAYERS = (
     ("generate", "lint"),
     ("render",),
     ("write",),
-    ("pipeline", "audit"),
+    ("pipeline", "per_machine", "audit"),
     ("cli", "cli_options", "cli_audit", "__main__", "cfnlint"),
 )
 MAX_LINES = 450

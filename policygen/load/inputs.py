@@ -52,23 +52,33 @@ def read_inputs(paths: Sequence[str], input_type: str | None) -> InputResult:
     machines: list[StateMachine] = []
     warnings: list[Notice] = []
     skipped: list[Notice] = []
+    for found, notices in each_input(paths, input_type, skipped):
+        machines.extend(found)
+        warnings.extend(notices)
+    return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
+
+
+def each_input(
+    paths: Sequence[str], input_type: str | None, skipped: list[Notice]
+) -> Iterator[tuple[list[StateMachine], list[Notice]]]:
+    """read_inputs one file at a time, for a caller that drops each file's machines before the next
+    is read: (machines, warnings) per input in order, each input skipped added to `skipped` instead."""
     files = expand_paths(paths)
     for path in files:
         try:
-            found, notices = read_input(path, input_type)
+            found = read_input(path, input_type)
         except UnreadableInput as error:
             if len(files) == 1:
                 raise
             skipped.append(Notice(error.message + (f" ({error.hint})" if error.hint else ""), error.location))
             continue
-        machines.extend(found)
-        warnings.extend(notices)
+        yield found
+        del found  # not held (a whole parsed file) while the next one is read
     if skipped and len(skipped) == len(files):
         raise InputError(
             f"none of the {len(files)} inputs is a definition, template or plan policygen can read: "
             + "; ".join(str(notice) for notice in skipped)
         )
-    return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
 
 
 def read_input(path: str, input_type: str | None) -> tuple[list[StateMachine], list[Notice]]:
