@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate.policy import Policy, generate_policy_document
+from policygen.iam.json_text import size_without_whitespace
 from policygen.requirements.needs import Options, missing_required_tags, needs_of_all
 from policygen.requirements.table import FINE_GRAINED
 from policygen.requirements.target import Target, resolve_target
@@ -130,9 +130,7 @@ def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untag
 
 
 def _size_warnings(policy: Policy) -> list[Notice]:
-    # Compact JSON escapes every whitespace character in strings except the space.
-    compact = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
-    size = len(compact) - compact.count(" ")
+    size = size_without_whitespace(policy.json_text)
     if size <= MANAGED_POLICY_LIMIT:
         return []
     return [
