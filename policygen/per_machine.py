@@ -71,7 +71,7 @@ class MachineStream:
         self._namer = FileNamer(FILE_SUFFIXES.get(settings.output_format, ""))
         self._reports: list[Report] = []
 
-    def add_file(self, machines: Sequence[StateMachine]) -> None:
+    def add_file(self, machines: Iterable[StateMachine]) -> None:
         for machine in machines:
             self.names.append(machine.name)
             if self.wanted and machine.name not in self.wanted:

@@ -66,7 +66,7 @@ class LoadResult:
 
 def load_state_machines(
     paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None,
-    each_file: Callable[[list[StateMachine]], None] | None = None,
+    each_file: Callable[[Iterable[StateMachine]], None] | None = None,
 ) -> LoadResult:
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
@@ -80,14 +80,15 @@ def load_state_machines(
     machines: list[StateMachine] = []
     used: set[str] = set()
     for found, notices in each_input(list(paths), input_type, skipped):
-        substituted = [substitute_placeholders(machine, substitutions or {}, used) for machine in found]
-        del found  # with each_file, the input's machines live no longer than its turn
-        read_warnings.extend(notices)
+        # Taken one at a time: with each_file, no machine outlives its turn (a plan's are made as taken).
+        substituted = (substitute_placeholders(machine, substitutions or {}, used) for machine in found)
+        del found
         if each_file is None:
             machines.extend(substituted)
         else:
             each_file(substituted)
         del substituted
+        read_warnings.extend(notices)  # complete once the machines are taken
     warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in skipped]
     warnings.extend(read_warnings)
     for name in sorted(set(substitutions or {}) - used):
@@ -305,7 +306,9 @@ def _generate_per_machine(paths: Sequence[str], settings: Settings, warn: Warn, 
         return _generate_unit((machine,), True, paths, settings, _with_deploy_time(settings, (machine,)), target)
 
     def render_file(machine: StateMachine, unit: Unit) -> str:
-        return render_outputs((unit,), settings, target, (_template_names((machine,)),)).text
+        # Only CloudFormation reads the references (and a plan's template names every resource).
+        cloudformation = settings.output_format in (CLOUDFORMATION, CLOUDFORMATION_JSON)
+        return render_outputs((unit,), settings, target, ((_template_names((machine,)),) if cloudformation else None)).text
 
     stream = MachineStream(settings, directory, make_unit, render_file, state_machines, explain, problem)
     loaded = load_state_machines(paths, input_type, substitutions, stream.add_file)

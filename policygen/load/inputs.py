@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from policygen.errors import InputError, Location, Notice, UnreadableInput
@@ -54,15 +54,16 @@ def read_inputs(paths: Sequence[str], input_type: str | None) -> InputResult:
     skipped: list[Notice] = []
     for found, notices in each_input(paths, input_type, skipped):
         machines.extend(found)
-        warnings.extend(notices)
+        warnings.extend(notices)  # complete once `found` is taken
     return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
 
 
 def each_input(
     paths: Sequence[str], input_type: str | None, skipped: list[Notice]
-) -> Iterator[tuple[list[StateMachine], list[Notice]]]:
+) -> Iterator[tuple[Iterable[StateMachine], list[Notice]]]:
     """read_inputs one file at a time, for a caller that drops each file's machines before the next
-    is read: (machines, warnings) per input in order, each input skipped added to `skipped` instead."""
+    is read: (machines, warnings) per input in order, each input skipped added to `skipped` instead.
+    The warnings are complete once the machines are taken (a plan's are made as they are taken)."""
     files = expand_paths(paths)
     for path in files:
         try:
@@ -81,7 +82,7 @@ def each_input(
         )
 
 
-def read_input(path: str, input_type: str | None) -> tuple[list[StateMachine], list[Notice]]:
+def read_input(path: str, input_type: str | None) -> tuple[Iterable[StateMachine], list[Notice]]:
     """The state machines of one file; UnreadableInput when it cannot be read or is no input of ours."""
     text = read_text(path)
     try:
