@@ -18,8 +18,9 @@ from policygen.load.asl import StateMachine
 from policygen.render.outputs import FILE_SUFFIXES, TERRAFORM, Outputs, Report, Settings, Unit, unit_report
 from policygen.write.directory import DirectoryWriter, FileNamer
 
-# The problems of the whole-input flow after reading, in the order it checks them.
-_SETTINGS, _GENERATION, _TERRAFORM, _ATTACH, _NAMES, _RENDER = range(6)
+# Problems held back, by what found them; finish() raises them in the whole-input flow's order
+# (settings, generation, terraform into a directory, --attach-to without statements, file names, rendering).
+_SETTINGS, _GENERATION, _NAMES, _RENDER = "settings", "generation", "names", "render"
 
 MakeUnit = Callable[[StateMachine], Unit]  # a machine's policy, for a run of several
 RenderFile = Callable[[StateMachine, Unit], str]  # the text of its file
@@ -64,7 +65,7 @@ class MachineStream:
         self.names: list[str] = []  # every machine's name in input order (for an unknown --state-machine)
         self.count = 0  # machines selected
         self.held: StateMachine | None = None
-        self._problems: dict[int, PolicygenError] = {}
+        self._problems: dict[str, PolicygenError] = {}  # the first of each kind
         if settings_problem is not None:
             self._problems[_SETTINGS] = settings_problem
         self._empty: list[str] = []
