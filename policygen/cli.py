@@ -124,10 +124,9 @@ def generate(
 ) -> None:
     """Write the least-privilege IAM policy (the whole execution role) the definitions' Task states need."""
     from policygen import pipeline
-    from policygen.render.explain import render_unit_explanation
     from policygen.write.atomic import write_output
     from policygen.write.check import check_outputs
-    from policygen.write.directory import write_directory
+    from policygen.write.directory import DirectoryWriter
 
     _limit_input_size(max_input_size)
     settings = pipeline.Settings(
@@ -135,21 +134,19 @@ def generate(
         output_format=output_format.value, region=region, account=account, partition=partition, allow_untagged=allow_untagged,
         merge=merge, attach_to=attach_to, managed=managed, terraform_provider=int(terraform_provider.value), environment=os.environ,
         services=pipeline.parse_services(services), machine=pipeline.MachineOptions(state_machine_name, logging, tracing, kms_key, redrive))
-    with input_progress() as progress:
-        outputs = pipeline.generate_files(
-            paths, settings, _warn, _input_type(input_type), _substitutions(substitute), state_machines, check or output, progress
-        )
-    for index, unit in enumerate(outputs.units):
-        _warn(unit.generated.warnings)
-        if explain:
-            typer.echo(render_unit_explanation(outputs.units, index), err=True, nl=False)
-    if check is not None:
-        write_output(difference := check_outputs(outputs, check, output_format.value, output), None)
-        raise typer.Exit(1 if difference else 0)
-    if outputs.text is not None:
-        write_output(outputs.text, output)
-    else:
-        write_directory(output, outputs.files)
+    with DirectoryWriter(output or "") as directory, input_progress() as progress:  # -o DIR: written as made, put in place by commit()
+        outputs = pipeline.generate_files(paths, settings, _warn, _input_type(input_type), _substitutions(substitute),
+                                          state_machines, check or output, progress, None if check else directory, explain)
+        for report in outputs.reports(explain):
+            _warn(report.warnings)
+            typer.echo(report.explanation, err=True, nl=False)
+        if check is not None:
+            write_output(difference := check_outputs(outputs, check, output_format.value, output), None)
+            raise typer.Exit(1 if difference else 0)
+        if outputs.text is not None:
+            write_output(outputs.text, output)
+        else:
+            directory.commit()
 
 
 def main() -> None:

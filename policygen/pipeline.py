@@ -13,8 +13,9 @@ from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
 from policygen.iam import aws_names, catalog
 from policygen.load.asl import StateMachine, substitute_placeholders
-from policygen.load.inputs import read_inputs
+from policygen.load.inputs import each_input
 from policygen.load.template import PSEUDO_PARAMETERS
+from policygen.per_machine import MachineStream, nothing_to_attach_error, several_into_terraform_error
 from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
     CLOUDFORMATION,
@@ -40,7 +41,7 @@ from policygen.requirements.target import (
 from policygen.scan import BatchTask, ServiceTask, scan
 from policygen.scan.features import MachineScan, scan_machine
 from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions
-from policygen.write.directory import file_names
+from policygen.write.directory import DirectoryWriter, file_names
 
 __all__ = ["Generated", "LoadResult", "MachineOptions", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
            "load_state_machines", "scan_state_machines", "select_state_machines"]
@@ -67,25 +68,39 @@ class LoadResult:
 def load_state_machines(
     paths: Iterable[str], input_type: str | None = None, substitutions: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    each_file: Callable[[Iterable[StateMachine]], None] | None = None,
 ) -> LoadResult:
     """Every state machine in `paths`: ASL files, CloudFormation/SAM templates, Terraform plan JSON
     and serverless.yml, each detected from its content unless `input_type` (one of
     policygen.load.sources.INPUT_TYPES) says which. `substitutions` (--substitute) fill the
     `${NAME}` placeholders of loose ASL files (policygen.load.asl.substitute_placeholders). With
     several inputs, one that cannot be read or is no input of ours is skipped with a warning.
-    `progress(done, total)` is called as each input file is read (the CLI's bar on a terminal)."""
-    read = read_inputs(list(paths), input_type, progress)
+    `progress(done, total)` is called as each input file is done with (the CLI's bar on a terminal).
+    With `each_file`, each input's machines go to it as the input is read and are not kept (the
+    result has no machines): a caller that is done with them holds one input at a time."""
+    skipped: list[Notice] = []
+    read_warnings: list[Notice] = []
+    machines: list[StateMachine] = []
     used: set[str] = set()
-    machines = [substitute_placeholders(machine, substitutions or {}, used) for machine in read.machines]
-    warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in read.skipped]
-    warnings.extend(read.warnings)
+    for found, notices in each_input(list(paths), input_type, skipped, progress):
+        # Taken one at a time: with each_file, no machine outlives its turn (a plan's are made as taken).
+        substituted = (substitute_placeholders(machine, substitutions or {}, used) for machine in found)
+        del found
+        if each_file is None:
+            machines.extend(substituted)
+        else:
+            each_file(substituted)
+        del substituted
+        read_warnings.extend(notices)  # complete once the machines are taken
+    warnings = [Notice(f"skipped: {notice.message}", notice.location) for notice in skipped]
+    warnings.extend(read_warnings)
     for name in sorted(set(substitutions or {}) - used):
         # A misspelt NAME would leave its placeholder open: say so rather than pass quietly.
         warnings.append(Notice(
             f"--substitute {name}: no ASL definition file has the placeholder ${{{name}}} "
             "(a template's definition is filled by its own substitutions, never by --substitute)"
         ))
-    return LoadResult(tuple(machines), tuple(warnings), read.skipped)
+    return LoadResult(tuple(machines), tuple(warnings), tuple(skipped))
 
 
 def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]) -> tuple[StateMachine, ...]:
@@ -95,14 +110,18 @@ def select_state_machines(machines: Iterable[StateMachine], names: Iterable[str]
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return machines
-    available = list(dict.fromkeys(machine.name for machine in machines))
-    unknown = [name for name in wanted if name not in available]
+    _check_names_known(wanted, [machine.name for machine in machines])
+    return tuple(machine for machine in machines if machine.name in wanted)
+
+
+def _check_names_known(wanted: Iterable[str], names: Iterable[str]) -> None:
+    available = list(dict.fromkeys(names))
+    unknown = [name for name in dict.fromkeys(wanted) if name not in available]
     if unknown:
         raise UsageError(
             f"no state machine named {', '.join(map(repr, unknown))}; "
             f"the input has: {', '.join(available) if available else 'none'}"
         )
-    return tuple(machine for machine in machines if machine.name in wanted)
 
 
 @lru_cache(maxsize=1)
@@ -139,10 +158,11 @@ def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO
     return scanned
 
 
-def check_machine_options(machines: Sequence[StateMachine], options: MachineOptions) -> None:
+def check_machine_options(machines: Sequence[StateMachine], options: MachineOptions, plain: Sequence[str] | None = None) -> None:
     """The flags that describe a machine resource are for plain ASL files (a template says it
-    itself), and a name is one machine's."""
-    plain = [machine.name for machine in machines if machine.template is None]
+    itself), and a name is one machine's. `plain`: the plain ASL machines, when `machines` are
+    only some of them (-o DIR, one at a time)."""
+    plain = [machine.name for machine in machines if machine.template is None] if plain is None else plain
     if options.describes_machine and not plain:
         raise UsageError(
             "--state-machine-name, --logging, --tracing and --kms-key describe a plain ASL definition's state machine; "
@@ -172,10 +192,7 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     --merge) a file per machine, in every format; else one text. JSON is one document, so several
     machines need --merge or a file each; CloudFormation and Terraform hold every machine's role or
     policy document in one snippet."""
-    if settings.output_format not in FORMATS:
-        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
-    if settings.attach_to is not None or settings.managed:
-        _check_attach(settings)
+    _check_settings(settings)
     several = len(machines) > 1
     if settings.output_format == JSON and several and not settings.merge and not per_machine_files:
         raise UsageError(
@@ -189,42 +206,15 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     units = []
     references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
     for group in groups:
-        names = [m.name for m in group]
-        scanned = scan_machines(group, settings.machine)
-        generated = generate_policy(
-            scanned.batch,
-            settings.region,
-            settings.account,
-            settings.environment,
-            source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
-            options=options,
-            allow_untagged=settings.allow_untagged,
-            partition=settings.partition,
-            target=target,
-            services=scanned.services,
-            only_services=settings.services,
-            features=scanned.features,
-            redrive=settings.machine.redrive,
-        )
-        unit_name = names[0] if len(names) == 1 else "merged"
-        sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
-        units.append(Unit(unit_name, sources, generated))
+        units.append(_generate_unit(group, several, source_names, settings, options, target))
         references.append(_template_names(group))
     per_machine = per_machine_files and not settings.merge
     if per_machine and settings.output_format == TERRAFORM and len(units) > 1:
-        # A directory of .tf files is one module: a file per machine would declare the same
-        # aws_partition/aws_region/aws_caller_identity data sources in each, which Terraform refuses.
-        raise UsageError(
-            f"{len(units)} state machines into a directory: --format terraform writes them all to one "
-            "file (-o FILE.tf), or pick one with --state-machine"
-        )
+        raise several_into_terraform_error(len(units))
     if settings.attach_to is not None:
         empty = [unit.name for unit in units if not unit.generated.policy.statements]
         if empty:
-            # IAM refuses a policy without statements: there is nothing to attach.
-            raise UsageError(
-                f"no AWS Batch Task state in {', '.join(empty)}: no policy to attach to {settings.attach_to}"
-            )
+            raise nothing_to_attach_error(empty, settings.attach_to)
     if per_machine:
         names = file_names([unit.name for unit in units], FILE_SUFFIXES[settings.output_format])
         files = tuple(
@@ -233,6 +223,39 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
         )
         return Outputs(tuple(units), None, files)
     return render_outputs(tuple(units), settings, target, tuple(references))
+
+
+def _generate_unit(
+    group: Sequence[StateMachine], several: bool, source_names: Sequence[str], settings: Settings, options: Options, target: Target | None
+) -> Unit:
+    """The policy of one group of machines (one machine, or all of them merged), of a run of `several`."""
+    names = [m.name for m in group]
+    scanned = scan_machines(group, settings.machine)
+    generated = generate_policy(
+        scanned.batch,
+        settings.region,
+        settings.account,
+        settings.environment,
+        source_names=[f"state machine {n!r}" for n in names] if several and not settings.merge else source_names,
+        options=options,
+        allow_untagged=settings.allow_untagged,
+        partition=settings.partition,
+        target=target,
+        services=scanned.services,
+        only_services=settings.services,
+        features=scanned.features,
+        redrive=settings.machine.redrive,
+    )
+    unit_name = names[0] if len(names) == 1 else "merged"
+    sources = tuple(dict.fromkeys(m.file for m in group)) or tuple(source_names)
+    return Unit(unit_name, sources, generated)
+
+
+def _check_settings(settings: Settings) -> None:
+    if settings.output_format not in FORMATS:
+        raise UsageError(f"unknown format {settings.output_format!r}; expected one of {', '.join(FORMATS)}")
+    if settings.attach_to is not None or settings.managed:
+        _check_attach(settings)
 
 
 def _check_attach(settings: Settings) -> None:
@@ -307,8 +330,17 @@ def generate_files(
     state_machines: Sequence[str] = (),
     output: str | None = None,
     progress: Progress | None = None,
+    directory: DirectoryWriter | None = None,
+    explain: bool = False,
 ) -> Outputs:
-    """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR)."""
+    """`policygen generate`: the text of each output (one text, or a file per machine for -o DIR).
+    With `directory` (-o DIR's writer), a file per machine goes into it instead, made one input file
+    at a time (policygen.per_machine), and the outputs hold only what to report of each (with
+    `explain`, the explanation too); the caller commits the directory after reporting."""
+    if directory is not None and output is not None and not settings.merge and (
+        os.path.isdir(output) or settings.output_format == JSON
+    ):
+        return _generate_per_machine(paths, settings, warn, input_type, substitutions, state_machines, output, directory, explain, progress)
     loaded = load_state_machines(paths, input_type, substitutions, progress)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, state_machines)
@@ -318,6 +350,43 @@ def generate_files(
         os.path.isdir(output) or (len(machines) > 1 and settings.output_format == JSON)
     )
     return generate_outputs(machines, paths, settings, per_machine_files)
+
+
+def _generate_per_machine(paths: Sequence[str], settings: Settings, warn: Warn, input_type: str | None, substitutions: Mapping[str, str] | None,
+                          state_machines: Sequence[str], output: str, directory: DirectoryWriter, explain: bool,
+                          progress: Progress | None = None) -> Outputs:
+    """generate_files when the machines may each get a file: with several, each is generated and
+    written as its input is read; one (or none) goes through generate_outputs like any run."""
+    try:
+        _check_settings(settings)
+        target, problem = _fixed_target(settings), None
+    except UsageError as error:  # raised by MachineStream.finish, after what the input may say
+        target, problem = None, error
+
+    plain: list[str] = []  # the plain ASL machines so far: --state-machine-name names one
+
+    def make_unit(machine: StateMachine) -> Unit:
+        if machine.template is None:
+            plain.append(machine.name)
+        check_machine_options((machine,), settings.machine, plain)
+        return _generate_unit((machine,), True, paths, settings, _with_deploy_time(settings, (machine,)), target)
+
+    def render_file(machine: StateMachine, unit: Unit) -> str:
+        # Only CloudFormation reads the references (and a plan's template names every resource).
+        cloudformation = settings.output_format in (CLOUDFORMATION, CLOUDFORMATION_JSON)
+        return render_outputs((unit,), settings, target, ((_template_names((machine,)),) if cloudformation else None)).text
+
+    stream = MachineStream(settings, directory, make_unit, render_file, state_machines, explain, problem)
+    loaded = load_state_machines(paths, input_type, substitutions, progress, stream.add_file)
+    warn(loaded.warnings)
+    if state_machines:
+        _check_names_known(state_machines, stream.names)
+    if stream.count > 1:
+        return stream.finish()
+    outputs = generate_outputs(tuple(m for m in (stream.held,) if m is not None), paths, settings, os.path.isdir(output))
+    for name, text in outputs.files:
+        directory.add(name, text)
+    return outputs
 
 
 def parse_services(text: str | None) -> frozenset[str] | None:

@@ -23,7 +23,7 @@ LAYERS = (
     ("generate", "lint"),
     ("render",),
     ("write",),
-    ("pipeline", "audit"),
+    ("pipeline", "per_machine", "audit"),
     ("pipeline_lint",),
     ("cli", "cli_options", "cli_audit", "__main__", "cfnlint"),
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.generate.policy import Policy, generate_policy_document
+from policygen.iam.json_text import size_without_whitespace
 from policygen.requirements.needs import Need, Options, missing_required_tags, needs_of_all
 from policygen.requirements.table import FINE_GRAINED
 from policygen.requirements.target import Target, resolve_target
@@ -53,6 +53,7 @@ def generate_policy(
     own (scan/features.py); `redrive` adds what redriving their Distributed Maps needs."""
     tasks = tuple(tasks)
     services = tuple(services)
+    features = tuple(features)
     warnings: list[Notice] = []
     if target is None:
         target = resolve_target((*tasks, *services), region, account, environment or {}, partition)
@@ -77,6 +78,8 @@ def generate_policy(
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
     found.needs.extend(whole_role_needs(services, options.deploy_time, warnings, target, features, redrive))
+    for record in (*services, *features):
+        record.detach()  # its needs are made: the parsed document may go (one input at a time with -o DIR)
     if not tasks and not services and not found.needs:
         names = ", ".join(source_names) or "the input"
         warnings.insert(0, Notice(f"no Task state found in {names}: the policy is empty"))
@@ -165,9 +168,7 @@ def _untagged_states(tasks: tuple[BatchTask, ...], options: Options, allow_untag
 
 
 def _size_warnings(policy: Policy) -> list[Notice]:
-    # Compact JSON escapes every whitespace character in strings except the space.
-    compact = json.dumps(policy.to_json(), separators=(",", ":"), ensure_ascii=False)
-    size = len(compact) - compact.count(" ")
+    size = size_without_whitespace(policy.json_text)
     if size <= MANAGED_POLICY_LIMIT:
         return []
     return [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from policygen.errors import UsageError
 from policygen.iam import wildcard
+from policygen.iam.json_text import dumps_indented
 from policygen.requirements.needs import Condition, Need
 from policygen.requirements.target import Target
 
@@ -49,6 +51,12 @@ class Policy:
 
     def to_json(self) -> dict[str, Any]:
         return {"Version": POLICY_VERSION, "Statement": [s.to_json() for s in self.statements]}
+
+    @cached_property
+    def json_text(self) -> str:
+        """The document as IAM JSON (two-space indent, no final newline), encoded once: the size
+        check and the JSON output share it."""
+        return dumps_indented(self.to_json())
 
 
 def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from policygen.errors import InputError, Location, Notice, UnreadableInput
@@ -55,17 +55,30 @@ def read_inputs(
     machines: list[StateMachine] = []
     warnings: list[Notice] = []
     skipped: list[Notice] = []
+    for found, notices in each_input(paths, input_type, skipped, progress):
+        machines.extend(found)
+        warnings.extend(notices)  # complete once `found` is taken
+    return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
+
+
+def each_input(
+    paths: Sequence[str], input_type: str | None, skipped: list[Notice], progress: Callable[[int, int], None] | None = None
+) -> Iterator[tuple[Iterable[StateMachine], list[Notice]]]:
+    """read_inputs one file at a time, for a caller that drops each file's machines before the next
+    is read: (machines, warnings) per input in order, each input skipped added to `skipped` instead.
+    The warnings are complete once the machines are taken (a plan's are made as they are taken).
+    `progress(done, total)` is called once the caller is done with each file, or it was skipped."""
     files = expand_paths(paths)
     for done, path in enumerate(files, 1):
         try:
-            found, notices = read_input(path, input_type)
+            found = read_input(path, input_type)
         except UnreadableInput as error:
             if len(files) == 1:
                 raise
             skipped.append(Notice(error.message + (f" ({error.hint})" if error.hint else ""), error.location))
         else:
-            machines.extend(found)
-            warnings.extend(notices)
+            yield found
+            del found  # not held (a whole parsed file) while the next one is read
         if progress is not None:
             progress(done, len(files))
     if skipped and len(skipped) == len(files):
@@ -73,10 +86,9 @@ def read_inputs(
             f"none of the {len(files)} inputs is a definition, template or plan policygen can read: "
             + "; ".join(str(notice) for notice in skipped)
         )
-    return InputResult(tuple(machines), tuple(warnings), tuple(skipped))
 
 
-def read_input(path: str, input_type: str | None) -> tuple[list[StateMachine], list[Notice]]:
+def read_input(path: str, input_type: str | None) -> tuple[Iterable[StateMachine], list[Notice]]:
     """The state machines of one file; UnreadableInput when it cannot be read or is no input of ours."""
     text = read_text(path)
     try:

@@ -3,7 +3,7 @@ forced with --input-type), and the loader for that kind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from policygen.errors import Notice, UnreadableInput
 from policygen.load.asl import StateMachine, state_machine_from_asl
@@ -14,7 +14,7 @@ ASL = "asl"
 # CLOUDFORMATION covers AWS SAM templates too (their TemplateContext.kind is "sam").
 INPUT_TYPES = (ASL, CLOUDFORMATION, TERRAFORM_PLAN, SERVERLESS)
 
-Loader = Callable[[Document, bool], "tuple[list[StateMachine], list[Notice]]"]
+Loader = Callable[[Document, bool], "tuple[Iterable[StateMachine], list[Notice]]"]
 
 
 def detect_input_type(document: Document) -> str:
@@ -42,8 +42,10 @@ def detect_input_type(document: Document) -> str:
     )
 
 
-def state_machines_from(document: Document, input_type: str | None = None) -> tuple[list[StateMachine], list[Notice]]:
+def state_machines_from(document: Document, input_type: str | None = None) -> tuple[Iterable[StateMachine], list[Notice]]:
     """The state machines in a parsed file, with warnings for those that cannot be read offline.
+    A plan's machines are made as they are taken (load.terraform): the warnings are complete, and a
+    broken definition found, once the machines have all been taken.
 
     With `input_type` given the file must be that kind and hold at least one state machine."""
     if input_type is not None and input_type not in INPUT_TYPES:

@@ -35,8 +35,13 @@ def looks_like_plan(data: Any) -> bool:
     return isinstance(data, dict) and "format_version" in data and ("planned_values" in data or "terraform_version" in data)
 
 
-def state_machines_from_plan(document: Document, required: bool) -> tuple[list[StateMachine], list[Notice]]:
-    """The plan's state machines in plan order, with warnings for those whose definition is unknown."""
+def state_machines_from_plan(document: Document, required: bool) -> tuple[Iterator[StateMachine], list[Notice]]:
+    """The plan's state machines in plan order, with warnings for those whose definition is unknown.
+
+    The machines are made as they are iterated, each definition parsed then: a caller that is done
+    with one before taking the next holds one parsed definition of the plan at a time. The shape of
+    the plan is checked at once; a broken definition is an InputError when it is reached, and the
+    warnings are complete once every machine has been taken."""
     data = document.data
     if not isinstance(data, dict) or not isinstance(data.get("planned_values"), dict):
         raise InputError(
@@ -58,18 +63,22 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
         document=document,
     )
     unknown = _unknown_definitions(document, data.get("resource_changes"))
-    located = locating_enclosing_value(document)
-    machines: list[StateMachine] = []
     warnings: list[Notice] = []
-    found = 0
-    for resource, pointer in resources:
-        if resource.get("type") != STATE_MACHINE_TYPE or resource.get("mode", "managed") != "managed":
-            continue
-        found += 1
+    machines = [(resource, pointer) for resource, pointer in resources
+                if resource.get("type") == STATE_MACHINE_TYPE and resource.get("mode", "managed") == "managed"]
+    if required and not machines:
+        raise InputError(f"no {STATE_MACHINE_TYPE} resource in the plan", document.location("/planned_values/root_module"))
+    return _plan_machines(document, machines, context, unknown, warnings), warnings
+
+
+def _plan_machines(
+    document: Document, machines: list[tuple[dict[str, Any], str]], context: TemplateContext, unknown: set[str], warnings: list[Notice]
+) -> Iterator[StateMachine]:
+    located = locating_enclosing_value(document)
+    for resource, pointer in machines:
         address = resource["address"]
         values = resource.get("values")
         definition = values.get("definition") if isinstance(values, dict) else None
-        definition_pointer = f"{pointer}/values/definition"
         if not isinstance(definition, str):
             why = "is only known after apply" if address in unknown else "is not in the plan"
             warnings.append(
@@ -80,38 +89,51 @@ def state_machines_from_plan(document: Document, required: bool) -> tuple[list[S
                 )
             )
             continue
-        try:
-            parsed = loads_unique(definition)
-        except DuplicateKeyError as error:
-            raise InputError(
-                f"state machine {address!r}: duplicate key {error.key!r} in the definition: the second one "
-                "would silently replace the first",
-                located.location(definition_pointer + error.pointer),
-            ) from None
-        except LoneSurrogateError as error:
-            raise InputError(
-                f"state machine {address!r}: {error}", located.location(definition_pointer + error.pointer)
-            ) from None
-        except json.JSONDecodeError as error:
-            raise InputError(
-                f"state machine {address!r}: the definition is not valid JSON: {error.msg} "
-                f"(line {error.lineno}, column {error.colno} of the definition)",
-                document.location(definition_pointer),
-            ) from None
-        if not isinstance(parsed, dict):
-            raise InputError(
-                f"state machine {address!r}: the definition must be an object with \"StartAt\" and \"States\"",
-                document.location(definition_pointer),
-            )
-        # Everything in a plan is a literal: written in Fn::Sub syntax like any template value.
-        machines.append(
-            StateMachine(
-                name=address, document=located, definition=literal_definition(parsed), pointer=definition_pointer, template=context
-            )
+        definition_pointer = f"{pointer}/values/definition"
+        parsed = _parse_definition(definition, address, definition_pointer, located)
+        yield StateMachine(
+            name=address, document=located, definition=_in_sub_syntax(definition, parsed), pointer=definition_pointer, template=context
         )
-    if required and not found:
-        raise InputError(f"no {STATE_MACHINE_TYPE} resource in the plan", document.location("/planned_values/root_module"))
-    return machines, warnings
+        del parsed  # not held while the next definition is parsed
+
+
+def _parse_definition(definition: str, address: str, pointer: str, located: Document) -> dict[str, Any]:
+    try:
+        parsed = loads_unique(definition)
+    except DuplicateKeyError as error:
+        raise InputError(
+            f"state machine {address!r}: duplicate key {error.key!r} in the definition: the second one "
+            "would silently replace the first",
+            located.location(pointer + error.pointer),
+        ) from None
+    except LoneSurrogateError as error:
+        raise InputError(f"state machine {address!r}: {error}", located.location(pointer + error.pointer)) from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"state machine {address!r}: the definition is not valid JSON: {error.msg} "
+            f"(line {error.lineno}, column {error.colno} of the definition)",
+            located.location(pointer),
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InputError(
+            f"state machine {address!r}: the definition must be an object with \"StartAt\" and \"States\"",
+            located.location(pointer),
+        )
+    return parsed
+
+
+# How a `$` or `{` can be written in JSON text: as itself or as a \u escape (either case of hex digit).
+_MAY_HOLD_PLACEHOLDER = ("${", "\\u0024", "\\u007b", "\\u007B")
+
+
+def _in_sub_syntax(text: str, parsed: Any) -> Any:
+    """The definition with its strings in Fn::Sub syntax, as every value of a plan is a literal:
+    literal_definition, which writes each `${` as `${!`. A definition whose text cannot hold a `${`
+    in any string is that already, and is not copied string by string (a plan's definitions rarely
+    hold one)."""
+    if any(marker in text for marker in _MAY_HOLD_PLACEHOLDER):
+        return literal_definition(parsed)
+    return parsed
 
 
 def _shape_error(message: str, location) -> InputError:

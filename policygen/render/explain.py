@@ -35,5 +35,10 @@ def render_unit_explanation(units: Sequence, index: int) -> str:
     """--explain for the `index`th of `units` (outputs.Unit: a name and its generated policy), under
     a `# name` header when there are several."""
     unit = units[index]
-    header = (("\n" if index else "") + f"# {unit.name}\n") if len(units) > 1 else ""
-    return header + render_explanation(unit.generated.policy)
+    return render_named_explanation(unit.name, unit.generated.policy, index, len(units) > 1)
+
+
+def render_named_explanation(name: str, policy: Policy, index: int, several: bool) -> str:
+    """--explain for the `index`th policy of a run, under a `# name` header when there are `several`."""
+    header = (("\n" if index else "") + f"# {name}\n") if several else ""
+    return header + render_explanation(policy)

@@ -13,6 +13,7 @@ from policygen.render.cloudformation import (
     logical_id,
     render_cloudformation,
 )
+from policygen.render.explain import render_named_explanation
 from policygen.render.policy_json import render_policy_json
 from policygen.render.terraform import PolicyBlock, render_terraform
 from policygen.requirements.needs import Options
@@ -54,14 +55,38 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What `generate` prints on stderr about one policy once the run is through: its warnings and,
+    with --explain, why each statement is there."""
+
+    warnings: tuple[Notice, ...]
+    explanation: str = ""
+
+
+def unit_report(unit: Unit, index: int, several: bool, explain: bool) -> Report:
+    """The Report of the `index`th unit of a run (of `several`)."""
+    explanation = render_named_explanation(unit.name, unit.generated.policy, index, several) if explain else ""
+    return Report(unit.generated.warnings, explanation)
+
+
+@dataclass(frozen=True)
 class Outputs:
     units: tuple[Unit, ...]
     text: str | None  # the single output (json for one unit, CloudFormation, Terraform)
     files: tuple[tuple[str, str], ...] = ()  # (file name, text) per state machine, for -o DIR
+    # -o DIR written as each machine was made (policygen.per_machine): the files and units are not
+    # kept (both empty), only each unit's Report, with its explanation if one was asked for.
+    streamed: tuple[Report, ...] | None = None
 
     @property
     def warnings(self) -> tuple[Notice, ...]:
-        return tuple(notice for unit in self.units for notice in unit.generated.warnings)
+        return tuple(notice for report in self.reports(explain=False) for notice in report.warnings)
+
+    def reports(self, explain: bool) -> tuple[Report, ...]:
+        """What to print of each unit, in order."""
+        if self.streamed is not None:
+            return self.streamed
+        return tuple(unit_report(unit, index, len(self.units) > 1, explain) for index, unit in enumerate(self.units))
 
 
 def render_outputs(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from policygen.generate.policy import Policy
 
 
 def render_policy_json(policy: Policy) -> str:
-    return json.dumps(policy.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return policy.json_text + "\n"

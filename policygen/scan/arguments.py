@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from policygen.errors import InputError
+from policygen.errors import InputError, Location
 from policygen.iam import aws_names
 from policygen.load.document import escape_pointer_token
 from policygen.load.template import (
@@ -239,3 +239,27 @@ class _Arguments:
                 found.append(FieldValue(kind, text, name, item_pointer))
             else:
                 raise self.error(f"\"{name}\" must be a string", item_pointer)
+
+    def detach(self) -> None:
+        """Lets go of the walk, which holds the whole parsed document, once the tables have read
+        what they need (-o DIR keeps one input at a time in memory). A later error names the state
+        machine and the JSON pointer, without line and column."""
+        if not isinstance(self.walker, _DetachedErrors):
+            self.walker = _DetachedErrors(self.walker)
+
+
+class _DetachedErrors:
+    """What detached arguments keep of the walk, for an error found later."""
+
+    __slots__ = ("template_free", "file", "prefix")
+
+    def __init__(self, walker: Walker):
+        machine = walker.machine
+        self.template_free = walker.template_free
+        self.file = machine.document.name
+        template = machine.template
+        where = f" in {template.file}" if template is not None and template.file != machine.file else ""
+        self.prefix = f"state machine {machine.name!r}{where}: " if template is not None else ""
+
+    def error(self, message: str, pointer: str) -> InputError:
+        return InputError(self.prefix + message, Location(self.file, pointer=pointer))

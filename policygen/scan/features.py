@@ -65,6 +65,13 @@ class MachineFeature:
         """The deployed state machine's name, when its source says it."""
         return self.properties.name
 
+    def detach(self) -> None:
+        """Lets go of the parsed document once the features' needs are made (see _Arguments.detach):
+        later locations carry the JSON pointer only."""
+        if self.fields is not None:
+            self.fields.detach()
+        object.__setattr__(self, "machine_source", None)  # frozen for its users; only the document goes
+
     def location(self, pointer: str) -> Location:
         """Where `pointer` is, with its line when the document knows it."""
         if self.machine_source is None:

@@ -156,6 +156,11 @@ class ServiceTask:
         an expression."""
         return self.arguments.field_values(path) if self.arguments is not None else ()
 
+    def detach(self) -> None:
+        """Lets go of the parsed document behind the arguments (see _Arguments.detach)."""
+        if self.arguments is not None:
+            self.arguments.detach()
+
     def items_without(self, path: str) -> tuple[str, ...]:
         """The pointers of the list items that leave out the field at a `[*]` path (`Entries[*].EventBusName`)."""
         return self.arguments.items_without(path) if self.arguments is not None else ()
