@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from policygen.errors import Notice
 from policygen.lint.findings import Finding, Role
 from policygen.requirements.target import Target
-from policygen.scan import BatchTask
+from policygen.scan import BatchTask, ServiceTask
 
 
 @dataclass(frozen=True)
 class LintUnit:
-    """One role and the Batch states of the state machines that use it."""
+    """One role and the Task states of the state machines that use it (Batch's in `tasks`, every
+    other integration's in `services`)."""
 
     role: Role
     tasks: tuple[BatchTask, ...]
@@ -24,6 +25,7 @@ class LintUnit:
     # A template's role: its policies' values may be intrinsics, and the linter's stand-ins for them
     # (policygen-ref-Name) are template references, which --fix writes back as Ref/Fn::Sub.
     from_template: bool = False
+    services: tuple[ServiceTask, ...] = ()
 
 
 @dataclass(frozen=True)
