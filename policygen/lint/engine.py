@@ -31,7 +31,7 @@ def lint_role(
     target: Target,
     locate_task: Callable[[BatchTask | ServiceTask], Location],
     machine_arns: Sequence[str] = (),
-    services: Sequence[ServiceTask] = (),
+    services: Sequence[ServiceTask] | None = None,
     deploy_time: DeployTimeValues | None = None,
 ) -> list[Finding]:
     """Every finding for `role`, used by the state machine(s) `tasks` (Batch's) and `services`
@@ -41,10 +41,11 @@ def lint_role(
     aws:SourceArn (an unknown region or account as UNKNOWN_REGION/UNKNOWN_ACCOUNT, an unknown name
     empty); without them, one state machine of unknown name in the target's region and account.
     `deploy_time`: how the services' template values are written (a template's role), else they
-    are unknown and their requests take the documented fallback."""
-    services = tuple(services)
-    accesses = service_requests(services, target, deploy_time)
-    checker = _Checker(tuple(tasks), role, target, locate_task, services, accesses)
+    are unknown and their requests take the documented fallback. Without `services` (None, not
+    empty) the caller knows only the Batch states: other services' grants are not judged."""
+    known = tuple(services) if services is not None else ()
+    accesses = service_requests(known, target, deploy_time)
+    checker = _Checker(tuple(tasks), role, target, locate_task, known, accesses, whole_role=services is not None)
     findings = [
         *checker.unknown_actions(),
         *checker.requests(),

@@ -99,9 +99,11 @@ class CheckerBase:
         locate_task: Callable[[BatchTask | ServiceTask], Location],
         services: tuple[ServiceTask, ...] = (),
         service_accesses: Sequence[Access] = (),
+        whole_role: bool = False,
     ):
         self.tasks = tasks
         self.services = services
+        self.whole_role = whole_role  # every Task state is known: other services' grants are judged too
         self.role = role
         self.target = target
         self.locate_task = locate_task
