@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from policygen.errors import Location, Notice, UsageError
 from policygen.lint.engine import lint_role
@@ -10,6 +11,7 @@ from policygen.lint.findings import Finding, Role
 from policygen.lint.roles.template import template_units
 from policygen.lint.roles.unit import LintReport, LintUnit
 from policygen.load.asl import StateMachine
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.target import resolve_target
 from policygen.scan import BatchTask, ServiceTask
 
@@ -51,8 +53,19 @@ def run_lint(
         findings.extend(missing)
     if not tasks and not services:
         notices.append(Notice("no Task state found: only the policies themselves were checked"))
+    deploy_time = _deploy_time(machines)
+    units = [replace(unit, deploy_time=deploy_time) for unit in units]
     for unit in units:
-        findings.extend(lint_role(unit.tasks, unit.role, unit.target, locate_task, unit.machine_arns, unit.services))
+        findings.extend(
+            lint_role(unit.tasks, unit.role, unit.target, locate_task, unit.machine_arns, unit.services, unit.deploy_time)
+        )
     unique = sorted(set(findings), key=Finding.sort_key)
     return LintReport(tuple(unique), tuple(notices), tuple(units))
 
+
+
+def _deploy_time(machines: Sequence[StateMachine]) -> DeployTimeValues | None:
+    """The template values of the services' states as `generate` writes them in JSON (a pseudo
+    parameter, a parameter's Default, a Batch resource's ARN); the rest take the fallback."""
+    templates = {(machine.file, machine.name): machine.template for machine in machines if machine.template is not None}
+    return DeployTimeValues(templates, keep_references=False) if templates else None

@@ -256,3 +256,33 @@ def test_an_unknown_task_resource_is_an_input_error(run_cli, tmp_path):
     result = run_cli("lint", str(definition), "--policy", str(DEFINITION), *TARGET)
     assert result.code == 2
     assert "publishEverything" in result.err and "Traceback" not in result.err
+
+
+TEMPLATE = ROOT / "fixtures" / "lint" / "whole-role" / "template.yaml"
+
+
+def test_a_template_role_is_linted_for_its_service_states(run_cli, tmp_path):
+    """The topic's !Sub becomes the ARN generate writes, matched with the role's own !Sub; the
+    function's !GetAtt is known only at deploy time (its documented fallback), and the role
+    naming that one function may be right: a warning."""
+    result = run_cli("lint", str(TEMPLATE), *TARGET)
+    assert result.code == 0
+    (line,) = _findings(result)
+    assert ":18: PG203 warning state 'Prepare' (lambda:invoke) needs lambda:InvokeFunction on " in line
+    broken = tmp_path / "template.yaml"
+    broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("Action: sns:Publish", "Action: sns:Subscribe"), encoding="utf-8")
+    result = run_cli("lint", str(broken), *TARGET)
+    assert result.code == 1
+    lines = _findings(result)
+    assert any(":24: PG101 error state 'Notify' (sns:publish) needs sns:Publish on arn:aws:sns:us-east-1:123456789012:done," in line for line in lines), lines
+    assert any(" PG202 warning statement \"Publish\" of PipelineRole policy whole allows sns:Subscribe, which no state needs" in line for line in lines)
+
+
+def test_fix_never_widens_a_grant_the_state_does_not_name(run_cli, tmp_path):
+    """The function known only at deploy time: --fix keeps the role's grant on that function
+    rather than add the documented function:* (the role may be right: PG203)."""
+    result = run_cli("lint", str(TEMPLATE), *TARGET, "--fix")
+    statements = json.loads(result.out)["Statement"]
+    assert [s["Sid"] for s in statements] == ["Invoke", "Publish"]
+    assert statements[0]["Resource"] == {"Fn::GetAtt": ["Prepare", "Arn"]}
+    assert "--fix keeps them (PG203: check them by hand) rather than allow arn:aws:lambda:us-east-1:123456789012:function:*" in result.err

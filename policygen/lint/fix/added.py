@@ -10,7 +10,7 @@ from typing import Any
 from policygen.errors import Location, Notice
 from policygen.generate.policy import generate_policy_document
 from policygen.iam import wildcard
-from policygen.iam.evaluate import evaluate
+from policygen.iam.evaluate import evaluate, statement_allows_action
 from policygen.iam.policy import (
     PolicyDocument,
     Statement,
@@ -20,6 +20,7 @@ from policygen.lint.fix.common import as_glob, template_value
 from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.needs import Need
 from policygen.requirements.requests import Access
+from policygen.scan import ServiceTask
 
 # ---------------------------------------------------------------------------------------------
 # Step 3: the needed requests the Allow statements do not grant become narrow statements
@@ -40,6 +41,16 @@ def added_statements(
             for resource, pattern in zip(access.resources, access.patterns, strict=False)
             if not _granted(access, resource, pattern, allows)
         )
+        if missing and _left_to_review(access, allows):
+            notes.append(
+                Notice(
+                    f"state {access.task.path!r} does not name the resource of its {access.action} in the definition, and the "
+                    f"role allows {access.action} on some resources: --fix keeps them (PG203: check them by hand) rather than "
+                    f"allow {', '.join(missing)}",
+                    located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
+                )
+            )
+            continue
         if missing:
             needs.append(Need(access.sid, (access.action,), missing, access.why, access.source, access.task, access.conditions))
             if not access.exact:
@@ -68,6 +79,14 @@ def added_statements(
             )
         )
     return statements
+
+
+def _left_to_review(access: Access, allows: Sequence[Statement]) -> bool:
+    """Whether a service state's request that does not name its resource is granted on some
+    resources already: the role may be right (PG203), and the documented broad form would widen it."""
+    if access.exact or not isinstance(access.task, ServiceTask):
+        return False
+    return any(statement_allows_action(statement, access.action) for statement in allows)
 
 
 def _granted(access: Access, resource: str, pattern: str, allows: Sequence[Statement]) -> bool:

@@ -48,7 +48,7 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
     cannot be narrowed exactly."""
     accesses = [
         *(access for task in unit.tasks for access in requests_of(task, unit.target)),
-        *service_requests(unit.services, unit.target),
+        *service_requests(unit.services, unit.target, unit.deploy_time),
     ]
     _require_target(accesses)
     template = unit.from_template

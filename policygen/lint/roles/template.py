@@ -63,11 +63,7 @@ def template_units(
     environment: Mapping[str, str],
     services: Sequence[ServiceTask] = (),
 ) -> tuple[list[LintUnit], list[Finding]]:
-    """One LintUnit per role the template state machines use; PG204 for those whose role is not there.
-
-    The services' deploy-time values stay unknown (their requests take the documented fallback):
-    a `!Ref` of a function is its name and `!GetAtt .Arn` its ARN, which the role's stand-ins do
-    not tell apart, and a wrong match would be a wrong verdict rather than a warning."""
+    """One LintUnit per role the template state machines use; PG204 for those whose role is not there."""
     by_machine: dict[tuple[str, str], list[BatchTask]] = {}
     for task in tasks:
         by_machine.setdefault((task.file, task.machine), []).append(task)

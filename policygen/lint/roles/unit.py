@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policygen.errors import Notice
 from policygen.lint.findings import Finding, Role
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.target import Target
 from policygen.scan import BatchTask, ServiceTask
 
@@ -26,6 +27,8 @@ class LintUnit:
     # (policygen-ref-Name) are template references, which --fix writes back as Ref/Fn::Sub.
     from_template: bool = False
     services: tuple[ServiceTask, ...] = ()
+    # How the services' template values are written (lint and --fix must ask the same requests).
+    deploy_time: DeployTimeValues | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
