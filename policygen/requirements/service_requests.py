@@ -10,10 +10,12 @@ right, and lint says it cannot tell (PG203) rather than call it wrong.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
 from policygen.errors import Notice
+from policygen.requirements import markers
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import FieldResource, camel_case, integration_table, resource_arn_entry
 from policygen.requirements.markers import ANY_NAME
@@ -21,7 +23,7 @@ from policygen.requirements.needs import Condition, Need
 from policygen.requirements.requests import Access, _fill, _resourceless, _uses_target
 from policygen.requirements.target import Target
 from policygen.requirements.whole_role import whole_role_needs
-from policygen.scan import ServiceTask
+from policygen.scan import ServiceTask, ValueKind
 
 # Operators whose values a request that meets them carries as they are written (a Like value's `*`
 # stands for any text: the request carries a stand-in for it).
@@ -33,16 +35,18 @@ def service_requests(services: Iterable[ServiceTask], target: Target, deploy_tim
     # The generator's warnings about fallbacks are not repeated: lint reports such a request itself
     # when the role does not allow its documented form (PG101, or PG203 where it names others).
     notices: list[Notice] = []
-    return [access for need in whole_role_needs(services, deploy_time, notices) for access in _accesses(need, target)]
+    return [access for need in whole_role_needs(services, deploy_time, notices) for access in _accesses(need, target, deploy_time)]
 
 
-def _accesses(need: Need, target: Target) -> list[Access]:
+def _accesses(need: Need, target: Target, deploy_time: DeployTimeValues | None) -> list[Access]:
     task = need.task
     assert isinstance(task, ServiceTask)
     context, known = _context(need.conditions, target)
     accesses = []
     for group in _groups(need.resources):
         broad = [reason for reason in (_broad_reason(need, pattern) for pattern in group) if reason is not None]
+        if deploy_time is not None and len(group) == 1 and group[0] in _fallbacks(need):
+            group = (*_references(task, _fallbacks(need)[group[0]]), *group)
         filled = tuple(_fill(pattern, target) for pattern in group)
         for action in need.actions:
             accesses.append(
@@ -102,7 +106,7 @@ def _broad_reason(need: Need, pattern: str) -> str | None:
     task = need.task
     fallbacks, fixed = _table_forms(task.service, task.api, task.pattern.value).get(need.sid, ({}, frozenset()))
     if pattern in fallbacks and pattern not in fixed:
-        return f"fallback:{fallbacks[pattern]}"
+        return "fallback:" + " or ".join(dict.fromkeys(field.field for field in fallbacks[pattern]))
     if pattern == "*" or ("*" in pattern and (pattern in fixed or integration_table(task.service) is None)):
         return "documented"
     return None
@@ -121,9 +125,9 @@ def _unnamed(action: str, reason: str) -> str:
 
 
 @cache
-def _table_forms(service: str, api: str, pattern: str) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
-    """Per Sid of one call's grants in its table: (fallback resource -> the fields it stands for,
-    fixed resources)."""
+def _table_forms(service: str, api: str, pattern: str) -> dict[str, tuple[dict[str, tuple[FieldResource, ...]], frozenset[str]]]:
+    """Per Sid of one call's grants in its table: (fallback resource -> the field resources that
+    fall back to it, fixed resources)."""
     table = integration_table(service)
     if table is None:
         return {}
@@ -138,20 +142,46 @@ def _table_forms(service: str, api: str, pattern: str) -> dict[str, tuple[dict[s
         spec = table.apis[api]
         rows = [(grant.sid, grant.resources) for grant in spec.grants.get(pattern, ())]
         rows += [(f"{camel_case(service)}PassRole", (pass_role.role,)) for pass_role in spec.pass_roles]
-    forms: dict[str, tuple[dict[str, str], frozenset[str]]] = {}
+    fallbacks: dict[str, dict[str, list[FieldResource]]] = {}
+    fixed: dict[str, set[str]] = {}
     for sid, resources in rows:
-        fallbacks: dict[str, list[str]] = {}
-        fixed = set(forms.get(sid, ({}, frozenset()))[1])
-        for name, fields in forms.get(sid, ({}, frozenset()))[0].items():
-            fallbacks[name] = fields.split(" or ")
         for item in resources:
             if isinstance(item, str):
-                fixed.add(item)
-            elif item.field not in fallbacks.setdefault(item.dynamic, []):
-                fallbacks[item.dynamic].append(item.field)
-        forms[sid] = (_joined(fallbacks), frozenset(fixed))
-    return forms
+                fixed.setdefault(sid, set()).add(item)
+            else:
+                fallbacks.setdefault(sid, {}).setdefault(item.dynamic, []).append(item)
+    return {
+        sid: ({name: tuple(items) for name, items in fallbacks.get(sid, {}).items()}, frozenset(fixed.get(sid, ())))
+        for sid in dict.fromkeys(sid for sid, _ in rows)
+    }
 
 
-def _joined(fallbacks: dict[str, list[str]]) -> dict[str, str]:
-    return {pattern: " or ".join(fields) for pattern, fields in fallbacks.items()}
+def _fallbacks(need: Need) -> dict[str, tuple[FieldResource, ...]]:
+    """The need's fallback resources, each with the field resources that fall back to it."""
+    task = need.task
+    return _table_forms(task.service, task.api, task.pattern.value).get(need.sid, ({}, frozenset()))[0]
+
+
+# A template value that is one resource's ARN: `${Name.Arn}` (Fn::GetAtt Name.Arn), or for a Task
+# Resource, any one reference (the walk accepted it as a function's ARN: an alias's or version's Ref).
+_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+(?:\.Arn)?)\}")
+
+
+def _references(task: ServiceTask, fields: tuple[FieldResource, ...]) -> tuple[str, ...]:
+    """The linter's stand-ins for the template values a fallback stands for, where the value is an
+    ARN as a whole (so a role naming the same `!GetAtt Fn.Arn` allows it): tried before the
+    fallback, which still allows it. A name (`!Ref Fn`) is not tried: its ARN depends on how the
+    role writes it, and a guessed match would be a wrong verdict."""
+    found = []
+    for field in fields:
+        if field.field == "Resource" and task.api.startswith("arn:"):
+            texts = [task.resource]
+        elif field.arn:
+            texts = [value.text for value in task.field_values(field.field) if value.kind is ValueKind.DEPLOY_TIME]
+        else:
+            continue
+        for text in texts:
+            match = _REFERENCE.fullmatch(text)
+            if match and (field.field == "Resource" or match["name"].endswith(".Arn")):
+                found.append(markers.reference(match["name"]))
+    return tuple(dict.fromkeys(found))

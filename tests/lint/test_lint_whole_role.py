@@ -263,14 +263,17 @@ TEMPLATE = ROOT / "fixtures" / "lint" / "whole-role" / "template.yaml"
 
 def test_a_template_role_is_linted_for_its_service_states(run_cli, tmp_path):
     """The topic's !Sub becomes the ARN generate writes, matched with the role's own !Sub; the
-    function's !GetAtt is known only at deploy time (its documented fallback), and the role
-    naming that one function may be right: a warning."""
+    function's !GetAtt Prepare.Arn is known only at deploy time, and the role naming that same
+    !GetAtt allows it (as does the documented function:*)."""
     result = run_cli("lint", str(TEMPLATE), *TARGET)
-    assert result.code == 0
-    (line,) = _findings(result)
-    assert ":18: PG203 warning state 'Prepare' (lambda:invoke) needs lambda:InvokeFunction on " in line
+    assert (result.code, _findings(result)) == (0, []), result.out
+    text = TEMPLATE.read_text(encoding="utf-8")
+    other = tmp_path / "other.yaml"
+    other.write_text(text.replace("Resource: !GetAtt Prepare.Arn", f"Resource: {_fn('other')}"), encoding="utf-8")
+    (line,) = _findings(run_cli("lint", str(other), *TARGET))
+    assert ":18: PG203 warning state 'Prepare' (lambda:invoke) needs lambda:InvokeFunction on <Ref Prepare.Arn>, " in line
     broken = tmp_path / "template.yaml"
-    broken.write_text(TEMPLATE.read_text(encoding="utf-8").replace("Action: sns:Publish", "Action: sns:Subscribe"), encoding="utf-8")
+    broken.write_text(text.replace("Action: sns:Publish", "Action: sns:Subscribe"), encoding="utf-8")
     result = run_cli("lint", str(broken), *TARGET)
     assert result.code == 1
     lines = _findings(result)
@@ -278,11 +281,33 @@ def test_a_template_role_is_linted_for_its_service_states(run_cli, tmp_path):
     assert any(" PG202 warning statement \"Publish\" of PipelineRole policy whole allows sns:Subscribe, which no state needs" in line for line in lines)
 
 
+def test_fix_adds_a_template_function_as_the_template_names_it(run_cli, tmp_path):
+    without = tmp_path / "template.yaml"
+    text = TEMPLATE.read_text(encoding="utf-8")
+    without.write_text(text.replace("              - Sid: Invoke\n                Effect: Allow\n                Action: lambda:InvokeFunction\n"
+                                    "                Resource: !GetAtt Prepare.Arn\n", ""), encoding="utf-8")
+    result = run_cli("lint", str(without), *TARGET, "--fix")
+    assert result.code == 1
+    added = json.loads(result.out)["Statement"][-1]
+    assert added == {"Sid": "LambdaInvokeFunction", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                     "Resource": [{"Fn::Sub": "${Prepare.Arn}"}]}
+
+
 def test_fix_never_widens_a_grant_the_state_does_not_name(run_cli, tmp_path):
-    """The function known only at deploy time: --fix keeps the role's grant on that function
+    """A function known only at run time, and a role allowing one function: --fix keeps that grant
     rather than add the documented function:* (the role may be right: PG203)."""
-    result = run_cli("lint", str(TEMPLATE), *TARGET, "--fix")
-    statements = json.loads(result.out)["Statement"]
-    assert [s["Sid"] for s in statements] == ["Invoke", "Publish"]
-    assert statements[0]["Resource"] == {"Fn::GetAtt": ["Prepare", "Arn"]}
+    definition = _definition(tmp_path, {"Call": _invoke(dynamic=True)})
+    result = _lint(run_cli, tmp_path, _policy(_allow("lambda:InvokeFunction", _fn("a"))), definition, "--fix")
+    assert json.loads(result.out)["Statement"] == [_allow("lambda:InvokeFunction", _fn("a"))]
     assert "--fix keeps them (PG203: check them by hand) rather than allow arn:aws:lambda:us-east-1:123456789012:function:*" in result.err
+    missing = _lint(run_cli, tmp_path, _policy(_allow("sns:Publish", "*")), definition, "--fix", "--ignore", "PG202")
+    assert json.loads(missing.out)["Statement"][-1]["Resource"] == [_fn("*")]  # what generate writes
+
+
+def test_a_deny_of_a_service_state_s_need_is_pg102_naming_state_and_integration(run_cli, tmp_path):
+    policy = _generated(run_cli, "--mode", "fine-grained")
+    policy["Statement"].append({"Sid": "NoPublish", "Effect": "Deny", "Action": "sns:Publish", "Resource": "*"})
+    result = _lint(run_cli, tmp_path, policy)
+    assert result.code == 1
+    (line,) = _findings(result)
+    assert " PG102 error state 'Notify' (sns:publish) needs sns:Publish on arn:aws:sns:us-east-1:123456789012:done, but statement \"NoPublish\"" in line

@@ -18,6 +18,7 @@ from policygen.iam.policy import (
 from policygen.iam.request import Decision, Request
 from policygen.lint.fix.common import as_glob, template_value
 from policygen.lint.roles.unit import LintUnit
+from policygen.requirements import markers
 from policygen.requirements.needs import Need
 from policygen.requirements.requests import Access
 from policygen.scan import ServiceTask
@@ -41,6 +42,7 @@ def added_statements(
             for resource, pattern in zip(access.resources, access.patterns, strict=False)
             if not _granted(access, resource, pattern, allows)
         )
+        missing = _alternatives_to_add(access, missing, template)
         if missing and _left_to_review(access, allows):
             notes.append(
                 Notice(
@@ -57,7 +59,8 @@ def added_statements(
                 notes.append(
                     Notice(
                         f"state {access.task.path!r} does not name the resource of its {access.action} in the definition "
-                        f"(it is known only at run time): --fix allows {access.action} on {', '.join(missing)}",
+                        f"(it is known only at run or deploy time): --fix allows {access.action} on "
+                        f"{', '.join(markers.shown_value(pattern) for pattern in missing)}",
                         located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
                     )
                 )
@@ -79,6 +82,15 @@ def added_statements(
             )
         )
     return statements
+
+
+def _alternatives_to_add(access: Access, missing: tuple[str, ...], template: bool) -> tuple[str, ...]:
+    """Of a service state's template value and its documented fallback (alternatives: either
+    allows the request), the one to add: in a template the value itself (written back as the
+    template's !GetAtt), else the fallback (a stand-in means nothing in a policy file)."""
+    if not isinstance(access.task, ServiceTask) or not any(markers.has_reference(p) for p in access.patterns):
+        return missing
+    return tuple(p for p in missing if markers.has_reference(p) == template)
 
 
 def _left_to_review(access: Access, allows: Sequence[Statement]) -> bool:
