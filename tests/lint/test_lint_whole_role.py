@@ -213,12 +213,6 @@ def test_pg202_leaves_alone_what_the_definition_cannot_show(run_cli, tmp_path):
     assert (result.code, _findings(result)) == (0, [])
 
 
-def test_pg202_on_a_service_states_batch_text_stays(run_cli, tmp_path):
-    """A Batch-only finding keeps its wording ("no Batch state"); the fixture snapshot checks it."""
-    expected = (ROOT / "fixtures" / "lint" / "PG202" / "expected.txt").read_text(encoding="utf-8")
-    assert "which no Batch state needs" in expected
-
-
 def test_fix_adds_a_missing_lambda_invoke_as_generate_writes_it(run_cli, tmp_path):
     policy = _generated(run_cli, "--mode", "fine-grained")
     invoke = next(s for s in policy["Statement"] if s["Sid"] == "LambdaInvokeFunction")

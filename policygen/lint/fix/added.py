@@ -21,7 +21,7 @@ from policygen.lint.roles.unit import LintUnit
 from policygen.requirements import markers
 from policygen.requirements.needs import Need
 from policygen.requirements.requests import Access
-from policygen.scan import ServiceTask
+from policygen.scan import BatchTask, ServiceTask
 
 # ---------------------------------------------------------------------------------------------
 # Step 3: the needed requests the Allow statements do not grant become narrow statements
@@ -59,7 +59,8 @@ def added_statements(
                 notes.append(
                     Notice(
                         f"state {access.task.path!r} does not name the resource of its {access.action} in the definition "
-                        f"(it is known only at run or deploy time): --fix allows {access.action} on "
+                        f"(it is known only at {'run' if isinstance(access.task, BatchTask) else 'run or deploy'} time): "
+                        f"--fix allows {access.action} on "
                         f"{', '.join(markers.shown_value(pattern) for pattern in missing)}",
                         located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
                     )
