@@ -12,6 +12,7 @@ from policygen.lint.roles.template import template_units
 from policygen.lint.roles.unit import LintReport, LintUnit
 from policygen.load.asl import StateMachine
 from policygen.requirements.deploy_time import DeployTimeValues
+from policygen.requirements.service_requests import unseen_needs
 from policygen.requirements.target import resolve_target
 from policygen.scan import BatchTask, ServiceTask
 
@@ -53,6 +54,7 @@ def run_lint(
         findings.extend(missing)
     if not tasks and not services:
         notices.append(Notice("no Task state found: only the policies themselves were checked"))
+    notices.extend(unseen_needs(services, locate_task))
     deploy_time = _deploy_time(machines)
     units = [replace(unit, deploy_time=deploy_time) for unit in units]
     for unit in units:

@@ -11,10 +11,10 @@ right, and lint says it cannot tell (PG203) rather than call it wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
-from policygen.errors import Notice
+from policygen.errors import Location, Notice
 from policygen.requirements import markers
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import FieldResource, camel_case, integration_table, resource_arn_entry
@@ -36,6 +36,18 @@ def service_requests(services: Iterable[ServiceTask], target: Target, deploy_tim
     # when the role does not allow its documented form (PG101, or PG203 where it names others).
     notices: list[Notice] = []
     return [access for need in whole_role_needs(services, deploy_time, notices) for access in _accesses(need, target, deploy_time)]
+
+
+def unseen_needs(services: Iterable[ServiceTask], locate: Callable[[ServiceTask], Location]) -> list[Notice]:
+    """What the tables say a state may need beyond what it shows (an ECS task definition's roles,
+    passed too): lint cannot check those requests, and says so."""
+    found = []
+    for task in services:
+        table = integration_table(task.service)
+        api = table.apis.get(task.api) if table is not None else None
+        if api is not None and api.notice:
+            found.append(Notice(f"state {task.path!r} ({task.resource}): {api.notice}", locate(task)))
+    return found
 
 
 def _accesses(need: Need, target: Target, deploy_time: DeployTimeValues | None) -> list[Access]:
