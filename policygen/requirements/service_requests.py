@@ -52,12 +52,11 @@ def unseen_needs(services: Iterable[ServiceTask], locate: Callable[[ServiceTask]
 
 def _accesses(need: Need, target: Target, deploy_time: DeployTimeValues | None) -> list[Access]:
     task = need.task
-    assert isinstance(task, ServiceTask)
     context, known = _context(need.conditions, target)
     accesses = []
     for group in _groups(need.resources):
         broad = [reason for reason in (_broad_reason(need, pattern) for pattern in group) if reason is not None]
-        if deploy_time is not None and len(group) == 1 and group[0] in _fallbacks(need):
+        if deploy_time is not None and isinstance(task, ServiceTask) and len(group) == 1 and group[0] in _fallbacks(need):
             group = (*_references(task, _fallbacks(need)[group[0]]), *group)
         filled = tuple(_fill(pattern, target) for pattern in group)
         for action in need.actions:
@@ -116,6 +115,8 @@ def _broad_reason(need: Need, pattern: str) -> str | None:
     """Why a need's resource does not name what the state uses ("fallback:<fields>" or
     "documented"), or None when it does."""
     task = need.task
+    if not isinstance(task, ServiceTask):  # a need of another kind of record (a state machine feature)
+        return "documented" if "*" in pattern else None
     fallbacks, fixed = _table_forms(task.service, task.api, task.pattern.value).get(need.sid, ({}, frozenset()))
     if pattern in fallbacks and pattern not in fixed:
         return "fallback:" + " or ".join(dict.fromkeys(field.field for field in fallbacks[pattern]))

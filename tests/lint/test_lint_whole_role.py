@@ -308,3 +308,32 @@ def test_a_deny_of_a_service_state_s_need_is_pg102_naming_state_and_integration(
     assert result.code == 1
     (line,) = _findings(result)
     assert " PG102 error state 'Notify' (sns:publish) needs sns:Publish on arn:aws:sns:us-east-1:123456789012:done, but statement \"NoPublish\"" in line
+
+
+def test_a_need_of_another_record_than_a_task_state_is_linted_too(run_cli, tmp_path, monkeypatch):
+    """whole_role_needs is the dispatcher other kinds of needs join (the state machine's own
+    features): a need whose record is not a Task state is requested and reported like the others."""
+    from dataclasses import dataclass
+
+    from policygen.requirements import service_requests
+    from policygen.requirements.needs import Need
+
+    @dataclass(frozen=True)
+    class Feature:
+        path: str
+        file: str
+        pointer: str
+        service: str = "state-machine"
+
+    definition = _definition(tmp_path, {"A": _invoke(_fn("a"))})
+    original = service_requests.whole_role_needs
+
+    def with_feature(services, deploy_time, notices):
+        feature = Feature("(logging)", str(definition), "")
+        return [*original(services, deploy_time, notices), Need("Logs", ("logs:CreateLogDelivery",), ("*",), "why", "src", feature)]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service_requests, "whole_role_needs", with_feature)
+    result = _lint(run_cli, tmp_path, _policy(_allow("lambda:InvokeFunction", _fn("a"))), definition)
+    assert result.code == 1, result.err
+    (line,) = _findings(result)
+    assert " PG101 error state '(logging)' (state-machine) needs logs:CreateLogDelivery on *, which the role does not allow" in line

@@ -216,6 +216,8 @@ def integration(task: BatchTask | ServiceTask) -> str:
     `aws-sdk:s3:getObject`), or its service for a Resource that is an ARN (a Lambda function)."""
     if isinstance(task, BatchTask):
         return task.pattern.value
+    if not isinstance(task, ServiceTask):  # a need of the state machine itself (a feature)
+        return str(getattr(task, "service", "")) or "state machine"
     if ":::" in task.resource:
         return task.resource.split(":::", 1)[1]
     return f"{task.service}, Resource ARN"

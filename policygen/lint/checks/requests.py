@@ -73,7 +73,8 @@ class RequestChecks(CheckerBase):
                 continue
             rule_id, outcome.detail = self.classify(outcome)
             # One finding per state and action; the managed rule's actions go together in PG103.
-            key = (task_index[id(access.task)], "events" if rule_id == "PG103" else access.action, rule_id)
+            # A need of the state machine itself (a feature, not a Task state) comes after the states.
+            key = (task_index.setdefault(id(access.task), len(task_index)), "events" if rule_id == "PG103" else access.action, rule_id)
             if key not in grouped:
                 order.append(key)
             grouped.setdefault(key, []).append(outcome)
@@ -110,7 +111,7 @@ class RequestChecks(CheckerBase):
         access = outcome.access
         if outcome.detail is not None:
             return "PG203", outcome.detail
-        credentials = access.task.credentials
+        credentials = getattr(access.task, "credentials", None)
         if credentials is not None:
             # Step Functions makes this call as the role in Credentials, not as the execution role.
             return "PG203", {
