@@ -209,7 +209,7 @@ def lint(
     fail_on: FailOn | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at least this severe: error (default), warning or suggestion."),
     ignore: list[str] = typer.Option([], "--ignore", metavar="RULE", help="(repeatable) Do not report this rule, e.g. --ignore PG301."),
     config: str | None = typer.Option(None, "--config", metavar="FILE", help="The configuration ([tool.policygen.lint] in pyproject.toml, [lint] in .policygen.toml); by default the nearest one."),
-    fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the role's statements with flagged Batch/EventBridge grants removed, Deny statements narrowed by exactly what the states need, and narrow statements for what they lack: nothing the role did not allow, besides what the states need) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
+    fix: bool = typer.Option(False, "--fix", help="Write the corrected policy (the role's statements with flagged grants removed, Deny statements narrowed by exactly what the states need, and narrow statements for what they lack: nothing the role did not allow, besides what the states need) to stdout, the report then going to stderr; or, with -o, to that file, the report to stdout."),
     input_type: InputType | None = INPUT_TYPE,
     max_input_size: str = MAX_INPUT_SIZE,
     state_machines: list[str] = typer.Option([], "--state-machine", metavar="NAME", help="(repeatable) Only this state machine; by default each one."),

@@ -10,7 +10,7 @@ from typing import Any
 from policygen.errors import Notice, UsageError
 from policygen.lint.findings import Finding
 from policygen.lint.suppressions import Suppressed
-from policygen.pipeline import Warn, load_state_machines, scan_state_machines, select_state_machines
+from policygen.pipeline import Warn, load_state_machines, scan_whole_role, select_state_machines
 from policygen.render.progress import Progress
 
 
@@ -46,7 +46,7 @@ class LintResult:
 
 
 def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = None) -> LintResult:
-    """`policygen lint`: the findings for the role against the definitions' Batch states, those
+    """`policygen lint`: the findings for the role against the definitions' Task states, those
     ignored by --ignore or the configuration left out; with --fix, the corrected policy."""
     # Imported here: `scan` and `generate` do not pay for the linter (some 50 ms at start-up).
     from policygen.lint.config import check_rule_id, load_config
@@ -63,7 +63,7 @@ def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = Non
     loaded = load_state_machines(request.paths, request.input_type, request.substitutions, progress)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, request.state_machines)
-    tasks = scan_state_machines(machines)
+    tasks, services = scan_whole_role(machines)
     role = load_role_files(request.policies, request.trust_policy) if request.policies else None
     if request.live_role is not None:
         from policygen.lint.roles.live import read_live_role  # boto3: only for --role
@@ -71,7 +71,7 @@ def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = Non
         live = read_live_role(request.live_role, request.region)
         warn(live.notices)
         role = live.role
-    report = run_lint(machines, tasks, role, request.region, request.account, request.partition, request.environment)
+    report = run_lint(machines, tasks, role, request.region, request.account, request.partition, request.environment, services)
     warn(report.notices)
     findings = tuple(
         finding

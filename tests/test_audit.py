@@ -552,3 +552,27 @@ def test_every_action_in_the_table_is_one_the_catalogue_knows():
 def test_required_policy_is_what_the_readme_shows(run_cli):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert json.dumps(required(run_cli), indent=2) in readme
+
+
+# --- the whole role: every integration's states are judged, not only Batch's
+
+
+def test_a_machine_of_every_integration_is_audited_for_each_state(aws, run_cli):
+    from audit_fleet import trust
+
+    folder = ROOT / "fixtures" / "lint" / "whole-role"
+    definition = (folder / "definition.asl.json").read_text(encoding="utf-8")
+    policy = json.loads((folder / "expected-policy.json").read_text(encoding="utf-8"))
+    session = boto3.session.Session()
+    iam, states = session.client("iam"), session.client("stepfunctions")
+    arns = {}
+    for name, document in (("whole", policy), ("no-invoke", {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != "LambdaInvokeFunction"]})):
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust(OWN_ACCOUNT)))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="whole", PolicyDocument=json.dumps(document))
+        arns[name] = states.create_state_machine(name=name, definition=definition, roleArn=role)["stateMachineArn"]
+    result, report = audit_json(run_cli, "--region", "us-east-1")
+    assert result.code == 1
+    assert report["summary"]["audited"] == 2
+    [finding] = report["findings"]
+    assert finding["resource"] == arns["no-invoke"] and finding["ruleId"] == "PG101"
+    assert finding["message"].startswith("state 'Invoke' (lambda:invoke) needs lambda:InvokeFunction on arn:aws:lambda:us-east-1:123456789012:function:prepare")

@@ -12,7 +12,7 @@ from policygen.errors import Location, Notice, PolicygenError
 from policygen.lint.engine import lint_role
 from policygen.lint.findings import Finding
 from policygen.lint.rules import Rule, RuleDoc, Severity
-from policygen.scan import BatchTask
+from policygen.scan import BatchTask, ServiceTask
 
 AUDITED = "audited"
 UNREADABLE = "unreadable"
@@ -113,18 +113,18 @@ def lint_machine(machine: Machine, role: Any) -> list[Finding]:
     them for files (the definition is named by the machine's ARN)."""
     from policygen.load.asl import state_machine_from_asl
     from policygen.load.json_source import parse_json
-    from policygen.pipeline import scan_state_machines
+    from policygen.pipeline import scan_whole_role
     from policygen.requirements.target import resolve_target
 
     document = parse_json(machine.definition, machine.arn)
     state_machine = replace(state_machine_from_asl(document), name=machine.name)
-    tasks = scan_state_machines([state_machine])
-    target = resolve_target(tasks, machine.region, machine.account, {}, machine.partition)
+    tasks, services = scan_whole_role([state_machine])
+    target = resolve_target((*tasks, *services), machine.region, machine.account, {}, machine.partition)
 
-    def locate_task(task: BatchTask) -> Location:
+    def locate_task(task: BatchTask | ServiceTask) -> Location:
         return document.location(task.pointer)
 
-    return lint_role(tasks, role, target, locate_task, (machine.arn,))
+    return lint_role(tasks, role, target, locate_task, (machine.arn,), services)
 
 
 def _unreadable(resource: str, problem: Problem) -> AuditFinding:

@@ -14,7 +14,7 @@ from policygen.requirements.table import (
     Dispute,
 )
 from policygen.requirements.target import Target
-from policygen.scan import BatchTask, Pattern
+from policygen.scan import BatchTask, Pattern, ServiceTask
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ docs/aws-facts.md#fine-grained-scoping).
     of them (one for the optimised integrations; for an SDK call, each resource type the action
     may touch, since which one it touches depends on its arguments)."""
 
-    task: BatchTask
+    task: BatchTask | ServiceTask
     action: str
     resources: tuple[str, ...]
     patterns: tuple[str, ...]  # the resource patterns they stand for, as the fine-grained policy writes them
@@ -48,6 +48,9 @@ docs/aws-facts.md#fine-grained-scoping).
     # writes when the role lacks the request).
     sid: str = ""
     conditions: tuple[Condition, ...] = ()
+    # Why a request that is not `exact` may still be allowed by a role naming specific resources
+    # (PG203's reason; "" where lint/checks/common.py's unnamed_reason says it from the Batch state).
+    unnamed: str = ""
 
 
 def requests_of(task: BatchTask, target: Target) -> list[Access]:

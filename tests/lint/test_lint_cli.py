@@ -192,7 +192,9 @@ def test_fix_keeps_a_template_statement_as_the_template_writes_it(run_cli, tmp_p
         text + "              - Sid: Read\n                Effect: Allow\n                Action: s3:GetObject\n"
         "                Resource: !Sub arn:${AWS::Partition}:s3:::${Bucket}/*\n"
     )
-    result = run_cli("lint", str(template), "--region", "us-east-1", "--account", "123456789012", "--fix")
+    # No state of the template reads S3, so PG202 flags the statement (and --fix would drop it):
+    # ignored here, where the subject is a statement --fix leaves alone.
+    result = run_cli("lint", str(template), "--region", "us-east-1", "--account", "123456789012", "--fix", "--ignore", "PG202")
     assert result.code == 0, result.err
     assert "policygen-" not in result.out
     statements = {s.get("Sid"): s for s in json.loads(result.out)["Statement"]}

@@ -190,3 +190,17 @@ def test_a_permissions_boundary_is_named_in_a_warning(iam, run_cli, generated):
     result, findings = lint(run_cli, "bounded")
     assert (result.code, findings) == (0, [])
     assert f"permissions boundary {arn} is not checked" in result.err
+
+
+def test_a_live_role_is_linted_for_every_integration(iam, run_cli):
+    """--role reads the role's statements for other services as it reads Batch's."""
+    folder = CASES / "whole-role"
+    policy = json.loads((folder / "expected-policy.json").read_text(encoding="utf-8"))
+    arn = create_role(iam, "whole", inline={"whole": policy})
+    result = run_cli("lint", str(folder / "definition.asl.json"), "--role", arn, *TARGET)
+    assert (result.code, result.out) == (0, "no findings\n"), result.out + result.err
+    cut = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != "SnsPublish"]}
+    arn = create_role(iam, "cut", inline={"whole": cut})
+    result = run_cli("lint", str(folder / "definition.asl.json"), "--role", arn, *TARGET)
+    assert result.code == 1
+    assert " PG101 error state 'Notify' (sns:publish) needs sns:Publish on arn:aws:sns:us-east-1:123456789012:done," in result.out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from policygen.iam import catalog
+from policygen.iam import catalog, wildcard
 from policygen.iam.evaluate import evaluate, statement_allows_action
 from policygen.iam.policy import Effect, Statement
 from policygen.iam.request import Decision, Request
@@ -17,10 +17,15 @@ from policygen.lint.checks.common import (
     only_on_batch_rule,
     queue_shown,
 )
+from policygen.lint.checks.scope import Unjudged, catalogued_actions, every_action_of_service, matching, resource_probes
 from policygen.lint.findings import MANAGED_RULE, Finding, StatementFix, make_finding
 from policygen.requirements import markers
 from policygen.requirements.markers import ANY_NAME, UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from policygen.requirements.requests import Access
 from policygen.scan import Pattern
+
+# More unneeded actions than this through one `service:*` are counted, not listed.
+_LISTED = 8
 
 
 class BreadthChecks(CheckerBase):
@@ -28,6 +33,7 @@ class BreadthChecks(CheckerBase):
 
     def broad_and_unneeded(self) -> Iterable[Finding]:
         needed = {access.action.lower() for access in self.accesses}
+        self.unjudged = Unjudged(self.services, self.accesses, self.whole_role)
         any_rule = self.arn("events", f"rule/{markers.ANY_RULE}")
         managed_rule = self.arn("events", f"rule/{MANAGED_RULE}")
         for statement, opened in self.opened_statements():
@@ -46,14 +52,21 @@ class BreadthChecks(CheckerBase):
                 continue
             unneeded = self.unneeded_patterns(opened, needed, managed_rule, any_rule)
             beyond = self.wildcards_beyond_needs(opened, needed, managed_rule, any_rule)
-            if unneeded or beyond:
-                shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond)]
+            wider = self.resources_beyond_needs(statement, opened)
+            if unneeded or beyond or wider:
+                shown = [*unneeded, *(self.describe_wildcard(*item) for item in beyond), *(text for _, text in wider)]
+                judged = [*unneeded, *(pattern for pattern, _, _ in beyond), *(p for patterns, _ in wider for p in patterns)]
+                only_batch = all(p.partition(":")[0].lower() in ("batch", "events") for p in judged)
                 yield make_finding(
                     "PG202",
                     statement.ref.location,
-                    {"actions": ", ".join(shown), "reason": self.unneeded_reason([*unneeded, *(a for _, _, extra in beyond for a in extra)])},
+                    {
+                        "actions": ", ".join(shown),
+                        "reason": self.unneeded_reason([*unneeded, *(a for _, _, extra in beyond for a in extra)]),
+                        "states": "Batch state" if only_batch else "state",
+                    },
                     refs=(statement.ref,),
-                    fixes=(StatementFix(statement.ref, (*unneeded, *(pattern for pattern, _, _ in beyond))),),
+                    fixes=(StatementFix(statement.ref, tuple(dict.fromkeys(judged))),),
                 )
         yield from self.prefer_fine_grained()
 
@@ -87,7 +100,9 @@ class BreadthChecks(CheckerBase):
         for pattern in opened.actions:
             service = pattern.partition(":")[0].lower()
             if service not in ("batch", "events"):
-                continue  # permissions for other services are not judged
+                if not self.unjudged.covers(pattern) and not matching(pattern, needed) and catalog.expand_action_pattern(pattern) != frozenset():
+                    unneeded.append(pattern)  # (an action that does not exist is PG104's)
+                continue
             expanded = catalog.expand_action_pattern(pattern)
             if not expanded or {action.lower() for action in expanded} & needed:
                 continue
@@ -105,7 +120,10 @@ class BreadthChecks(CheckerBase):
         found = []
         for pattern in opened.actions:
             service = pattern.partition(":")[0].lower()
-            if service not in ("batch", "events") or not any(c in pattern for c in "*?"):
+            if not any(c in pattern for c in "*?"):
+                continue
+            if service not in ("batch", "events"):
+                found.extend(self.service_wildcard_beyond(opened, pattern, needed))
                 continue
             expanded = catalog.expand_action_pattern(pattern) or frozenset()
             covered = sorted(action for action in expanded if action.lower() in needed)
@@ -116,6 +134,49 @@ class BreadthChecks(CheckerBase):
             extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
             if extra:
                 found.append((pattern, covered, extra))
+        return found
+
+    def service_wildcard_beyond(self, opened: Statement, pattern: str, needed: set[str]) -> list[tuple[str, list[str], list[str]]]:
+        """A wildcard of another service that covers needed actions and others besides: those it
+        expands to by the catalogue, or, for a service policygen has no catalogue of, `sns:*`'s
+        "every other sns action"."""
+        if self.unjudged.covers(pattern):
+            return []
+        wanted = {access.action.lower(): access.action for access in self.accesses}
+        covered = [wanted[action] for action in matching(pattern, needed)]
+        if not covered:
+            return []  # unneeded_patterns reports the whole pattern
+        expanded = catalogued_actions(pattern)
+        if expanded is None:
+            prefix = pattern.partition(":")[0].lower()
+            return [(pattern, covered, [f"every other {prefix} action"])] if every_action_of_service(pattern) else []
+        extra = sorted(action for action in expanded if action.lower() not in needed and self.grants(opened, action))
+        if len(extra) > _LISTED and every_action_of_service(pattern):
+            extra = [f"every other {pattern.partition(':')[0].lower()} action ({len(extra)})"]
+        return [(pattern, covered, extra)] if extra else []
+
+    def resources_beyond_needs(self, statement: Statement, opened: Statement) -> list[tuple[tuple[str, ...], str]]:
+        """(the action patterns that grant it, how it reads) for each needed action of another
+        service that the statement allows on more resources than the states name, where they
+        all name theirs (`lambda:InvokeFunction` on `*` for states that name their functions)."""
+        by_action: dict[str, list[Access]] = {}
+        for access in self.accesses:
+            if access.action.partition(":")[0].lower() not in ("batch", "events"):
+                by_action.setdefault(access.action, []).append(access)
+        found = []
+        for action, accesses in sorted(by_action.items()):
+            if self.unjudged.covers(action) or any(not a.exact or a.resourceless for a in accesses):
+                continue
+            patterns = tuple(p for p in opened.actions if wildcard.matches_ignoring_case(p, action))
+            if statement.actions_negated or not patterns:
+                continue
+            needed = [pattern for access in accesses for pattern in access.patterns]
+            context = dict(accesses[0].context)
+            own = () if statement.resources_negated else statement.resources
+            probes = resource_probes(action, needed, own, self.target)
+            if any(allow_applies(opened, Request(action, probe, context)) is True for probe in probes):
+                shown = ", ".join(dict.fromkeys(markers.shown(pattern) for pattern in needed))
+                found.append((patterns, f"{action} on other resources than {shown}"))
         return found
 
     def grants(self, opened: Statement, action: str) -> bool:
@@ -169,6 +230,8 @@ class BreadthChecks(CheckerBase):
     def unneeded_reason(self, unneeded: list[str]) -> str:
         run_job = any(task.pattern is Pattern.RUN_JOB for task in self.tasks)
         sync_only = {"batch:describejobs", "batch:terminatejob"}
+        if self.services and not all(p.partition(":")[0].lower() in ("batch", "events") for p in unneeded):
+            return ""  # the .sync reason is about Batch's own actions
         if not run_job and any(p.lower() in sync_only or p.lower().startswith("events:") for p in unneeded):
             return " (no state uses the .sync integration, which is what needs them)"
         return ""

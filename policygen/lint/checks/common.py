@@ -12,12 +12,12 @@ from policygen.iam.evaluate import evaluate
 from policygen.iam.policy import Effect, PolicyDocument, Statement, StatementRef
 from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision, Evaluation, Request
-from policygen.lint.findings import MANAGED_RULE, Role
+from policygen.lint.findings import Role
 from policygen.requirements import markers
 from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.requests import Access, requests_of
 from policygen.requirements.target import Target
-from policygen.scan import BatchTask, FieldValue, Pattern, ValueKind
+from policygen.scan import BatchTask, FieldValue, Pattern, ServiceTask, ValueKind
 
 
 def _open_policy(document: PolicyDocument, parts: frozenset[str], effects: frozenset[Effect]) -> PolicyDocument:
@@ -122,8 +122,19 @@ class Answer:
 class CheckerBase:
     """The role, the states' requests and the helpers every family of checks shares."""
 
-    def __init__(self, tasks: tuple[BatchTask, ...], role: Role, target: Target, locate_task: Callable[[BatchTask], Location]):
+    def __init__(
+        self,
+        tasks: tuple[BatchTask, ...],
+        role: Role,
+        target: Target,
+        locate_task: Callable[[BatchTask | ServiceTask], Location],
+        services: tuple[ServiceTask, ...] = (),
+        service_accesses: Sequence[Access] = (),
+        whole_role: bool = False,
+    ):
         self.tasks = tasks
+        self.services = services
+        self.whole_role = whole_role  # every Task state is known: other services' grants are judged too
         self.role = role
         self.target = target
         self.locate_task = locate_task
@@ -138,7 +149,7 @@ class CheckerBase:
         self.role_policies = PolicySet(self.documents)
         self.opened_policies = PolicySet(self.opened) if self.open_parts else self.role_policies
         self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
-        self.accesses = [access for task in tasks for access in requests_of(task, target)]
+        self.accesses = [*(access for task in tasks for access in requests_of(task, target)), *service_accesses]
         self.broad: set[StatementRef] = set()
         # What RequestChecks worked out once for all the states asking the same.
         self.answers: dict[Asked, Answer] = {}
@@ -205,7 +216,7 @@ def arn_differences(pattern: list[str], wanted: list[str], open_parts: frozenset
         if not wildcard_match(pattern[index], wanted[index]):
             value = pattern[index]
             if name == "rule":
-                differences.append(f"rule {value.removeprefix('rule/')!r}, not {MANAGED_RULE!r}")
+                differences.append(f"rule {value.removeprefix('rule/')!r}, not {wanted[index].removeprefix('rule/')!r}")
             else:
                 differences.append(f"{name} {value or '(empty)'!r}, not {wanted[index]!r}")
     return differences
@@ -233,8 +244,24 @@ def queue_shown(value: FieldValue) -> str:
     return f"{shown} (assuming the Default of template parameter {names})"
 
 
+def integration(task: BatchTask | ServiceTask) -> str:
+    """How a finding names the state's call after its name: a Batch state's call pattern (the
+    action names Batch), another state's integration as its Resource says it (`ecs:runTask.sync`,
+    `aws-sdk:s3:getObject`), or its service for a Resource that is an ARN (a Lambda function)."""
+    if isinstance(task, BatchTask):
+        return task.pattern.value
+    if not isinstance(task, ServiceTask):  # a need of the state machine itself (a feature)
+        return str(getattr(task, "service", "")) or "state machine"
+    if ":::" in task.resource:
+        return task.resource.split(":::", 1)[1]
+    return f"{task.service}, Resource ARN"
+
+
 def unnamed_reason(access: Access) -> str:
+    if access.unnamed:
+        return access.unnamed
     task = access.task
+    assert isinstance(task, BatchTask)
     if task.pattern is Pattern.SDK:
         return (
             f"which resource an aws-sdk:batch call acts on depends on its arguments, and the role allows "

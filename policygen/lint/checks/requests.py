@@ -20,6 +20,7 @@ from policygen.lint.checks.common import (
     _unchecked,
     arn_differences,
     event_actions,
+    integration,
     unnamed_reason,
     wildcard_match,
     works_by_some_source,
@@ -31,6 +32,7 @@ from policygen.lint.findings import (
     make_finding,
 )
 from policygen.requirements.requests import Access
+from policygen.scan import BatchTask
 
 
 class RequestChecks(CheckerBase):
@@ -68,14 +70,15 @@ class RequestChecks(CheckerBase):
     def requests(self) -> Iterable[Finding]:
         grouped: dict[tuple[int, str, str], list[Outcome]] = {}
         order: list[tuple[int, str, str]] = []
-        task_index = {id(task): index for index, task in enumerate(self.tasks)}
+        task_index = {id(task): index for index, task in enumerate((*self.tasks, *self.services))}
         for access in self.accesses:
             outcome = self.outcome(access)
             if outcome.decision is Decision.ALLOWED:
                 continue
             rule_id, outcome.detail = self.classify(outcome)
             # One finding per state and action; the managed rule's actions go together in PG103.
-            key = (task_index[id(access.task)], "events" if rule_id == "PG103" else access.action, rule_id)
+            # A need of the state machine itself (a feature, not a Task state) comes after the states.
+            key = (task_index.setdefault(id(access.task), len(task_index)), "events" if rule_id == "PG103" else access.action, rule_id)
             if key not in grouped:
                 order.append(key)
             grouped.setdefault(key, []).append(outcome)
@@ -112,11 +115,11 @@ class RequestChecks(CheckerBase):
         access = outcome.access
         if outcome.detail is not None:
             return "PG203", outcome.detail
-        credentials = access.task.credentials
+        credentials = getattr(access.task, "credentials", None)
         if credentials is not None:
             # Step Functions makes this call as the role in Credentials, not as the execution role.
             return "PG203", {
-                "reason": f"the state calls Batch with the credentials of another role ({credentials.text}), "
+                "reason": f"the state calls {_called(access)} with the credentials of another role ({credentials.text}), "
                 "which makes this request; policygen does not read that role"
             }
         if outcome.decision is Decision.EXPLICIT_DENY:
@@ -142,6 +145,8 @@ class RequestChecks(CheckerBase):
         statements: list[StatementRef] = []
         granted: list[str] = []
         differences: list[str] = []
+        # A grant on another state's managed rule (ECS's beside Batch's) is that state's, not misplaced.
+        others = {resource for other in self.accesses if other.action == access.action for resource in other.resources} - set(access.resources)
         for statement in self.role_policies.allowing(access.action):
             if statement.resources_negated:
                 continue
@@ -150,7 +155,7 @@ class RequestChecks(CheckerBase):
                 if len(parts) != 6 or parts[0] != "arn" or not wildcard_match(parts[2], "events"):
                     continue
                 found = arn_differences(parts, wanted, self.open_parts)
-                if found:
+                if found and not any(wildcard_match(pattern, other) for other in others):
                     statements.append(statement.ref)
                     granted.append(_shown(pattern))
                     differences.extend(found)
@@ -208,11 +213,11 @@ class RequestChecks(CheckerBase):
         parts = {part for outcome in outcomes for part in _open_parts(outcome.access)}
         fields: dict[str, Any] = {
             "state": task.path,
-            "pattern": task.pattern.value,
+            "integration": integration(task),
             "action": ", ".join(dict.fromkeys(outcome.access.action for outcome in outcomes)),
             "resources": resources,
             "unchecked": _unchecked(parts),
-            "subject": f"state {task.path!r} ({task.pattern.value})",
+            "subject": f"state {task.path!r} ({integration(task)})",
             "policy": "the role",
         }
         statements: tuple[StatementRef, ...] = ()
@@ -253,4 +258,9 @@ class RequestChecks(CheckerBase):
             rule_id, self.locate_task(task), fields, task=task, refs=statements, related=related, fixes=fixes
         )
 
-    # --- PG201/PG202/PG301: what the role grants beyond the needs
+
+def _called(access: Access) -> str:
+    """What a state with Credentials calls as another role: "Batch", or its integration."""
+    task = access.task
+    return "Batch" if isinstance(task, BatchTask) else integration(task)
+

@@ -10,7 +10,7 @@ from typing import Any
 from policygen.errors import Location, Notice
 from policygen.generate.policy import generate_policy_document
 from policygen.iam import wildcard
-from policygen.iam.evaluate import evaluate
+from policygen.iam.evaluate import evaluate, statement_allows_action
 from policygen.iam.policy import (
     PolicyDocument,
     Statement,
@@ -18,8 +18,10 @@ from policygen.iam.policy import (
 from policygen.iam.request import Decision, Request
 from policygen.lint.fix.common import as_glob, template_value
 from policygen.lint.roles.unit import LintUnit
+from policygen.requirements import markers
 from policygen.requirements.needs import Need
 from policygen.requirements.requests import Access
+from policygen.scan import BatchTask, ServiceTask
 
 # ---------------------------------------------------------------------------------------------
 # Step 3: the needed requests the Allow statements do not grant become narrow statements
@@ -41,13 +43,26 @@ def added_statements(
             for resource, pattern in zip(access.resources, access.patterns, strict=False)
             if not _granted_once(granted, access, resource, pattern, allows)
         )
+        missing = _alternatives_to_add(access, missing, template)
+        if missing and _left_to_review(access, allows):
+            notes.append(
+                Notice(
+                    f"state {access.task.path!r} does not name the resource of its {access.action} in the definition, and the "
+                    f"role allows {access.action} on some resources: --fix keeps them (PG203: check them by hand) rather than "
+                    f"allow {', '.join(missing)}",
+                    located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
+                )
+            )
+            continue
         if missing:
             needs.append(Need(access.sid, (access.action,), missing, access.why, access.source, access.task, access.conditions))
             if not access.exact:
                 notes.append(
                     Notice(
                         f"state {access.task.path!r} does not name the resource of its {access.action} in the definition "
-                        f"(it is known only at run time): --fix allows {access.action} on {', '.join(missing)}",
+                        f"(it is known only at {'run' if isinstance(access.task, BatchTask) else 'run or deploy'} time): "
+                        f"--fix allows {access.action} on "
+                        f"{', '.join(markers.shown_value(pattern) for pattern in missing)}",
                         located.get(id(access.task)) or Location(access.task.file, pointer=access.task.pointer),
                     )
                 )
@@ -80,6 +95,23 @@ def _granted_once(
     if key not in answers:
         answers[key] = _granted(access, resource, pattern, allows)
     return answers[key]
+
+
+def _alternatives_to_add(access: Access, missing: tuple[str, ...], template: bool) -> tuple[str, ...]:
+    """Of a service state's template value and its documented fallback (alternatives: either
+    allows the request), the one to add: in a template the value itself (written back as the
+    template's !GetAtt), else the fallback (a stand-in means nothing in a policy file)."""
+    if not isinstance(access.task, ServiceTask) or not any(markers.has_reference(p) for p in access.patterns):
+        return missing
+    return tuple(p for p in missing if markers.has_reference(p) == template)
+
+
+def _left_to_review(access: Access, allows: Sequence[Statement]) -> bool:
+    """Whether a service state's request that does not name its resource is granted on some
+    resources already: the role may be right (PG203), and the documented broad form would widen it."""
+    if access.exact or not isinstance(access.task, ServiceTask):
+        return False
+    return any(statement_allows_action(statement, access.action) for statement in allows)
 
 
 def _granted(access: Access, resource: str, pattern: str, allows: Sequence[Statement]) -> bool:

@@ -38,6 +38,7 @@ from policygen.lint.fix.common import DEFAULT_VERSION, Entry, _name, with_unique
 from policygen.lint.fix.deny import narrow_deny
 from policygen.lint.roles.unit import LintUnit
 from policygen.requirements.requests import Access, requests_of
+from policygen.requirements.service_requests import service_requests
 
 
 def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str, Any], list[Notice]]:
@@ -45,7 +46,10 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
 
     UsageError when the region or account is unknown, or when a Deny that blocks a needed request
     cannot be narrowed exactly."""
-    accesses = [access for task in unit.tasks for access in requests_of(task, unit.target)]
+    accesses = [
+        *(access for task in unit.tasks for access in requests_of(task, unit.target)),
+        *service_requests(unit.services, unit.target, unit.deploy_time),
+    ]
     _require_target(accesses)
     template = unit.from_template
     version = _output_version(unit.role.policies)

@@ -47,7 +47,7 @@ from policygen.requirements import markers
 from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.template_values import batch_arn, batch_arn_reference
-from policygen.scan import BatchTask, FieldValue, Tag, ValueKind
+from policygen.scan import BatchTask, FieldValue, ServiceTask, Tag, ValueKind
 
 _ROLE_TYPE = "AWS::IAM::Role"
 _STEP_FUNCTIONS = "AWS::StepFunctions::StateMachine"
@@ -61,13 +61,17 @@ def template_units(
     account: str | None,
     partition: str | None,
     environment: Mapping[str, str],
+    services: Sequence[ServiceTask] = (),
 ) -> tuple[list[LintUnit], list[Finding]]:
     """One LintUnit per role the template state machines use; PG204 for those whose role is not there."""
     by_machine: dict[tuple[str, str], list[BatchTask]] = {}
     for task in tasks:
         by_machine.setdefault((task.file, task.machine), []).append(task)
-    target = resolve_target(tasks, region, account, environment, partition)
-    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str], list[str]]] = {}
+    services_by_machine: dict[tuple[str, str], list[ServiceTask]] = {}
+    for service in services:
+        services_by_machine.setdefault((service.file, service.machine), []).append(service)
+    target = resolve_target((*tasks, *services), region, account, environment, partition)
+    units: dict[tuple[str, str], tuple[Role, list[BatchTask], list[str], list[str], list[ServiceTask]]] = {}
     missing: list[Finding] = []
     for machine in machines:
         context = machine.template
@@ -79,13 +83,14 @@ def template_units(
             missing.append(found)
             continue
         key = (context.file, found.name)
-        role, member_tasks, names, arns = units.setdefault(key, (found, [], [], []))
+        role, member_tasks, names, arns, member_services = units.setdefault(key, (found, [], [], [], []))
         names.append(machine.name)
         arns.append(reader.machine_arn(machine.name))
         member_tasks.extend(reader.concrete_task(task) for task in by_machine.get((machine.file, machine.name), []))
+        member_services.extend(services_by_machine.get((machine.file, machine.name), []))
     result = [
-        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns), from_template=True)
-        for role, member_tasks, names, arns in units.values()
+        LintUnit(role, tuple(member_tasks), target, tuple(names), tuple(arns), from_template=True, services=tuple(member_services))
+        for role, member_tasks, names, arns, member_services in units.values()
     ]
     return result, missing
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policygen.errors import Notice
 from policygen.lint.findings import Finding, Role
+from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.target import Target
-from policygen.scan import BatchTask
+from policygen.scan import BatchTask, ServiceTask
 
 
 @dataclass(frozen=True)
 class LintUnit:
-    """One role and the Batch states of the state machines that use it."""
+    """One role and the Task states of the state machines that use it (Batch's in `tasks`, every
+    other integration's in `services`)."""
 
     role: Role
     tasks: tuple[BatchTask, ...]
@@ -24,6 +26,9 @@ class LintUnit:
     # A template's role: its policies' values may be intrinsics, and the linter's stand-ins for them
     # (policygen-ref-Name) are template references, which --fix writes back as Ref/Fn::Sub.
     from_template: bool = False
+    services: tuple[ServiceTask, ...] = ()
+    # How the services' template values are written (lint and --fix must ask the same requests).
+    deploy_time: DeployTimeValues | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
