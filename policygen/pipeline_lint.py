@@ -10,7 +10,7 @@ from typing import Any
 from policygen.errors import Notice, UsageError
 from policygen.lint.findings import Finding
 from policygen.lint.suppressions import Suppressed
-from policygen.pipeline import Warn, load_state_machines, scan_whole_role, select_state_machines
+from policygen.pipeline import Warn, load_state_machines, scan_machines, select_state_machines
 from policygen.render.progress import Progress
 
 
@@ -63,7 +63,9 @@ def lint_files(request: LintRequest, warn: Warn, progress: Progress | None = Non
     loaded = load_state_machines(request.paths, request.input_type, request.substitutions, progress)
     warn(loaded.warnings)
     machines = select_state_machines(loaded.machines, request.state_machines)
-    tasks, services = scan_whole_role(machines)
+    scanned = scan_machines(machines)
+    # The machines' own features (a Distributed Map's reader, logging, X-Ray...) are linted as needs too.
+    tasks, services = scanned.batch, (*scanned.services, *scanned.features)
     role = load_role_files(request.policies, request.trust_policy) if request.policies else None
     if request.live_role is not None:
         from policygen.lint.roles.live import read_live_role  # boto3: only for --role

@@ -25,7 +25,11 @@ def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues
     """`optional`: also the optional features' grants (--redrive)."""
     found: list[Need] = []
     machine_tasks = []
+    features = list(features)
     for task in tasks:
+        if isinstance(task, MachineFeature):
+            features.append(task)  # lint passes the features among the tasks
+            continue
         if task.credentials is not None:
             notices.append(_assumed_role(task))
         if is_machine_task(task):

@@ -51,6 +51,11 @@ class MachineFeature:
     machine_source: StateMachine | None = field(default=None, repr=False, compare=False)  # for error locations
 
     service = "state-machine"  # the integration its statements are merged within
+    # As a Task's, for code that takes either (target resolution, lint): no ARN of its own, no call of
+    # its own made with other credentials.
+    api = ""
+    partition = None
+    credentials = None
 
     @property
     def resource(self) -> str:

@@ -19,7 +19,7 @@ def _arn(service: str, resource: str) -> str:
 
 
 MIXED = {
-    "Comment": "Lambda, ECS .sync with a task-role override, SNS, SQS, DynamoDB, a nested .sync:2, Glue .sync, Batch .sync",
+    "Comment": "Lambda, ECS .sync with a task-role override, SNS, SQS, DynamoDB, a nested .sync:2, Glue .sync, an SDK s3:getObject, Batch .sync",
     "StartAt": "Prepare",
     "States": {
         "Prepare": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "prepare", "Payload.$": "$"}, "Next": "Both"},
@@ -39,7 +39,9 @@ MIXED = {
         "Store": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName": "runs", "Item": {}}, "Next": "Child"},
         "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
                   "Parameters": {"StateMachineArn": "arn:aws:states:eu-west-1:111122223333:stateMachine:report"}, "Next": "Etl"},
-        "Etl": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {"JobName": "etl"}, "Next": "Queue"},
+        "Etl": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {"JobName": "etl"}, "Next": "Fetch"},
+        "Fetch": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                  "Parameters": {"Bucket": "reports", "Key": "today.json"}, "Next": "Queue"},
         "Queue": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
                   "Parameters": {"QueueUrl": "https://sqs.eu-west-1.amazonaws.com/111122223333/work", "MessageBody": "x"}, "Next": "Notify"},
         "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
@@ -68,6 +70,7 @@ MIXED_NEEDS = {
     *{(action, "*") for action in ("glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun")},
     ("sqs:SendMessage", _arn("sqs", "work")),
     ("sns:Publish", _arn("sns", "done")),
+    ("s3:GetObject", "arn:aws:s3:::reports/today.json"),
 }
 
 

@@ -27,6 +27,7 @@ NEEDED_BY = {
     "StatesStartExecutionTrack": ("Child", "states:startExecution.sync:2"),
     "StatesManagedRule": ("Child", "states:startExecution.sync:2"),
     "GlueStartJobRunSync": ("Crawl", "glue:startJobRun.sync"),
+    "SdkS3GetObject": ("Fetch", "aws-sdk:s3:getObject"),
 }
 
 
@@ -67,7 +68,7 @@ def test_the_generated_whole_role_lints_clean(run_cli, tmp_path):
     assert (fine.code, _findings(fine)) == (0, [])
     # What lint cannot check is said: the roles the ECS task definition passes.
     (warning,) = fine.err.splitlines()
-    assert "definition.asl.json:11:5" in warning and "need iam:PassRole on the execution role, which the state does not show" in warning
+    assert "definition.asl.json:14:5 (at /States/Render)" in warning and "need iam:PassRole on the execution role, which the state does not show" in warning
     documented = _lint(run_cli, tmp_path, _generated(run_cli))
     assert documented.code == 0
     assert [line.split(" ")[1:3] for line in _findings(documented)] == [["PG301", "suggestion"]]
@@ -339,3 +340,26 @@ def test_a_need_of_another_record_than_a_task_state_is_linted_too(run_cli, tmp_p
     assert result.code == 1, result.err
     (line,) = _findings(result)
     assert " PG101 error state '(logging)' (state-machine) needs logs:CreateLogDelivery on *, which the role does not allow" in line
+
+
+MACHINE_FEATURES = "fixtures/inputs/cloudformation/machine-features.yaml"
+
+
+@pytest.mark.parametrize("left_out, state", [("logs:", "(state machine)"), ("s3:GetObject", None)])
+def test_the_machines_own_needs_are_linted_too(run_cli, tmp_path, left_out, state):
+    """A Distributed Map's reader, logging, X-Ray, the KMS key: the generated policy lints clean,
+    and one left out is PG101 for the state (or the machine) that needs it."""
+    generated = run_cli("generate", MACHINE_FEATURES, "--region", "us-east-1", "--account", ACCOUNT, "--merge")
+    assert generated.code == 0, generated.err
+    policy = json.loads(generated.out)
+    (tmp_path / "whole.json").write_text(json.dumps(policy), encoding="utf-8")
+    clean = run_cli("lint", MACHINE_FEATURES, "--policy", str(tmp_path / "whole.json"), "--region", "us-east-1", "--account", ACCOUNT)
+    assert (clean.code, clean.out) == (0, "no findings\n"), clean.err
+    policy["Statement"] = [s for s in policy["Statement"] if not any(a.startswith(left_out) for a in s["Action"])]
+    (tmp_path / "partial.json").write_text(json.dumps(policy), encoding="utf-8")
+    result = run_cli("lint", MACHINE_FEATURES, "--policy", str(tmp_path / "partial.json"), "--region", "us-east-1", "--account", ACCOUNT)
+    assert result.code == 1
+    missing = [line for line in result.out.splitlines() if " PG101 " in line and f"needs {left_out}" in line]
+    assert missing, result.out
+    if state is not None:
+        assert all(f"state {state!r}" in line for line in missing)
