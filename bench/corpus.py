@@ -36,6 +36,10 @@ def batch_task(rng: random.Random, index: int) -> dict:
     }
     if rng.random() < 0.2:
         state["Parameters"]["JobQueue.$"] = state["Parameters"].pop("JobQueue").replace("arn", "$.arn")
+    if state["Resource"].endswith("lambda:invoke"):
+        # A near miss for the Batch scan, but a real Lambda call (the whole role reads it): Step
+        # Functions requires its FunctionName.
+        state["Parameters"]["FunctionName"] = f"arn:aws:lambda:eu-west-1:111122223333:function:near-{index}"
     return state
 
 

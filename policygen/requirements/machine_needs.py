@@ -59,6 +59,7 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
     features = tuple(features)
     for feature in features:
         _check_map_resources(feature)
+    said_per_machine: set[str] = set()  # what is true of a whole machine is said once, not per Map state
     for occurrence in (*features, *http_tasks):
         for feature in machine_features():
             if feature.optional and not optional:
@@ -66,7 +67,7 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
             applies = _holds(feature.when, occurrence)
             if applies is False:
                 continue
-            filler = _Filler(occurrence, feature, deploy_time, notices)
+            filler = _Filler(occurrence, feature, deploy_time, notices, said_per_machine)
             if applies is _UNKNOWN:
                 filler.maybe(feature.when)
             for grant in feature.grants:
@@ -153,12 +154,14 @@ def _compare(values: tuple[FieldValue, ...], when: dict[str, Any]) -> bool | obj
 class _Filler:
     """Fills one feature's grants for one occurrence; warns once per field."""
 
-    def __init__(self, occurrence: Occurrence, feature: Feature, deploy_time: DeployTimeValues | None, notices: list[Notice]):
+    def __init__(self, occurrence: Occurrence, feature: Feature, deploy_time: DeployTimeValues | None, notices: list[Notice],
+                 said_per_machine: set[str]):
         self.occurrence = occurrence
         self.feature = feature
         self.deploy_time = deploy_time
         self.notices = notices
         self.warned: set[str] = set()
+        self.said_per_machine = said_per_machine
 
     def need(self, grant: FeatureGrant) -> Need | None:
         if grant.when is not None:
@@ -265,7 +268,10 @@ class _Filler:
             )
         else:
             why = f"its name ({name.field}: {name.text}) is only known at deploy time" if name.kind is not ValueKind.STATIC else f"its name {name.text!r} holds a wildcard"
-        self.note(f"name\0{occurrence.machine}", f"{why}: {self.feature.id} grants on every state machine's name (*) instead")
+        key = f"name\0{occurrence.file}\0{occurrence.machine}\0{self.feature.id}"
+        if key not in self.said_per_machine:
+            self.said_per_machine.add(key)
+            self.note(key, f"{why}: {self.feature.id} grants on every state machine's name (*) instead")
         return "*"
 
     # -- conditions ------------------------------------------------------------------------------
