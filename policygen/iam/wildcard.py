@@ -114,10 +114,16 @@ def uncovered(patterns: Iterable[str]) -> tuple[str, ...]:
     time, and one kept then dropped is covered by the one that replaced it, so the result grants
     everything the input did."""
     kept: list[str] = []
+    # Only a pattern with a `*` covers another (covers()): thousands of plain ARNs (a function per
+    # state) are then checked against the few wildcards, not against each other.
+    wild: list[str] = []
     for pattern in sorted(set(patterns), key=lambda p: (len(p) - p.count("*") - p.count("?"), p)):
-        if any(covers(other, pattern) for other in kept):
+        if any(covers(other, pattern) for other in wild):
             continue
-        kept = [other for other in kept if not covers(pattern, other)]
+        if "*" in pattern:
+            kept = [other for other in kept if not covers(pattern, other)]
+            wild = [other for other in wild if not covers(pattern, other)]
+            wild.append(pattern)
         kept.append(pattern)
     return tuple(sorted(kept))
 

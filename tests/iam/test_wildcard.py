@@ -287,3 +287,19 @@ def test_values_full_of_variable_marks_take_milliseconds() -> None:
     started = time.perf_counter()
     assert evaluate(request, policies).decision is Decision.UNKNOWN
     assert time.perf_counter() - started < 1.0
+
+
+def _uncovered_pairwise(patterns: set[str]) -> tuple[str, ...]:
+    """uncovered() as first written: every kept pattern tested against every other (quadratic)."""
+    kept: list[str] = []
+    for pattern in sorted(patterns, key=lambda p: (len(p) - p.count("*") - p.count("?"), p)):
+        if any(wildcard.covers(other, pattern) for other in kept):
+            continue
+        kept = [other for other in kept if not wildcard.covers(pattern, other)]
+        kept.append(pattern)
+    return tuple(sorted(kept))
+
+
+@given(st.sets(st.text(alphabet="ab/*?", max_size=6), max_size=12))
+def test_uncovered_tests_plain_patterns_only_against_wildcards_and_keeps_the_same(patterns) -> None:
+    assert wildcard.uncovered(patterns) == _uncovered_pairwise(patterns)

@@ -31,6 +31,8 @@ _LISTED = 8
 class BreadthChecks(CheckerBase):
     """PG201, PG202, PG301."""
 
+    _by_action: list[tuple[str, list[Access]]] | None = None  # service_accesses_by_action, once made
+
     def broad_and_unneeded(self) -> Iterable[Finding]:
         needed = {access.action.lower() for access in self.accesses}
         self.unjudged = Unjudged(self.services, self.accesses, self.whole_role)
@@ -155,16 +157,22 @@ class BreadthChecks(CheckerBase):
             extra = [f"every other {pattern.partition(':')[0].lower()} action ({len(extra)})"]
         return [(pattern, covered, extra)] if extra else []
 
+    def service_accesses_by_action(self) -> list[tuple[str, list[Access]]]:
+        """The requests of other services' states by action, sorted: made once, asked per statement."""
+        if self._by_action is None:
+            by_action: dict[str, list[Access]] = {}
+            for access in self.accesses:
+                if access.action.partition(":")[0].lower() not in ("batch", "events"):
+                    by_action.setdefault(access.action, []).append(access)
+            self._by_action = sorted(by_action.items())
+        return self._by_action
+
     def resources_beyond_needs(self, statement: Statement, opened: Statement) -> list[tuple[tuple[str, ...], str]]:
         """(the action patterns that grant it, how it reads) for each needed action of another
         service that the statement allows on more resources than the states name, where they
         all name theirs (`lambda:InvokeFunction` on `*` for states that name their functions)."""
-        by_action: dict[str, list[Access]] = {}
-        for access in self.accesses:
-            if access.action.partition(":")[0].lower() not in ("batch", "events"):
-                by_action.setdefault(access.action, []).append(access)
         found = []
-        for action, accesses in sorted(by_action.items()):
+        for action, accesses in self.service_accesses_by_action():
             if self.unjudged.covers(action) or any(not a.exact or a.resourceless for a in accesses):
                 continue
             patterns = tuple(p for p in opened.actions if wildcard.matches_ignoring_case(p, action))
