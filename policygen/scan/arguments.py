@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # only for annotations: walk.py makes the _Arguments
 class _Arguments:
     """The request a Task state sends: `Parameters` (JSONPath) or `Arguments` (JSONata)."""
 
-    __slots__ = ("body", "language", "jsonpath", "jsonata", "template_free", "pointer", "path", "walker", "whole")
+    __slots__ = ("body", "language", "jsonpath", "jsonata", "template_free", "pointer", "path", "walker", "whole", "read")
 
     def __init__(self, body: Any, language: str, pointer: str, path: str, walker: Walker, whole: FieldValue | None):
         self.body = body if isinstance(body, dict) else {}
@@ -43,6 +43,7 @@ class _Arguments:
         self.path = path
         self.walker = walker
         self.whole = whole  # the arguments as one run-time expression
+        self.read: dict[str, tuple[FieldValue, ...]] | None = None  # field_values' answers, once asked
 
     def error(self, message: str, pointer: str) -> InputError:
         return self.walker.error(f"state {self.path!r}: {message}", pointer)
@@ -192,9 +193,15 @@ class _Arguments:
         part of the path is an expression."""
         if self.whole is not None:
             return (self.whole,)
-        found: list[FieldValue] = []
-        self._collect(self.body, self.pointer, path.split("."), found, [])
-        return tuple(found)
+        # A Map state's few fields are asked once per feature of state-machine.yaml: read them once.
+        if self.read is None:
+            self.read = {}
+        found = self.read.get(path)
+        if found is None:
+            collected: list[FieldValue] = []
+            self._collect(self.body, self.pointer, path.split("."), collected, [])
+            found = self.read[path] = tuple(collected)
+        return found
 
     def items_without(self, path: str) -> tuple[str, ...]:
         """The JSON pointers of the list items that leave out the field at a `[*]` path
