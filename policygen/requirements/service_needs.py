@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from policygen.errors import Location, Notice
 from policygen.iam.arns import is_arn
+from policygen.requirements import needs
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.integrations import FieldResource, Grant, camel_case, integration_table, resource_arn_entry
 from policygen.requirements.needs import Condition, Need
@@ -62,7 +63,8 @@ def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, no
 
 def _need(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], why: str, source: str,
           task: ServiceTask, conditions: tuple[Condition, ...] = ()) -> Need:
-    return Need(sid, actions, tuple(dict.fromkeys(resources)), why, source, task, conditions)  # type: ignore[arg-type]
+    # needs._need: the same record without the frozen __init__ (one is made per state).
+    return needs._need(sid, actions, tuple(dict.fromkeys(resources)), why, source, task, conditions)  # type: ignore[arg-type]
 
 
 class _Reader:

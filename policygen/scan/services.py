@@ -60,7 +60,14 @@ def service_task(walker: Walker, state: dict[str, Any], pointer: str, path: str,
     resource = state.get("Resource")
     if not isinstance(resource, str):
         raise walker.error(f"state {path!r}: a Task state's \"Resource\" must be a string, not {resource!r}", pointer + "/Resource")
-    service, api, pattern, partition = _classify(walker, resource, pointer, path, catalogue)
+    # A definition repeats a few Resources many times: each is classified once per walk (a
+    # deploy-time value, an OpaqueValue, is not a plain str and is classified each time).
+    known = walker.service_calls.get(resource) if type(resource) is str else None
+    if known is None:
+        known = _classify(walker, resource, pointer, path, catalogue)
+        if type(resource) is str:
+            walker.service_calls[resource] = known
+    service, api, pattern, partition = known
     language = state.get("QueryLanguage", walker.top_language)
     if language not in LANGUAGES:
         raise walker.error(f"QueryLanguage must be \"JSONPath\" or \"JSONata\", not {language!r}", pointer + "/QueryLanguage")

@@ -58,9 +58,7 @@ def scan(machine: StateMachine, batch_actions: frozenset[str] | None = None) -> 
     return _walk(machine, batch_actions, None)[0]
 
 
-def scan_whole(
-    machine: StateMachine, batch_actions: frozenset[str] | None, catalogue: Catalogue
-) -> tuple[list[BatchTask], list[ServiceTask]]:
+def scan_whole(machine: StateMachine, batch_actions: frozenset[str] | None, catalogue: Catalogue) -> tuple[list[BatchTask], list[ServiceTask]]:
     """Every Task state of `machine`, in document order: the Batch ones, and the others with the
     integration table that describes each (an InputError for a Task whose call is unknown)."""
     return _walk(machine, batch_actions, catalogue)
@@ -124,9 +122,10 @@ class Walker:
         self.top_language = top_language
         self.batch_actions = batch_actions
         self.template_free = machine.template is None
-        # Resource -> (pattern, action, partition), or None for no Batch integration: a definition
-        # repeats a few Resources many times.
+        # Resource -> (pattern, action, partition), or None for no Batch integration (a definition
+        # repeats a few Resources many times); service_calls the same for the other integrations.
         self.calls: dict[str, tuple[Pattern, str, str | None] | None] = {}
+        self.service_calls: dict[str, tuple[str, str, Pattern, str | None]] = {}
 
     def error(self, message: str, pointer: str) -> InputError:
         return _error(self.machine, message, pointer)
