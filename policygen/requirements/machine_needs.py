@@ -61,7 +61,7 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
         _check_map_resources(feature)
     said_per_machine: set[str] = set()  # what is true of a whole machine is said once, not per Map state
     for occurrence in (*features, *http_tasks):
-        for feature in machine_features():
+        for feature in _features_for(_occurrence_kind(occurrence)):
             if feature.optional and not optional:
                 continue
             applies = _holds(feature.when, occurrence)
@@ -75,6 +75,30 @@ def machine_feature_needs(features: Iterable[MachineFeature], http_tasks: Iterab
                 if need is not None:
                     found.append(need)
     return found
+
+
+def _occurrence_kind(occurrence: Occurrence) -> str:
+    if isinstance(occurrence, ServiceTask):
+        return "task"
+    return "map" if occurrence.kind is FeatureKind.MAP_STATE else "machine"
+
+
+def _when_kind(when: dict[str, Any] | None) -> str | None:
+    """The one kind of occurrence a `when` can hold for (see _holds), None for every kind."""
+    if when is None:
+        return None
+    if "task-resource" in when:
+        return "task"
+    if "machine-field" in when and "state-type" not in when:
+        return "machine"
+    return "map"
+
+
+@cache
+def _features_for(kind: str) -> tuple[Feature, ...]:
+    """The features whose `when` can hold for this kind of occurrence: _holds is False for the
+    others, and a definition has thousands of Map states to test."""
+    return tuple(feature for feature in machine_features() if _when_kind(feature.when) in (None, kind))
 
 
 def is_machine_task(task: ServiceTask) -> bool:

@@ -426,3 +426,23 @@ def test_a_connection_of_the_template_names_its_own_secret_in_cloudformation_out
     assert "                  - !GetAtt Api.SecretArn\n" in result.out
     statements = _statements(run_cli("generate", str(path), *TARGET))
     assert statements["HttpTaskConnectionSecret"]["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/*"]
+
+
+def test_the_features_left_out_for_a_kind_of_occurrence_never_hold_for_it():
+    """machine_feature_needs tests only the features whose `when` can hold for each occurrence (a
+    definition has thousands of Map states): every feature it skips must be one _holds rejects."""
+    from policygen import pipeline
+    from policygen.requirements import machine_needs
+    from policygen.requirements.machine_table import machine_features
+
+    machines = pipeline.load_state_machines(["fixtures/inputs/cloudformation/machine-features.yaml"]).machines
+    scanned = pipeline.scan_machines(machines)
+    occurrences = [*scanned.features, *scanned.services]
+    kinds = {machine_needs._occurrence_kind(occurrence) for occurrence in occurrences}
+    assert kinds == {"map", "machine", "task"}  # the fixture has each kind
+    for occurrence in occurrences:
+        tested = machine_needs._features_for(machine_needs._occurrence_kind(occurrence))
+        for feature in machine_features():
+            if feature not in tested:
+                assert machine_needs._holds(feature.when, occurrence) is False, (feature.id, occurrence.path)
+    assert any(machine_needs._holds(f.when, o) is True for o in occurrences for f in machine_features())
