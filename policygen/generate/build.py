@@ -77,7 +77,7 @@ def generate_policy(
     warnings.extend(_sdk_submit_jobs(tasks, options))
     found = needs_of_all(tasks, options)
     warnings.extend(found.notices)
-    found.needs.extend(whole_role_needs(services, options.deploy_time, warnings, target, features, redrive))
+    found.needs.extend(whole_role_needs((*services, *features), options.deploy_time, warnings, target, redrive))
     for record in (*services, *features):
         record.detach()  # its needs are made: the parsed document may go (one input at a time with -o DIR)
     if not tasks and not services and not found.needs:

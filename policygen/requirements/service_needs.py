@@ -49,7 +49,7 @@ def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, no
         notices.append(Notice(f"state {task.path!r} ({task.resource}): {api.notice}", Location(task.file, pointer=task.pointer)))
     found = [reader.need(grant) for grant in api.grants[task.pattern.value]]
     for pass_role in api.pass_roles:
-        roles = reader.field_resources(pass_role.role, pass_role.role.name or None, pass_roles=True)
+        roles = reader.field_resources(pass_role.role, pass_role.role.name, pass_roles=True)
         if not roles:
             continue  # the state passes no role there
         conditions: tuple[Condition, ...] = ()

@@ -20,15 +20,17 @@ from policygen.scan import ServiceTask
 from policygen.scan.features import MachineFeature
 
 
-def whole_role_needs(tasks: Iterable[ServiceTask], deploy_time: DeployTimeValues | None, notices: list[Notice],
-                     target: Target | None = None, features: Iterable[MachineFeature] = (), optional: bool = False) -> list[Need]:
-    """`optional`: also the optional features' grants (--redrive)."""
+def whole_role_needs(tasks: Iterable[ServiceTask | MachineFeature], deploy_time: DeployTimeValues | None, notices: list[Notice],
+                     target: Target | None = None, optional: bool = False) -> list[Need]:
+    """The needs of every record but a Batch task: the services' Task states and the machines' own
+    features (a MachineFeature stands where a Task does). `optional`: also the optional features'
+    grants (--redrive)."""
     found: list[Need] = []
     machine_tasks = []
-    features = list(features)
+    features = []
     for task in tasks:
         if isinstance(task, MachineFeature):
-            features.append(task)  # lint passes the features among the tasks
+            features.append(task)
             continue
         if task.credentials is not None:
             notices.append(_assumed_role(task))

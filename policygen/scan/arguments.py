@@ -25,6 +25,7 @@ from policygen.scan.model import (
 )
 
 if TYPE_CHECKING:  # only for annotations: walk.py makes the _Arguments
+    from policygen.load.asl import StateMachine
     from policygen.scan.walk import Walker
 
 
@@ -255,6 +256,16 @@ class _Arguments:
             self.walker = _DetachedErrors(self.walker)
 
 
+def machine_prefix(machine: StateMachine) -> str:
+    """How an error names the state machine: for one from a template (or a SAM DefinitionUri
+    file), its logical id or address, and the template when the file is another; else nothing."""
+    template = machine.template
+    if template is None:
+        return ""
+    where = f" in {template.file}" if template.file != machine.file else ""
+    return f"state machine {machine.name!r}{where}: "
+
+
 class _DetachedErrors:
     """What detached arguments keep of the walk, for an error found later."""
 
@@ -264,9 +275,7 @@ class _DetachedErrors:
         machine = walker.machine
         self.template_free = walker.template_free
         self.file = machine.document.name
-        template = machine.template
-        where = f" in {template.file}" if template is not None and template.file != machine.file else ""
-        self.prefix = f"state machine {machine.name!r}{where}: " if template is not None else ""
+        self.prefix = machine_prefix(machine)
 
     def error(self, message: str, pointer: str) -> InputError:
         return InputError(self.prefix + message, Location(self.file, pointer=pointer))

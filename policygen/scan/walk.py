@@ -18,7 +18,7 @@ from policygen.load.template import (
     parse_sub,
     unescape,
 )
-from policygen.scan.arguments import _Arguments
+from policygen.scan.arguments import _Arguments, machine_prefix
 from policygen.scan.model import (
     _STATIC,
     ABSENT,
@@ -81,11 +81,7 @@ def _check_language(value: Any, machine: StateMachine, pointer: str) -> None:
 def _error(machine: StateMachine, message: str, pointer: str) -> InputError:
     """An InputError at `pointer`; for a machine from a template (or a SAM DefinitionUri file) the
     message names the machine's logical id or address, and the template when the file is another."""
-    template = machine.template
-    if template is not None:
-        where = f" in {template.file}" if template.file != machine.file else ""
-        message = f"state machine {machine.name!r}{where}: {message}"
-    return InputError(message, _location(machine, pointer))
+    return InputError(machine_prefix(machine) + message, _location(machine, pointer))
 
 
 def _location(machine: StateMachine, pointer: str) -> Location:
