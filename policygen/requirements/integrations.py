@@ -213,14 +213,11 @@ class TableCatalogue:
         return None
 
     def arn_service(self, resource: str) -> str | None:
-        for service in optimized_services():
-            table = integration_table(service)
-            if table is not None and any(entry.match.fullmatch(resource) for entry in table.resource_arns):
-                return service
-        return None
+        return next((service for service in optimized_services() if resource_arn_entry(service, resource)), None)
 
 
 def resource_arn_entry(service: str, resource: str) -> ResourceArn | None:
+    """The `resource-arns` entry of a service's table that a Resource ARN matches, if any."""
     table = integration_table(service)
     if table is None:
         return None
