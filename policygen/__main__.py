@@ -1,5 +1,5 @@
 """Allows `python -m policygen`."""
 
-from policygen.cli import main
+from policygen.console import console
 
-main()
+console()

@@ -25,7 +25,8 @@ LAYERS = (
     ("write",),
     ("pipeline", "per_machine", "audit"),
     ("pipeline_lint",),
-    ("cli", "cli_options", "cli_audit", "__main__", "cfnlint"),
+    ("cli", "cli_options", "cli_audit", "cfnlint"),
+    ("console", "__main__"),
 )
 MAX_LINES = 450
 CLI_MAX_LINES = 250
