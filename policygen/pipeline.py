@@ -11,12 +11,11 @@ from functools import lru_cache
 
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
-from policygen.iam import aws_names, catalog
+from policygen.iam import aws_names
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.inputs import each_input
 from policygen.load.template import PSEUDO_PARAMETERS
 from policygen.per_machine import MachineStream, nothing_to_attach_error, several_into_terraform_error
-from policygen.render import cloudformation, terraform
 from policygen.render.outputs import (
     CLOUDFORMATION,
     CLOUDFORMATION_JSON,
@@ -126,6 +125,8 @@ def _check_names_known(wanted: Iterable[str], names: Iterable[str]) -> None:
 
 @lru_cache(maxsize=1)
 def _known_batch_actions() -> frozenset[str]:
+    from policygen.iam import catalog
+
     return catalog.action_names("batch")
 
 
@@ -144,11 +145,10 @@ def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], 
 def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS) -> MachineScan:
     """scan_whole_role's Task states, and the machines' own features (Map states, the machine
     resource's logging, tracing and key; for plain ASL files, those `options` give)."""
-    from policygen.requirements import sdk
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
-    catalogue = TableCatalogue(sdk_problem=sdk.call_problem)
+    catalogue = TableCatalogue(sdk_problem=_sdk_call_problem)
     scanned = MachineScan([], [], [])
     for machine in machines:
         one = scan_machine(machine, known, catalogue, options)
@@ -156,6 +156,13 @@ def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO
         scanned.services.extend(one.services)
         scanned.features.extend(one.features)
     return scanned
+
+
+def _sdk_call_problem(api: str) -> str | None:
+    # The SDK tables are read only by a run with an aws-sdk state (most definitions have none).
+    from policygen.requirements.sdk import call_problem
+
+    return call_problem(api)
 
 
 def check_machine_options(machines: Sequence[StateMachine], options: MachineOptions, plain: Sequence[str] | None = None) -> None:
@@ -204,10 +211,11 @@ def generate_outputs(machines: Sequence[StateMachine], source_names: Sequence[st
     options = _with_deploy_time(settings, machines)
     check_machine_options(machines, settings.machine)
     units = []
-    references = []  # per unit, what a `${...}` in its CloudFormation output may refer to
+    references = []  # per unit, what a `${...}` in its CloudFormation output may refer to (only CloudFormation reads them)
+    cloudformation = settings.output_format in (CLOUDFORMATION, CLOUDFORMATION_JSON)
     for group in groups:
         units.append(_generate_unit(group, several, source_names, settings, options, target))
-        references.append(_template_names(group))
+        references.append(_template_names(group) if cloudformation else frozenset())
     per_machine = per_machine_files and not settings.merge
     if per_machine and settings.output_format == TERRAFORM and len(units) > 1:
         raise several_into_terraform_error(len(units))
@@ -272,7 +280,10 @@ def _fixed_target(settings: Settings) -> Target | None:
     deployed (pseudo parameters, data sources) unless the flags fix them; JSON resolves them."""
     if settings.output_format == JSON:
         return None
-    pseudo = terraform if settings.output_format == TERRAFORM else cloudformation
+    if settings.output_format == TERRAFORM:
+        from policygen.render import terraform as pseudo
+    else:
+        from policygen.render import cloudformation as pseudo
     return Target(
         partition=validate_partition(settings.partition) if settings.partition else pseudo.PSEUDO_PARTITION,
         region=validate_region(settings.region) if settings.region else pseudo.PSEUDO_REGION,
@@ -286,7 +297,9 @@ def _template_names(machines: Sequence[StateMachine]) -> frozenset[str]:
     """What a `${...}` in these machines' policy may refer to in CloudFormation: the pseudo
     parameters, and the parameters and resources of the templates they came from. Anything else
     (a placeholder in a plain ASL file, a template's escaped `${!Literal}`) is literal text."""
-    names = set(cloudformation.PSEUDO_REFERENCES)
+    from policygen.render.cloudformation import PSEUDO_REFERENCES
+
+    names = set(PSEUDO_REFERENCES)
     for machine in machines:
         if machine.template is not None:
             names.update(machine.template.parameters)

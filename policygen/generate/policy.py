@@ -22,7 +22,7 @@ class Statement:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
-    needs: tuple[Need, ...]  # why this statement exists, for --explain and the linter
+    needs: tuple[Need, ...]  # why this statement exists, for --explain: in no set order (need_order sorts them)
     conditions: tuple[Condition, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def generate_policy_document(needs: Iterable[Need], target: Target) -> Policy:
                 sid=_merged_sid([(sid, actions) for actions, group in groups for sid in {need.sid for need in group}]),
                 actions=tuple(sorted({a for actions, _ in groups for a in actions}, key=str.lower)),
                 resources=resources,
-                needs=tuple(sorted(members, key=_need_order)),
+                needs=tuple(members),
                 conditions=conditions,
             )
         )
@@ -122,7 +122,7 @@ def _without_redundant(statements: list[Statement]) -> list[Statement]:
         if cover is None:
             kept.append(statement)
         else:
-            merged = replace(cover, needs=tuple(sorted(cover.needs + statement.needs, key=_need_order)))
+            merged = replace(cover, needs=cover.needs + statement.needs)
             kept[kept.index(cover)] = merged
     return kept
 
@@ -198,5 +198,7 @@ def _unique_sids(statements: list[Statement]) -> list[Statement]:
     return unique
 
 
-def _need_order(need: Need) -> tuple[str, ...]:
+def need_order(need: Need) -> tuple[str, ...]:
+    """A statement's needs in the order --explain lists them (by file, machine and state); sorted
+    only there, since a large definition's statements hold thousands."""
     return (need.task.file, need.task.machine, need.task.pointer, need.sid)

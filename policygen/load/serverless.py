@@ -16,6 +16,7 @@ from policygen.load.document import Document, escape_pointer_token
 from policygen.load.intrinsics import Resolver, intrinsic_name
 from policygen.load.template import (
     SERVERLESS,
+    SERVERLESS_FUNCTION,
     TemplateContext,
     TemplateResource,
     template_parameters,
@@ -92,10 +93,6 @@ def _plugin_substitutes(value: Any) -> bool:
         return any(_plugin_substitutes(item) for item in value)
     return isinstance(value, str) and "#{" in value
 
-
-# A `functions` entry: no CloudFormation logical id (the framework names it <Name>LambdaFunction),
-# so CloudFormation output cannot keep a reference to it.
-SERVERLESS_FUNCTION = "serverless:function"
 
 
 def _context(document: Document) -> TemplateContext:

@@ -49,6 +49,11 @@ class TemplateParameter:
     default: Any = None
 
 
+# The type of a serverless.yml `functions` entry: no CloudFormation logical id (the framework names
+# it <Name>LambdaFunction), so CloudFormation output cannot keep a reference to it.
+SERVERLESS_FUNCTION = "serverless:function"
+
+
 @dataclass(frozen=True)
 class TemplateResource:
     """A resource the template declares, with its properties as written (intrinsics unresolved).

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from policygen.errors import one_line
-from policygen.generate.policy import Policy, condition_json
+from policygen.generate.policy import Policy, condition_json, need_order
 
 
 def render_explanation(policy: Policy) -> str:
@@ -19,7 +19,7 @@ def render_explanation(policy: Policy) -> str:
         if statement.conditions:
             lines.append(f"  when {json.dumps(condition_json(statement.conditions), sort_keys=True)}")
         reasons: dict[tuple[str, str], list[str]] = {}
-        for need in statement.needs:
+        for need in sorted(statement.needs, key=need_order):
             state = one_line(f"{need.task.file}: {need.task.path} ({need.task.pattern.value})")
             states = reasons.setdefault((need.why, need.source), [])
             if state not in states:

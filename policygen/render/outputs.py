@@ -8,14 +8,8 @@ from dataclasses import dataclass, field
 from policygen import __version__
 from policygen.errors import Notice
 from policygen.generate.build import Generated
-from policygen.render.cloudformation import (
-    RoleSnippet,
-    logical_id,
-    render_cloudformation,
-)
 from policygen.render.explain import render_named_explanation
 from policygen.render.policy_json import render_policy_json
-from policygen.render.terraform import PolicyBlock, render_terraform
 from policygen.requirements.needs import Options
 from policygen.requirements.target import Target
 from policygen.scan.machine_properties import MachineOptions
@@ -99,9 +93,13 @@ def render_outputs(
     fmt = settings.output_format
     if fmt == JSON:
         return Outputs(units, render_policy_json(units[0].generated.policy))
-    if fmt == TERRAFORM:
+    if fmt == TERRAFORM:  # each format's module is imported by the runs that write it
+        from policygen.render.terraform import PolicyBlock, render_terraform
+
         blocks = [PolicyBlock(unit.name, ", ".join(unit.sources), unit.generated.policy) for unit in units]
         return Outputs(units, render_terraform(blocks, __version__, settings.terraform_provider))
+    from policygen.render.cloudformation import RoleSnippet, logical_id, render_cloudformation
+
     suffix = "ExecutionRole" if settings.attach_to is None else "BatchPolicy"
     where = {} if target is None else {"partition": target.partition, "region": target.region, "account": target.account}
     snippets = [

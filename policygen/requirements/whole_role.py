@@ -13,7 +13,6 @@ from policygen.errors import Location, Notice
 from policygen.requirements.deploy_time import DeployTimeValues
 from policygen.requirements.machine_needs import is_machine_task, machine_feature_needs
 from policygen.requirements.needs import Need
-from policygen.requirements.sdk import needs_of_sdk
 from policygen.requirements.service_needs import needs_of_service
 from policygen.requirements.target import Target
 from policygen.scan import ServiceTask
@@ -37,11 +36,18 @@ def whole_role_needs(tasks: Iterable[ServiceTask | MachineFeature], deploy_time:
         if is_machine_task(task):
             machine_tasks.append(task)
         elif task.service == "aws-sdk":
-            found.extend(needs_of_sdk(task, deploy_time, notices))
+            found.extend(_needs_of_sdk(task, deploy_time, notices))
         else:
             found.extend(needs_of_service(task, deploy_time, notices, target))
     found.extend(machine_feature_needs(features, machine_tasks, deploy_time, notices, optional))
     return found
+
+
+def _needs_of_sdk(task: ServiceTask, deploy_time: DeployTimeValues | None, notices: list[Notice]) -> list[Need]:
+    # The SDK tables are read only by a run with an aws-sdk state (most definitions have none).
+    from policygen.requirements.sdk import needs_of_sdk
+
+    return needs_of_sdk(task, deploy_time, notices)
 
 
 def _assumed_role(task: ServiceTask) -> Notice:

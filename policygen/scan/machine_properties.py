@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policygen.load.asl import StateMachine
 from policygen.load.document import escape_pointer_token
-from policygen.load.intrinsics import Resolver, intrinsic_name
 from policygen.load.template import SERVERLESS, TERRAFORM_PLAN, OpaqueValue, has_references, render, unescape
 from policygen.scan.model import FieldValue, ValueKind
+
+if TYPE_CHECKING:  # the intrinsics are imported by the runs that read a template (_read)
+    from policygen.load.intrinsics import Resolver
 
 NAME = "StateMachineName"
 LOGGING_LEVEL = "LoggingConfiguration.Level"
@@ -122,6 +124,8 @@ def _from_options(machine: StateMachine, options: MachineOptions) -> MachineProp
 
 
 def _read(machine: StateMachine, properties: Mapping[str, Any], spellings: Mapping[str, str], file: str, base: str) -> MachineProperties:
+    from policygen.load.intrinsics import Resolver
+
     template = machine.template
     assert template is not None
     document = template.document
@@ -148,6 +152,8 @@ def _at_pointer(data: Any, pointer: str) -> Any:
 
 def _at(container: Any, path: str) -> Any:
     """The value at a dotted path (`logging_configuration.0.level`), None when any part is absent."""
+    from policygen.load.intrinsics import intrinsic_name
+
     for part in path.split("."):
         if isinstance(container, list) and part.isdigit():
             container = container[int(part)] if int(part) < len(container) else None

@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
-from policygen.load.serverless import SERVERLESS_FUNCTION
-from policygen.load.template import OpaqueValue, Ref, has_references, parse_sub, unescape
+from policygen.load.template import SERVERLESS_FUNCTION, OpaqueValue, Ref, has_references, parse_sub, unescape
 from policygen.scan.arguments import _Arguments
 from policygen.scan.model import (
     LANGUAGES,
