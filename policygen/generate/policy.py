@@ -144,6 +144,8 @@ def without_covered(resources: set[str]) -> tuple[str, ...]:
 
 
 def _resolve(resource: str, need: Need, target: Target) -> str:
+    if "{" not in resource:
+        return resource  # nearly every resource of a large definition: an ARN the state named
     missing = []
     for name in ("partition", "region", "account"):
         if f"{{{name}}}" not in resource:
