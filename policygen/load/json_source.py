@@ -4,8 +4,9 @@ A text of 16 KiB or more without escapes is parsed by msgspec, and kept when a c
 key was repeated; anything else (a small text, a text with escapes or that msgspec refuses, one
 that may repeat a key) goes the exact way: `json.loads` with a pairs hook that refuses
 duplicates, whose errors carry line and column. Either way the data are what `json.loads`
-returns. Positions are only needed when something is reported, so the position-tracking parser
-runs lazily, on the same text, only then.
+returns. Positions are only needed when something is reported, so they are found then, on the
+same text: a pointer's place by following that pointer only (_Positions), the first repeated key
+by a walk of the whole text (_PositionIndex).
 """
 
 from __future__ import annotations
@@ -134,14 +135,7 @@ def parse_json(text: str, name: str) -> Document:
     data = _parse_fast(text)
     if data is UNDECIDED:
         data = _parse_exact(text, name)
-    index_holder: list[_PositionIndex] = []
-
-    def locate(pointer: str) -> tuple[int, int] | None:
-        if not index_holder:
-            index_holder.append(_PositionIndex(text))
-        return index_holder[0].locate(pointer)
-
-    document = Document(name=name, format="json", data=data, locator=locate)
+    document = Document(name=name, format="json", data=data, locator=_Positions(text).locate)
     surrogate = lone_surrogate(text, data)
     if surrogate is not None:
         raise InputError(LONE_SURROGATE, document.location(surrogate))
@@ -181,30 +175,85 @@ def _parse_exact(text: str, name: str) -> Any:
         raise InputError("JSON nested too deeply", Location(name)) from None
 
 
-class _PositionIndex:
-    """Offsets of every value (and of the key that names it) in a valid JSON text, by JSON pointer."""
+class _Lines:
+    """Line and column (both from 1) of an offset in a text."""
 
     def __init__(self, text: str):
         self.text = text
-        self.offsets: dict[str, int] = {}
-        self.duplicates: list[tuple[str, int]] = []
-        self._value(_WHITESPACE.match(text, 0).end(), "")
 
     @cached_property
     def _line_starts(self) -> list[int]:
         return [0] + [match.end() for match in re.finditer("\n", self.text)]
 
-    @property
-    def first_duplicate(self) -> tuple[str, int]:
-        return min(self.duplicates, key=lambda item: item[1])
-
     def line_column(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
 
+
+class _Positions(_Lines):
+    """Where the value a JSON pointer names stands in a valid JSON text (for a member, its key),
+    found by following the pointer only. Each object or array on the way is read once, when a
+    pointer first goes through it: its members' offsets are kept, and the values beside the path
+    are skipped by the C decoder. Reporting a few findings in a large definition then costs about
+    one json.loads of it, not a walk of every value in Python (_PositionIndex)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.root = _WHITESPACE.match(text, 0).end()
+        # a container's offset -> its members: token -> (offset reported, offset of the value)
+        self.containers: dict[int, dict[str, tuple[int, int]]] = {}
+
     def locate(self, pointer: str) -> tuple[int, int] | None:
-        offset = self.offsets.get(pointer)
-        return None if offset is None else self.line_column(offset)
+        reported = position = self.root
+        for token in split_pointer(pointer):
+            members = self.containers.get(position)
+            if members is None:
+                members = self.containers[position] = self._members(position)
+            member = members.get(token)
+            if member is None:
+                return None
+            reported, position = member
+        return self.line_column(reported)
+
+    def _members(self, position: int) -> dict[str, tuple[int, int]]:
+        text = self.text
+        members: dict[str, tuple[int, int]] = {}
+        opening = text[position]
+        if opening not in "{[":
+            return members  # a scalar has no members
+        closing = "}" if opening == "{" else "]"
+        position = _WHITESPACE.match(text, position + 1).end()
+        index = 0
+        while text[position] != closing:
+            if opening == "{":
+                key_start = position
+                key, position = scanstring(text, position + 1)
+                position = _WHITESPACE.match(text, position).end() + 1  # the ':'
+                position = _WHITESPACE.match(text, position).end()
+                members.setdefault(key, (key_start, position))  # the first of repeated keys, as _PositionIndex
+            else:
+                members[str(index)] = (position, position)
+                index += 1
+            position = _SCALAR.raw_decode(text, position)[1]
+            position = _WHITESPACE.match(text, position).end()
+            if text[position] == ",":
+                position = _WHITESPACE.match(text, position + 1).end()
+        return members
+
+
+class _PositionIndex(_Lines):
+    """Offsets of every value (and of the key that names it) in a valid JSON text, by JSON pointer,
+    and its repeated keys: what a duplicate-key error reports."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.offsets: dict[str, int] = {}
+        self.duplicates: list[tuple[str, int]] = []
+        self._value(_WHITESPACE.match(text, 0).end(), "")
+
+    @property
+    def first_duplicate(self) -> tuple[str, int]:
+        return min(self.duplicates, key=lambda item: item[1])
 
     def _value(self, position: int, pointer: str) -> int:
         text = self.text

@@ -237,3 +237,37 @@ def test_a_syntax_error_after_a_repeated_key_is_reported_not_a_crash(text, posit
     assert (raised.value.location.line, raised.value.location.column) == position
     with pytest.raises(json.JSONDecodeError):
         loads_unique(text)
+
+
+@settings(max_examples=300)
+@given(json_texts(), st.lists(st.sampled_from(["a", "b", "0", "1", "Type", "a:b", "é", "zz"]), max_size=3))
+def test_a_pointer_is_found_where_the_whole_walk_puts_it(text, tokens):
+    # _Positions follows one pointer, skipping the values beside it; _PositionIndex walks every
+    # value. Each pointer the walk records, and pointers it does not (an absent key, an index
+    # past the end, a path through a scalar), must be placed the same. Only in texts parse_json
+    # accepts: valid, no key repeated (a repeated key is an error the whole walk places).
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return
+    index = json_source._PositionIndex(text)
+    if index.duplicates:
+        return
+    positions = json_source._Positions(text)
+    for pointer, offset in index.offsets.items():
+        assert positions.locate(pointer) == index.line_column(offset), pointer
+    probe = "".join(f"/{token}" for token in tokens)
+    expected = index.offsets.get(probe)
+    assert positions.locate(probe) == (None if expected is None else index.line_column(expected))
+
+
+def test_a_finding_deep_in_a_large_definition_is_placed_without_walking_every_value():
+    states = {f"S{index}": {"Type": "Pass", "Result": {"n": [index, {"deep": "x:y"}]}, "Next": f"S{index + 1}"} for index in range(3000)}
+    states["S3000"] = {"Type": "Succeed"}
+    text = json.dumps({"StartAt": "S0", "States": states}, indent=2)
+    document = parse_json(text, "big.json")
+    line = text.splitlines().index('    "S2999": {') + 1
+    assert (document.location("/States/S2999").line, document.location("/States/S2999").column) == (line, 5)
+    assert document.location("/States/S2999/Result/n/1/deep").line == line + 6
+    with mock.patch.object(json_source._PositionIndex, "__init__", side_effect=AssertionError("walked every value")):
+        assert document.location("/States/S12/Next").line == text.splitlines().index('    "S12": {') + 1 + 10
