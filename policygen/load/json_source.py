@@ -119,11 +119,12 @@ def loads_unique(text: str) -> Any:
     a duplicate key (two states with one name) is a DuplicateKeyError, never a silent overwrite; a
     lone surrogate is a LoneSurrogateError."""
     data = _parse_fast(text)
-    if data is UNDECIDED:
-        try:
-            data = _loads_exact(text)
-        except _FirstDuplicate as duplicate:
-            raise DuplicateKeyError(split_pointer(duplicate.pointer)[-1], duplicate.pointer) from None
+    if data is not UNDECIDED:
+        return data  # a text without a backslash writes no escape, so no lone surrogate
+    try:
+        data = _loads_exact(text)
+    except _FirstDuplicate as duplicate:
+        raise DuplicateKeyError(split_pointer(duplicate.pointer)[-1], duplicate.pointer) from None
     pointer = lone_surrogate(text, data)
     if pointer is not None:
         raise LoneSurrogateError(pointer)
@@ -133,10 +134,11 @@ def loads_unique(text: str) -> Any:
 def parse_json(text: str, name: str) -> Document:
     """Parse JSON text; duplicate keys and syntax errors are InputErrors with line and column."""
     data = _parse_fast(text)
-    if data is UNDECIDED:
+    decided_fast = data is not UNDECIDED  # then the text has no backslash: no escape, no lone surrogate
+    if not decided_fast:
         data = _parse_exact(text, name)
     document = Document(name=name, format="json", data=data, locator=_Positions(text).locate)
-    surrogate = lone_surrogate(text, data)
+    surrogate = None if decided_fast else lone_surrogate(text, data)
     if surrogate is not None:
         raise InputError(LONE_SURROGATE, document.location(surrogate))
     return document

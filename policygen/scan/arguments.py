@@ -199,9 +199,16 @@ class _Arguments:
             self.read = {}
         found = self.read.get(path)
         if found is None:
-            collected: list[FieldValue] = []
-            self._collect(self.body, self.pointer, path.split("."), collected, [])
-            found = self.read[path] = tuple(collected)
+            if "." in path or "[" in path:
+                collected: list[FieldValue] = []
+                self._collect(self.body, self.pointer, path.split("."), collected, [])
+                found = tuple(collected)
+            else:  # one field of the arguments (a FunctionName, a QueueUrl): what _collect does for it, directly
+                value, raw = self.value(self.body, path, self.pointer)
+                if raw is not None:
+                    raise self.error(f"\"{path}\" must be a string", f"{self.pointer}/{escape_pointer_token(path)}")
+                found = () if value is None else (value,)
+            self.read[path] = found
         return found
 
     def items_without(self, path: str) -> tuple[str, ...]:
