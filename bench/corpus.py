@@ -1,7 +1,8 @@
 """Synthetic, seeded Step Functions corpora for the benchmarks: standard library only.
 
-Shared by bench/run.py (which times the library in-process) and bench/processes.py (which times
-whole `policygen` processes and must not import policygen, whose modules may move).
+Shared by bench/run.py (which times whole `policygen` processes, every row of the README's
+performance table, and must not import policygen, whose modules may move) and bench/library.py
+(which times the library's stages in-process).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def generate(
 def main() -> None:
     """Console entry point: one line and exit code 2 for bad input, never a traceback unless --debug."""
     # One run, then exit: the parsed definitions live until the end and hold no reference cycles,
-    # so the collector's full passes over a large template are pure cost (bench/run.py, CLI line).
+    # so the collector's full passes over a large template are pure cost (bench/run.py, one-large-file row).
     # Re-enabled on the way out for callers that run main() in-process (the tests).
     gc.disable()
     try:
