@@ -3,7 +3,8 @@ request context), from the same table the generator writes policies from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 from policygen.iam.arns import arn_resource
@@ -14,7 +15,7 @@ from policygen.requirements.table import (
     Dispute,
 )
 from policygen.requirements.target import Target
-from policygen.scan import BatchTask, Pattern, ServiceTask
+from policygen.scan import BatchTask, FieldValue, Pattern, ServiceTask, Tag
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,52 @@ def requests_of(task: BatchTask, target: Target) -> list[Access]:
                     )
                 )
     return accesses
+
+
+def requests_of_tasks(tasks: Iterable[BatchTask], target: Target) -> list[Access]:
+    """requests_of for every task, in order. The states of a large definition send a few distinct
+    sets of values: each set's requests are made once, and copied for each further state that sends it."""
+    made: dict[tuple, list[Access]] = {}
+    found: list[Access] = []
+    for task in tasks:
+        signature = _signature(task)
+        accesses = made.get(signature)
+        if accesses is None:
+            accesses = made[signature] = requests_of(task, target)
+            found.extend(accesses)
+        else:
+            found.extend(_for_task(access, task) for access in accesses)
+    return found
+
+
+def _signature(task: BatchTask) -> tuple:
+    """Every field of a task but where the state is (its machine, file, path and pointer, and its
+    values' pointers): states with one signature make the same requests. Built from the fields
+    themselves, so a field BatchTask gains is part of it."""
+    return tuple(_without_location(getattr(task, name)) for name in _TASK_FIELDS)
+
+
+def _without_location(value: object) -> object:
+    if isinstance(value, FieldValue):
+        return tuple(getattr(value, name) for name in _VALUE_FIELDS)
+    if isinstance(value, Tag):
+        return value.key, _without_location(value.value)
+    if isinstance(value, tuple):
+        return tuple(_without_location(item) for item in value)
+    return value
+
+
+_TASK_FIELDS = tuple(field.name for field in fields(BatchTask) if field.name not in ("machine", "file", "path", "pointer"))
+_VALUE_FIELDS = tuple(field.name for field in fields(FieldValue) if field.name != "pointer")
+
+
+def _for_task(access: Access, task: BatchTask) -> Access:
+    """The same request, made by `task` (the frozen dataclass's __init__ would set each field
+    through object.__setattr__ again)."""
+    copy = object.__new__(Access)
+    copy.__dict__.update(access.__dict__)
+    copy.__dict__["task"] = task
+    return copy
 
 
 def _dispute(need: Need, group: tuple[str, ...]) -> Dispute | None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import batch_state, parallel_machine, tasks_of
 from test_lint import TARGET, lint
 
 from policygen import pipeline
@@ -17,6 +20,8 @@ from policygen.lint.fix import fixed_policy
 from policygen.lint.roles.unit import LintUnit
 from policygen.load.asl import state_machine_from_asl
 from policygen.load.json_source import parse_json
+from policygen.requirements import requests as requests_module
+from policygen.requirements.target import Target
 
 POLICY = [
     {"Sid": "Submit", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": "arn:aws:batch:*:*:job-queue/q"},
@@ -126,3 +131,31 @@ def test_fix_for_states_asking_the_same_requests_costs_what_one_does(monkeypatch
     assert tested_for_one > 0
     assert tested_for_many == tested_for_one
     assert fixed_for_many == fixed_for_one
+
+
+def test_states_sending_the_same_values_have_their_requests_made_once(monkeypatch):
+    made = []
+    original = requests_module.requests_of
+
+    def counted(task, target):
+        made.append(task.path)
+        return original(task, target)
+
+    monkeypatch.setattr(requests_module, "requests_of", counted)
+    tasks = _states(40)
+    accesses = requests_module.requests_of_tasks(tasks, TARGET)
+    assert made == [tasks[0].path]
+    # each state still asks as itself: the copies name their own state
+    assert [access.task for access in accesses] == [task for task in tasks for _ in original(task, TARGET)]
+    assert accesses == [access for task in tasks for access in original(task, TARGET)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(batch_state(), min_size=1, max_size=6))
+def test_the_requests_made_once_per_signature_are_each_state_s_own(states):
+    # States drawn from few forms repeat signatures; some differ only where they stand (a path, a
+    # pointer), which the signature leaves out, or only in a value's field name ("JobQueue.$").
+    tasks = tasks_of(parallel_machine(*states, *states))
+    for target in (TARGET, Target(partition="aws", region=None, account=None)):
+        expected = [access for task in tasks for access in requests_module.requests_of(task, target)]
+        assert requests_module.requests_of_tasks(tasks, target) == expected

@@ -15,7 +15,7 @@ from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import Role
 from policygen.requirements import markers
 from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
-from policygen.requirements.requests import Access, requests_of
+from policygen.requirements.requests import Access, requests_of_tasks
 from policygen.requirements.target import Target
 from policygen.scan import BatchTask, FieldValue, Pattern, ServiceTask, ValueKind
 
@@ -149,7 +149,7 @@ class CheckerBase:
         self.role_policies = PolicySet(self.documents)
         self.opened_policies = PolicySet(self.opened) if self.open_parts else self.role_policies
         self.opened_deny_policies = PolicySet(self.opened_denies) if self.open_parts else self.role_policies
-        self.accesses = [*(access for task in tasks for access in requests_of(task, target)), *service_accesses]
+        self.accesses = [*requests_of_tasks(tasks, target), *service_accesses]
         self.broad: set[StatementRef] = set()
         # What RequestChecks worked out once for all the states asking the same.
         self.answers: dict[Asked, Answer] = {}

@@ -37,7 +37,7 @@ from policygen.lint.fix.allow import fix_allow
 from policygen.lint.fix.common import DEFAULT_VERSION, Entry, _name, with_unique_sids
 from policygen.lint.fix.deny import narrow_deny
 from policygen.lint.roles.unit import LintUnit
-from policygen.requirements.requests import Access, requests_of
+from policygen.requirements.requests import Access, requests_of_tasks
 from policygen.requirements.service_requests import service_requests
 
 
@@ -47,7 +47,7 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
     UsageError when the region or account is unknown, or when a Deny that blocks a needed request
     cannot be narrowed exactly."""
     accesses = [
-        *(access for task in unit.tasks for access in requests_of(task, unit.target)),
+        *requests_of_tasks(unit.tasks, unit.target),
         *service_requests(unit.services, unit.target, unit.deploy_time),
     ]
     _require_target(accesses)
