@@ -39,7 +39,7 @@ from policygen.requirements.target import (
 )
 from policygen.scan import BatchTask, ServiceTask, scan
 from policygen.scan.features import MachineScan, scan_machine
-from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions
+from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions, MachineProperties
 from policygen.write.directory import DirectoryWriter, file_names
 
 __all__ = ["Generated", "LoadResult", "MachineOptions", "Options", "Outputs", "Settings", "generate_outputs", "generate_policy",
@@ -142,16 +142,18 @@ def scan_whole_role(machines: Iterable[StateMachine]) -> tuple[list[BatchTask], 
     return scanned.batch, scanned.services
 
 
-def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS) -> MachineScan:
+def scan_machines(machines: Iterable[StateMachine], options: MachineOptions = NO_OPTIONS,
+                  deployed: Mapping[str, MachineProperties] | None = None) -> MachineScan:
     """scan_whole_role's Task states, and the machines' own features (Map states, the machine
-    resource's logging, tracing and key; for plain ASL files, those `options` give)."""
+    resource's logging, tracing and key; for plain ASL files, those `options` give; for machines
+    read from AWS, the properties `deployed` holds by machine name)."""
     from policygen.requirements.integrations import TableCatalogue
 
     known = _known_batch_actions()
     catalogue = TableCatalogue(sdk_problem=_sdk_call_problem)
     scanned = MachineScan([], [], [])
     for machine in machines:
-        one = scan_machine(machine, known, catalogue, options)
+        one = scan_machine(machine, known, catalogue, options, (deployed or {}).get(machine.name))
         scanned.batch.extend(one.batch)
         scanned.services.extend(one.services)
         scanned.features.extend(one.features)

@@ -576,3 +576,72 @@ def test_a_machine_of_every_integration_is_audited_for_each_state(aws, run_cli):
     [finding] = report["findings"]
     assert finding["resource"] == arns["no-invoke"] and finding["ruleId"] == "PG101"
     assert finding["message"].startswith("state 'Invoke' (lambda:invoke) needs lambda:InvokeFunction on arn:aws:lambda:us-east-1:123456789012:function:prepare")
+
+
+# --- the machine's own features, as DescribeStateMachine gives them
+
+KEY = f"arn:aws:kms:us-east-1:{OWN_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+FEATURED = {
+    "StartAt": "Fan out",
+    "States": {
+        "Fan out": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _featured_machine(run_cli, tmp_path, without: str | None = None) -> str:
+    """A machine named "featured" with logging, tracing and a customer-managed key, and a
+    Distributed Map; its role is what `generate` writes for it (told the same by its flags), less
+    the action `without`."""
+    from audit_fleet import trust
+
+    path = tmp_path / "featured.asl.json"
+    path.write_text(json.dumps(FEATURED), encoding="utf-8")
+    generated = run_cli("generate", str(path), "--region", "us-east-1", "--account", OWN_ACCOUNT,
+                        "--state-machine-name", "featured", "--logging", "--tracing", "--kms-key", KEY)
+    assert generated.code == 0, generated.err
+    policy = json.loads(generated.out)
+    assert without is None or any(without in statement["Action"] for statement in policy["Statement"])
+    statements = []
+    for statement in policy["Statement"]:
+        actions = [action for action in statement["Action"] if action != without]
+        if actions:
+            statements.append({**statement, "Action": actions})
+    policy["Statement"] = statements
+    session = boto3.session.Session()
+    iam, states = session.client("iam"), session.client("stepfunctions")
+    role = iam.create_role(RoleName="featured", AssumeRolePolicyDocument=json.dumps(trust(OWN_ACCOUNT)))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="featured", PolicyName="generated", PolicyDocument=json.dumps(policy))
+    return states.create_state_machine(
+        name="featured", definition=json.dumps(FEATURED), roleArn=role,
+        loggingConfiguration={"level": "ERROR", "includeExecutionData": False,
+                              "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": f"arn:aws:logs:us-east-1:{OWN_ACCOUNT}:log-group:sfn:*"}}]},
+        tracingConfiguration={"enabled": True},
+        encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": KEY, "kmsDataKeyReusePeriodSeconds": 300},
+    )["stateMachineArn"]
+
+
+def test_a_role_with_what_the_machine_itself_needs_passes(aws, run_cli, tmp_path):
+    # Its name (the Distributed Map's children), logging, tracing and key come from AWS: the role
+    # generate wrote for them, naming the machine, is exactly right (no PG203 for an unknown name).
+    _featured_machine(run_cli, tmp_path)
+    result, report = audit_json(run_cli, "--region", "us-east-1")
+    assert report["findings"] == [] and result.code == 0
+    assert report["summary"]["audited"] == 1
+
+
+@pytest.mark.parametrize("left_out", ["logs:CreateLogDelivery", "xray:PutTraceSegments", "kms:Decrypt", "states:StartExecution"])
+def test_a_role_missing_what_the_machine_itself_needs_is_a_finding(aws, run_cli, tmp_path, left_out):
+    arn = _featured_machine(run_cli, tmp_path, left_out)
+    result, report = audit_json(run_cli, "--region", "us-east-1")
+    assert result.code == 1
+    assert {(f["resource"], f["ruleId"]) for f in report["findings"]} == {(arn, "PG101")}
+    assert any(left_out in f["message"] for f in report["findings"])

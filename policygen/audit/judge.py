@@ -110,15 +110,20 @@ def judge(collected: Collected) -> AuditReport:
 
 def lint_machine(machine: Machine, role: Any) -> list[Finding]:
     """The lint findings of one deployed definition against its role, as `policygen lint` finds
-    them for files (the definition is named by the machine's ARN)."""
+    them for files (the definition is named by the machine's ARN): its Task states, and its own
+    features (Distributed Maps, logging, tracing, its KMS key) as DescribeStateMachine gave them."""
     from policygen.load.asl import state_machine_from_asl
     from policygen.load.json_source import parse_json
-    from policygen.pipeline import scan_whole_role
+    from policygen.pipeline import scan_machines
     from policygen.requirements.target import resolve_target
+    from policygen.scan.machine_properties import described_properties
 
     document = parse_json(machine.definition, machine.arn)
     state_machine = replace(state_machine_from_asl(document), name=machine.name)
-    tasks, services = scan_whole_role([state_machine])
+    answer = {"loggingConfiguration": machine.logging, "tracingConfiguration": machine.tracing, "encryptionConfiguration": machine.encryption}
+    described = described_properties(machine.arn, machine.name, answer)
+    scanned = scan_machines([state_machine], deployed={machine.name: described})
+    tasks, services = scanned.batch, (*scanned.services, *scanned.features)
     target = resolve_target((*tasks, *services), machine.region, machine.account, {}, machine.partition)
 
     def locate_task(task: BatchTask | ServiceTask) -> Location:

@@ -103,9 +103,10 @@ class MachineScan:
 
 
 def scan_machine(machine: StateMachine, batch_actions: frozenset[str] | None, catalogue: Catalogue,
-                 options: MachineOptions = NO_OPTIONS) -> MachineScan:
-    """scan.scan_whole's Task states of `machine`, with its Map states and its resource as features."""
-    properties = machine_properties(machine, options)
+                 options: MachineOptions = NO_OPTIONS, deployed: MachineProperties | None = None) -> MachineScan:
+    """scan.scan_whole's Task states of `machine`, with its Map states and its resource as features;
+    `deployed`: the properties AWS holds for it, for a machine read from AWS."""
+    properties = deployed if deployed is not None else machine_properties(machine, options)
     top_language = machine.definition.get("QueryLanguage", JSONPATH)
     _check_language(top_language, machine, machine.pointer + "/QueryLanguage")
     walker = _FeatureWalker(machine, top_language, batch_actions, catalogue, properties)

@@ -13,7 +13,10 @@ Each source spells them its own way; they are read into CloudFormation's names
 - Terraform's aws_sfn_state_machine: name, logging_configuration (level), tracing_configuration
   (enabled), encryption_configuration (type, kms_key_id): blocks of at most one, lists in a plan's values;
 - serverless-step-functions: name, loggingConfig (level, default OFF), tracingConfig (enabled)
-  (its lib/deploy/stepFunctions/compileStateMachines.schema.js; it has no encryption setting).
+  (its lib/deploy/stepFunctions/compileStateMachines.schema.js; it has no encryption setting);
+- a deployed state machine (`policygen audit`): DescribeStateMachine's name, loggingConfiguration
+  (level), tracingConfiguration (enabled), encryptionConfiguration (type, kmsKeyId)
+  (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachine.html).
 """
 
 from __future__ import annotations
@@ -107,6 +110,28 @@ def machine_properties(machine: StateMachine, options: MachineOptions) -> Machin
         return MachineProperties(template.file, "")
     base = f"/Resources/{escape_pointer_token(machine.name)}/Properties"
     return _read(machine, resource.properties, _SPELLINGS[resource.type], template.file, base)
+
+
+def described_properties(file: str, name: str, answer: Mapping[str, Any]) -> MachineProperties:
+    """The properties of a deployed state machine, from DescribeStateMachine's `answer`: what AWS
+    holds is static, under the API's own names (`loggingConfiguration.level`) in messages."""
+    values = {NAME: FieldValue(ValueKind.STATIC, name, "name", "")}
+    for key, (spelling, kind) in _DESCRIBED.items():
+        section, _, member = spelling.partition(".")
+        raw = answer.get(section)
+        raw = raw.get(member) if isinstance(raw, Mapping) else None
+        if kind is bool and isinstance(raw, bool):
+            values[key] = FieldValue(ValueKind.STATIC, "true" if raw else "false", spelling, "")
+        elif kind is str and isinstance(raw, str) and raw:
+            values[key] = FieldValue(ValueKind.STATIC, raw, spelling, "")
+    return MachineProperties(file, "", values)
+
+
+# Each property's place in DescribeStateMachine's answer, and the type the API gives it.
+_DESCRIBED = {
+    LOGGING_LEVEL: ("loggingConfiguration.level", str), TRACING_ENABLED: ("tracingConfiguration.enabled", bool),
+    ENCRYPTION_TYPE: ("encryptionConfiguration.type", str), KMS_KEY: ("encryptionConfiguration.kmsKeyId", str),
+}
 
 
 def _from_options(machine: StateMachine, options: MachineOptions) -> MachineProperties:

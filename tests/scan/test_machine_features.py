@@ -7,7 +7,7 @@ import json
 
 from policygen import pipeline
 from policygen.scan.features import FeatureKind
-from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions
+from policygen.scan.machine_properties import NO_OPTIONS, MachineOptions, described_properties
 
 MAP = {
     "StartAt": "Outer",
@@ -87,3 +87,24 @@ def test_scan_whole_role_still_returns_the_tasks(tmp_path):
     path.write_text(json.dumps(MAP), encoding="utf-8")
     batch, services = pipeline.scan_whole_role(pipeline.load_state_machines([str(path)]).machines)
     assert (batch, services) == ([], [])
+
+
+def test_a_deployed_machine_s_properties_are_what_describe_state_machine_answered():
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+    answer = {
+        "loggingConfiguration": {"level": "ERROR", "includeExecutionData": False},
+        "tracingConfiguration": {"enabled": True},
+        "encryptionConfiguration": {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": "alias/sfn"},
+    }
+    described = described_properties(arn, "m", answer)
+    assert {key: (value.text, value.field) for key, value in described.values.items()} == {
+        "StateMachineName": ("m", "name"),
+        "LoggingConfiguration.Level": ("ERROR", "loggingConfiguration.level"),
+        "TracingConfiguration.Enabled": ("true", "tracingConfiguration.enabled"),
+        "EncryptionConfiguration.Type": ("CUSTOMER_MANAGED_KMS_KEY", "encryptionConfiguration.type"),
+        "EncryptionConfiguration.KmsKeyId": ("alias/sfn", "encryptionConfiguration.kmsKeyId"),
+    }
+    assert all(value.is_static for value in described.values.values())
+    # What AWS leaves out (or answers in a form it never uses) is absent: no feature is assumed on.
+    sparse = described_properties(arn, "m", {"loggingConfiguration": None, "tracingConfiguration": {"enabled": "yes"}})
+    assert set(sparse.values) == {"StateMachineName"}
