@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from policygen.errors import Notice, UsageError
 from policygen.generate.build import Generated, generate_policy
-from policygen.iam import aws_names
+from policygen.iam import aws_names, catalog
 from policygen.load.asl import StateMachine, substitute_placeholders
 from policygen.load.inputs import each_input
 from policygen.load.template import PSEUDO_PARAMETERS
@@ -125,8 +125,6 @@ def _check_names_known(wanted: Iterable[str], names: Iterable[str]) -> None:
 
 @lru_cache(maxsize=1)
 def _known_batch_actions() -> frozenset[str]:
-    from policygen.iam import catalog
-
     return catalog.action_names("batch")
 
 

@@ -94,7 +94,6 @@ def _plugin_substitutes(value: Any) -> bool:
     return isinstance(value, str) and "#{" in value
 
 
-
 def _context(document: Document) -> TemplateContext:
     """The CloudFormation parameters and resources the file declares under `resources`, and its
     `functions`: serverless-step-functions reads `Fn::GetAtt: [<function key>, Arn]` in a
