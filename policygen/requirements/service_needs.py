@@ -4,7 +4,9 @@ integration tables (rules/integrations/<service>.yaml, read by requirements/inte
 A resource named by a static argument becomes that resource's ARN; an argument known only at run
 time (JSONPath, JSONata) or at deploy time falls back to the table's documented form, with a
 warning naming the state and the argument. Never a guessed name: a static value with a wildcard
-would widen the grant, so it falls back too (and says so).
+would widen the grant, so it falls back too (and says so). A value of one of the field's forms
+(a Bedrock inference profile) becomes the form's names, with the form's warning where they reach
+beyond what the state names.
 """
 
 from __future__ import annotations
@@ -245,7 +247,7 @@ def _fill_form(form: Form, text: str) -> tuple[list[str], str | None] | None:
         return None
     parts = {"value": text, **match.groupdict()}
     if any(part is None for part in parts.values()):
-        return None  # a group the templates use took no part in the match
+        return None  # an optional group took no part in the match: its templates could not be filled
 
     def fill(template: str) -> str:
         return re.sub(r"\{(\w+)\}", lambda found: parts.get(found[1], found[0]), template)
