@@ -79,3 +79,21 @@ def test_every_action_of_a_grant_can_be_allowed_by_one_of_its_resources(where, g
             assert "*" in forms, f"{where}: {action} has no resource type, so it needs \"*\", not {forms}"
         else:
             assert "*" in forms or any(_can_name(form, types) for form in forms), f"{where}: no resource of {forms} can name what {action} acts on"
+
+
+def _form_names():
+    """(where, actions, name) for every name a field's form writes other than the value as written."""
+    for where, grant in _statements():
+        for resource in grant.resources:
+            for form in resource.forms if isinstance(resource, FieldResource) else ():
+                for name in form.names:
+                    if name != "{value}":
+                        yield f"{where} {resource.field} {form.id}", grant.actions, name
+
+
+@pytest.mark.parametrize(("where", "actions", "name"), list(_form_names()), ids=lambda value: value if isinstance(value, str) else "")
+def test_every_name_a_form_writes_can_name_what_its_actions_act_on(where, actions, name):
+    # A form's groups stand for text of the value (a Bedrock model id such as amazon.titan-v1).
+    filled = _filled(re.sub(r"\{(?!partition\}|region\}|account\}|value\})\w+\}", "amazon.titan-v1", name), "us.amazon.titan-v1")
+    for action in actions:
+        assert _can_name(filled, _resource_types(action)), f"{where}: {filled} names nothing {action} acts on"

@@ -31,7 +31,9 @@ OPTIONAL_TOP_KEYS = {"resource-arns", "disputed"}
 API_KEYS = {"patterns", "grants", "pass-role", "notice"}
 GRANT_KEYS = {"sid", "actions", "resources", "conditions", "sources", "verified", "unverified", "why"}
 RULE_KEYS = {"managed-rule", "sources", "verified", "unverified", "why"}
-FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent"}
+FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent", "forms"}
+FORM_KEYS = {"id", "match", "names", "note", "sources", "verified", "unverified"}
+FORM_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 PASS_ROLE_KEYS = {"field", "name", "arn", "dynamic", "passed-to", "sources", "verified", "unverified", "why"}
 SCOPE_PLACEHOLDERS = {"partition", "region", "account"}
 SID = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
@@ -96,7 +98,43 @@ def _evidence(node: dict, where: str, sources: dict) -> list[str]:
     return problems
 
 
-def _field_resource(resource: dict, where: str) -> list[str]:
+def _forms(forms: object, where: str, sources: dict) -> list[str]:
+    """README "Forms": each a kebab-case id, a regular expression, names built from the
+    placeholders and its groups, and its evidence."""
+    if not isinstance(forms, list) or not forms:
+        return [f"{where}: forms must be a non-empty list"]
+    problems = []
+    ids = [form.get("id") for form in forms if isinstance(form, dict)]
+    problems += [f"{where}: form id {form_id!r} repeats" for form_id in sorted({i for i in ids if ids.count(i) > 1}, key=str)]
+    for index, form in enumerate(forms):
+        at = f"{where}[{index}]"
+        found = _keys(form, at, {"id", "match", "names", "sources"}, FORM_KEYS)
+        if found:
+            problems += found
+            continue
+        if not (isinstance(form["id"], str) and FORM_ID.match(form["id"])):
+            problems.append(f"{at}: id must be kebab-case")
+        try:
+            groups = set(re.compile(form["match"]).groupindex)
+        except (re.error, TypeError) as error:
+            problems.append(f"{at}: match is not a regular expression ({error})")
+            continue
+        problems += [f"{at}: group {{{group}}} is named like a placeholder" for group in sorted(groups & (SCOPE_PLACEHOLDERS | {"value"}))]
+        allowed = SCOPE_PLACEHOLDERS | {"value"} | groups
+        names = form["names"]
+        if not isinstance(names, list) or not names or not all(_text(name) for name in names):
+            problems.append(f"{at}: names must be a non-empty list of resources")
+            names = []
+        for name in names:
+            if name != "{value}":
+                problems += _arn_or_star(name, f"{at}.names", allowed)
+        if "note" in form:
+            problems += _placeholders(form["note"], f"{at}.note", allowed) if _text(form["note"]) else [f"{at}: note must be a sentence"]
+        problems += _evidence(form, at, sources)
+    return problems
+
+
+def _field_resource(resource: dict, where: str, sources: dict | None = None) -> list[str]:
     problems = _keys(resource, where, {"field", "arn", "dynamic"}, FIELD_RESOURCE_KEYS - {"field", "arn", "dynamic"})
     if problems:
         return problems
@@ -121,6 +159,8 @@ def _field_resource(resource: dict, where: str) -> list[str]:
         problems.append(f"{where}: dynamic must be the documented fallback")
     else:
         problems += _arn_or_star(resource["dynamic"], f"{where}.dynamic", SCOPE_PLACEHOLDERS)
+    if "forms" in resource:
+        problems += _forms(resource["forms"], f"{where}.forms", sources or {})
     return problems
 
 
@@ -171,7 +211,7 @@ def _grant(grant: object, where: str, sources: dict, allowed: set[str]) -> list[
             if isinstance(resource, str):
                 problems += _arn_or_star(resource, at, allowed)
             else:
-                problems += _field_resource(resource, at)
+                problems += _field_resource(resource, at, sources)
     if "conditions" in grant:
         problems += _conditions(grant["conditions"], f"{where}.conditions", SCOPE_PLACEHOLDERS)
     if not _text(grant.get("why")):
@@ -361,6 +401,36 @@ def test_a_good_table_has_no_problems(ecs):
 def test_schema_check_catches(ecs, break_it, expected):
     break_it(ecs)
     problems = schema_problems(ecs, "ecs")
+    assert any(expected in problem for problem in problems), problems
+
+
+@pytest.fixture
+def bedrock() -> dict:
+    return copy.deepcopy(load(INTEGRATIONS / "bedrock.yaml"))
+
+
+def _form_of(table: dict) -> dict:
+    return table["apis"]["invokeModel"]["grants"]["request-response"][0]["resources"][0]["forms"][0]
+
+
+@pytest.mark.parametrize(
+    ("break_it", "expected"),
+    [
+        (lambda t: _form_of(t).update(match="(?P<geography>us|eu"), "match is not a regular expression"),
+        (lambda t: _form_of(t).update(match="(?P<value>us)\\..+"), "named like a placeholder"),
+        (lambda t: _form_of(t)["names"].append("arn:{partition}:bedrock:*::foundation-model/{modle}"), "placeholder {modle} not allowed"),
+        (lambda t: _form_of(t).update(note="is {profile}"), "placeholder {profile} not allowed"),
+        (lambda t: _form_of(t).update(names=["arn:aws:bedrock:*::foundation-model/{model}"]), "neither * nor an ARN"),
+        (lambda t: _form_of(t).update(id="System Profile"), "id must be kebab-case"),
+        (lambda t: _form_of(t).pop("verified"), "exactly one of verified / unverified"),
+        (lambda t: _form_of(t).update(sources=["nowhere"]), "source 'nowhere' not in the file's sources"),
+        (lambda t: _form_of(t).update(extra=1), "unknown key extra"),
+    ],
+)
+def test_schema_check_catches_a_bad_form(bedrock, break_it, expected):
+    assert schema_problems(bedrock, "bedrock") == []
+    break_it(bedrock)
+    problems = schema_problems(bedrock, "bedrock")
     assert any(expected in problem for problem in problems), problems
 
 

@@ -20,6 +20,20 @@ from policygen.scan import Pattern
 
 # Tables with a schema of their own, read by other modules.
 _OWN_SCHEMA = ("batch", "aws-sdk", "state-machine")
+# What a form's templates may name besides its match's groups (which may not reuse these names).
+_FORM_PLACEHOLDERS = frozenset({"partition", "region", "account", "value"})
+_TEMPLATE_PART = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Form:
+    """A shape of a field's static value that names other resources than `name` would (README:
+    "Forms"): Bedrock's inference profiles, which also need the foundation models they route to."""
+
+    id: str
+    match: re.Pattern[str]  # over the whole value; its named groups fill `names` and `note`
+    names: tuple[str, ...]  # templates: {partition} {region} {account} {value} and the groups
+    note: str | None  # what the state is told when this form applies (a grant beyond its Region)
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class FieldResource:
     arn: bool  # a static ARN is used as written
     dynamic: str  # the documented fallback when the value is not known
     absent: str | None = None  # the name used when a static entry leaves the field out (EventBridge's "default" bus)
+    forms: tuple[Form, ...] = ()  # tried in order before `name` and `arn`; the first that matches wins
 
 
 @dataclass(frozen=True)
@@ -103,21 +118,21 @@ def integration_table(service: str) -> IntegrationTable | None:
     return IntegrationTable(
         service=service,
         title=data["title"],
-        apis={name: _api(spec, sources, service) for name, spec in data["apis"].items()},
+        apis={name: _api(spec, sources, service, f"apis.{name}") for name, spec in data["apis"].items()},
         resource_arns=tuple(
-            ResourceArn(_arn_match(entry["match"]), _grants(entry["grants"], sources, service), entry.get("dynamic"))
+            ResourceArn(_arn_match(entry["match"]), _grants(entry["grants"], sources, service, "resource-arns"), entry.get("dynamic"))
             for entry in data.get("resource-arns", ())
         ),
     )
 
 
-def _api(spec: dict, sources: dict[str, str], service: str) -> Api:
+def _api(spec: dict, sources: dict[str, str], service: str, where: str) -> Api:
     return Api(
         patterns=tuple(spec["patterns"]),
-        grants={pattern: _grants(rows, sources, service) for pattern, rows in spec["grants"].items()},
+        grants={pattern: _grants(rows, sources, service, where) for pattern, rows in spec["grants"].items()},
         pass_roles=tuple(
             PassRole(
-                role=_field_resource(entry),
+                role=_field_resource(entry, f"{service}.yaml {where}.pass-role"),
                 passed_to=entry.get("passed-to"),
                 why=entry.get("why", ""),
                 sources=_urls(entry["sources"], sources),
@@ -129,15 +144,18 @@ def _api(spec: dict, sources: dict[str, str], service: str) -> Api:
     )
 
 
-def _grants(rows: list[dict], sources: dict[str, str], service: str) -> tuple[Grant, ...]:
-    return tuple(_managed_rule(row, sources, service) if "managed-rule" in row else _statement(row, sources) for row in rows)
+def _grants(rows: list[dict], sources: dict[str, str], service: str, where: str) -> tuple[Grant, ...]:
+    return tuple(
+        _managed_rule(row, sources, service) if "managed-rule" in row else _statement(row, sources, f"{service}.yaml {where} {row['sid']}")
+        for row in rows
+    )
 
 
-def _statement(row: dict, sources: dict[str, str]) -> Grant:
+def _statement(row: dict, sources: dict[str, str], where: str) -> Grant:
     return Grant(
         sid=row["sid"],
         actions=tuple(row["actions"]),
-        resources=tuple(item if isinstance(item, str) else _field_resource(item) for item in row["resources"]),
+        resources=tuple(item if isinstance(item, str) else _field_resource(item, where) for item in row["resources"]),
         conditions=tuple(
             (operator, key, value)
             for operator, keys in sorted(row.get("conditions", {}).items())
@@ -164,7 +182,7 @@ def _managed_rule(row: dict, sources: dict[str, str], service: str) -> Grant:
     )
 
 
-def _field_resource(item: dict) -> FieldResource:
+def _field_resource(item: dict, where: str) -> FieldResource:
     return FieldResource(
         field=item["field"],
         name=item.get("name"),
@@ -172,7 +190,28 @@ def _field_resource(item: dict) -> FieldResource:
         arn=bool(item.get("arn", True)),  # a pass-role entry without `arn` holds a role ARN
         dynamic=item["dynamic"],
         absent=item.get("absent"),
+        forms=tuple(_form(entry, f"rules/integrations/{where} {item['field']}") for entry in item.get("forms", ())),
     )
+
+
+def _form(entry: dict, where: str) -> Form:
+    """One `forms` entry, checked now: a table that cannot be applied fails at load, not at a state."""
+    where = f"{where} form {entry.get('id')!r}"
+    try:
+        match = re.compile(entry["match"])
+    except re.error as error:
+        raise ValueError(f"{where}: match {entry['match']!r} is not a regular expression ({error})") from None
+    groups = set(match.groupindex)
+    if groups & _FORM_PLACEHOLDERS:
+        raise ValueError(f"{where}: a group of match may not be named {', '.join(sorted(groups & _FORM_PLACEHOLDERS))} (a placeholder)")
+    names = tuple(entry["names"])
+    if not names:
+        raise ValueError(f"{where}: names is empty")
+    for template in (*names, entry.get("note") or ""):
+        unknown = sorted(set(_TEMPLATE_PART.findall(template)) - _FORM_PLACEHOLDERS - groups)
+        if unknown:
+            raise ValueError(f"{where}: {template!r} uses {{{unknown[0]}}}, which is neither a placeholder nor a group of its match")
+    return Form(entry["id"], match, names, entry.get("note"))
 
 
 def camel_case(service: str) -> str:

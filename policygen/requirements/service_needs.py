@@ -4,7 +4,9 @@ integration tables (rules/integrations/<service>.yaml, read by requirements/inte
 A resource named by a static argument becomes that resource's ARN; an argument known only at run
 time (JSONPath, JSONata) or at deploy time falls back to the table's documented form, with a
 warning naming the state and the argument. Never a guessed name: a static value with a wildcard
-would widen the grant, so it falls back too (and says so).
+would widen the grant, so it falls back too (and says so). A value of one of the field's forms
+(a Bedrock inference profile) becomes the form's names, with the form's warning where they reach
+beyond what the state names.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from policygen.errors import Location, Notice
 from policygen.iam.arns import is_arn
 from policygen.requirements import needs
 from policygen.requirements.deploy_time import DeployTimeValues
-from policygen.requirements.integrations import FieldResource, Grant, camel_case, integration_table, resource_arn_entry
+from policygen.requirements.integrations import (
+    FieldResource,
+    Form,
+    Grant,
+    camel_case,
+    integration_table,
+    resource_arn_entry,
+)
 from policygen.requirements.needs import Condition, Need
 from policygen.requirements.target import Target
 from policygen.scan import FieldValue, ServiceTask, ValueKind
@@ -132,6 +141,10 @@ class _Reader:
         if known is None:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer)]
         text = known.text
+        if resource.forms:
+            named = self.form_names(resource, value, text)
+            if named is not None:
+                return named
         if resource.url is not None:
             filled = _fill_from_url(resource.url, name, text)
             if filled is not None:
@@ -151,6 +164,29 @@ class _Reader:
             return [self.fallback(resource.field, value, resource.dynamic, value.pointer, "names no resource policygen can write")]
         return [_partial_arn(name, text) or name.replace("{value}", text)]
 
+    def form_names(self, resource: FieldResource, value: FieldValue, text: str) -> list[str] | None:
+        """The names of the first form the value takes (README: "Forms"), or None when it takes none."""
+        if "${" in text:
+            # A template reference kept as written (CloudFormation output): which form its value
+            # takes is known only at deploy time, and `name` could name nothing.
+            reason = f"holds the template reference {text!r}, so which form of value it takes is known only at deploy time"
+            return [self.fallback(resource.field, value, resource.dynamic, value.pointer, reason)]
+        for form in resource.forms:
+            filled = _fill_form(form, text)
+            if filled is not None:
+                names, note = filled
+                if note is not None:
+                    self.tell(f"{resource.field}\0{note}", f"{resource.field} {_as_written(note, self.target)}", value.pointer)
+                return names
+        return None
+
+    def tell(self, key: str, message: str, pointer: str) -> None:
+        """A warning about this state, once per key."""
+        if key not in self.warned:
+            self.warned.add(key)
+            task = self.task
+            self.notices.append(Notice(f"state {task.path!r} ({_short(task.resource)}): {message}", Location(task.file, pointer=pointer)))
+
     def known(self, value: FieldValue) -> _Known | None:
         """The value as policy text, or None when only the fallback can stand for it."""
         if value.kind is ValueKind.STATIC:
@@ -164,7 +200,6 @@ class _Reader:
         return None
 
     def fallback(self, field: str, value: FieldValue | str | None, dynamic: str, pointer: str, reason: str | None = None) -> str:
-        task = self.task
         if reason is None:
             assert isinstance(value, FieldValue)
             if value.kind is ValueKind.DYNAMIC:
@@ -175,16 +210,7 @@ class _Reader:
                 reason = f"holds {value.text!r}, which IAM would read as a policy variable"
             else:
                 reason = f"holds a wildcard ({value.text!r}), which policygen will not write as a name"
-        key = f"{field}\0{dynamic}"
-        if key not in self.warned:
-            self.warned.add(key)
-            self.notices.append(
-                Notice(
-                    f"state {task.path!r} ({_short(task.resource)}): {field} {reason}: the policy allows the documented form "
-                    f"{_as_written(dynamic, self.target)} instead",
-                    Location(task.file, pointer=pointer),
-                )
-            )
+        self.tell(f"{field}\0{dynamic}", f"{field} {reason}: the policy allows the documented form {_as_written(dynamic, self.target)} instead", pointer)
         return dynamic
 
     def keeps_references_hint(self, text: str) -> str:
@@ -212,6 +238,21 @@ class _Reader:
             else:
                 found.append((operator, key, tuple(value) if isinstance(value, list) else (str(value),)))
         return found
+
+
+def _fill_form(form: Form, text: str) -> tuple[list[str], str | None] | None:
+    """(the names, the note) a value of this form stands for, or None when it takes another form."""
+    match = form.match.fullmatch(text)
+    if match is None:
+        return None
+    parts = {"value": text, **match.groupdict()}
+    if any(part is None for part in parts.values()):
+        return None  # an optional group took no part in the match: its templates could not be filled
+
+    def fill(template: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda found: parts.get(found[1], found[0]), template)
+
+    return [fill(name) for name in form.names], None if form.note is None else fill(form.note)
 
 
 def _fill_from_url(url: str, name: str | None, text: str) -> str | None:

@@ -122,6 +122,8 @@ def _broad_reason(need: Need, pattern: str) -> str | None:
         return "fallback:" + " or ".join(dict.fromkeys(field.field for field in fallbacks[pattern]))
     if pattern == "*" or ("*" in pattern and (pattern in fixed or integration_table(task.service) is None)):
         return "documented"
+    if "*" in pattern and any(form.fullmatch(pattern) for form in _broad_form_names(task.service, task.api, task.pattern.value).get(need.sid, ())):
+        return "documented"  # a form's own wildcard (a foundation model in every Region): not a name the state gave
     return None
 
 
@@ -167,6 +169,23 @@ def _table_forms(service: str, api: str, pattern: str) -> dict[str, tuple[dict[s
         sid: ({name: tuple(items) for name, items in fallbacks.get(sid, {}).items()}, frozenset(fixed.get(sid, ())))
         for sid in dict.fromkeys(sid for sid, _ in rows)
     }
+
+
+@cache
+def _broad_form_names(service: str, api: str, pattern: str) -> dict[str, tuple[re.Pattern[str], ...]]:
+    """Per Sid of one call's grants: the names its fields' forms write with a `*` of their own, as
+    patterns over a need's resources (the value and the groups stand for any text without `*`)."""
+    table = integration_table(service)
+    spec = table.apis.get(api) if table is not None else None
+    found: dict[str, list[re.Pattern[str]]] = {}
+    for grant in spec.grants.get(pattern, ()) if spec is not None else ():
+        for item in grant.resources:
+            for form in item.forms if isinstance(item, FieldResource) else ():
+                for name in form.names:
+                    parts = re.split(r"\{(?:" + "|".join(map(re.escape, ("value", *form.match.groupindex))) + r")\}", name)
+                    if any("*" in part for part in parts):
+                        found.setdefault(grant.sid, []).append(re.compile("[^*]+".join(map(re.escape, parts))))
+    return {sid: tuple(dict.fromkeys(patterns)) for sid, patterns in found.items()}
 
 
 def _fallbacks(need: Need) -> dict[str, tuple[FieldResource, ...]]:

@@ -25,7 +25,8 @@ HEADER = """# Step Functions integrations: what the execution role needs
 <!-- Generated from rules/integrations/*.yaml by `python rules/integrations/docs.py > docs/integrations.md`; do not edit. -->
 
 One row per optimized integration, API and integration pattern. **Resources** shows how a state's
-argument becomes the resource: `name` is the ARN built from a static name in the field
+argument becomes the resource: a `form` is a shape of static value (a regular expression) and the
+resources a value of that shape becomes, tried first; `name` is the ARN built from a static name in the field
 (`{value}`), *ARN as written* means a static ARN in the field is used unchanged, and `dynamic` is
 the documented fallback when the field is a path, a JSONata expression or absent. **Checked**
 says whether the fact was read on the current AWS page (`verified`) or comes from an older or
@@ -44,7 +45,7 @@ def _cell(text: str) -> str:
 def _resource(resource: object) -> str:
     if isinstance(resource, str):
         return f"`{resource}`"
-    parts = []
+    parts = [f"form {_form(form)}" for form in resource.get("forms") or ()]
     if "url" in resource:
         parts.append(f"URL `{resource['url']}`")
     if "name" in resource:
@@ -53,6 +54,11 @@ def _resource(resource: object) -> str:
         parts.append("ARN as written")
     parts.append(f"dynamic `{resource['dynamic']}`")
     return f"`{resource['field']}`: " + ", ".join(parts)
+
+
+def _form(form: dict) -> str:
+    """One of a field's forms (README: "Forms"): what a value it matches becomes."""
+    return f"`{form['id']}` (`{form['match']}`) → " + ", ".join(f"`{name}`" for name in form["names"])
 
 
 def _conditions(conditions: dict) -> str:
@@ -67,7 +73,8 @@ def _conditions(conditions: dict) -> str:
 def _checked(items: list[dict]) -> str:
     if not items:
         return "—"
-    return "unverified" if any("unverified" in item for item in items) else "verified"
+    forms = [form for item in items for resource in item.get("resources") or () if isinstance(resource, dict) for form in resource.get("forms") or ()]
+    return "unverified" if any("unverified" in item for item in items + forms) else "verified"
 
 
 def _links(items: list[dict], sources: dict) -> str:

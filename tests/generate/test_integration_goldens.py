@@ -36,9 +36,22 @@ def _has_field_resource(api) -> bool:
     )
 
 
+def _form_ids(api) -> set[str]:
+    """The ids of the forms of every field resource of an API (README: "Forms")."""
+    return {
+        form.id
+        for grants in api.grants.values()
+        for grant in grants
+        for resource in grant.resources
+        if isinstance(resource, FieldResource)
+        for form in resource.forms
+    }
+
+
 def _required_names() -> set[str]:
     """Every API and pattern of every table; a `.dynamic` variant where an argument names a
-    resource or a condition, a `.role` variant where the state passes a role."""
+    resource or a condition, a `.role` variant where the state passes a role, a `.<form id>`
+    variant per form a field's static value can take."""
     names = set()
     for service in optimized_services():
         table = integration_table(service)
@@ -49,6 +62,7 @@ def _required_names() -> set[str]:
                 names.add(f"{service}/{api_name}.{api.patterns[0]}.dynamic")
             if api.pass_roles:
                 names.add(f"{service}/{api_name}.{api.patterns[-1]}.role")
+            names |= {f"{service}/{api_name}.{api.patterns[0]}.{form_id}" for form_id in _form_ids(api)}
     return names
 
 

@@ -38,6 +38,18 @@ SUFFIX = {"request-response": "", "run-job": ".sync", "run-job-2": ".sync:2", "c
 MANAGED_RULE_ACTIONS = ("events:PutTargets", "events:PutRule", "events:DescribeRule")  # README: "A managed rule"
 NAMES = ["alpha", "beta", "gamma-1"]
 TARGETS = [("us-east-1", "123456789012"), ("eu-west-2", "999988887777")]
+# Values of the shapes a field's `forms` read (README "Forms"): inference profiles by id and ARN, of
+# known and unknown geographies, and a plain model id beside them ({value} is one of NAMES).
+FORM_VALUES = [
+    "us.anthropic.{value}-v2:0",
+    "global.anthropic.{value}-v1:0",
+    "us-gov.meta.{value}",
+    "ca.amazon.{value}-v1:0",
+    "amazon.{value}-v1",
+    "arn:{partition}:bedrock:{region}:{account}:inference-profile/eu.amazon.{value}-v1:0",
+    "arn:{partition}:bedrock:{region}:111122223333:inference-profile/{value}",
+    "arn:{partition}:bedrock:{region}:{account}:application-inference-profile/{value}",
+]
 PROFILE = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -99,6 +111,20 @@ def _url_parts(url: str, target: Target, text: str) -> dict[str, str] | None:
     return None if match is None else match.groupdict()
 
 
+def _form_names(entry: dict, text: str, target: Target) -> set[str] | None:
+    """README "Forms": the names of the first form whose match takes the whole value, else None."""
+    for form in entry.get("forms", ()):
+        match = re.fullmatch(form["match"], text)
+        if match is not None:
+            names = set()
+            for name in form["names"]:
+                for group, group_text in match.groupdict().items():
+                    name = name.replace("{" + group + "}", group_text)
+                names.add(target.fill(name, text))
+            return names
+    return None
+
+
 def _resources_of(entry: dict, sent: Sent, target: Target, pass_role: bool, whole_dynamic: bool) -> set[str]:
     """README "A field resource": what one table entry makes of the values sent in its field."""
     if whole_dynamic:
@@ -116,6 +142,8 @@ def _resources_of(entry: dict, sent: Sent, target: Target, pass_role: bool, whol
                 found.add(target.fill(entry["name"], entry["absent"]))
         elif kind == "dynamic":
             found.add(target.fill(entry["dynamic"]))
+        elif _form_names(entry, text, target) is not None:
+            found |= _form_names(entry, text, target)
         elif "url" in entry:
             parts = _url_parts(entry["url"], target, text)
             found.add(target.fill(entry["dynamic"]) if parts is None else target.fill(entry["name"], parts["value"]))
@@ -174,6 +202,8 @@ def _static_value(state: State, name: str, target: Target, pass_role: dict | Non
         return name if draw(st.booleans()) else target.fill("arn:{partition}:iam::{account}:instance-profile/{value}", name)
     if not entries:  # a condition's field: emr-containers' ExecutionRoleArn
         return target.fill("arn:{partition}:iam::{account}:role/{value}", name)
+    if any("forms" in entry for entry in entries) and draw(st.booleans()):
+        return target.fill(draw(st.sampled_from(FORM_VALUES)), name)  # a value of another form (Bedrock: an inference profile)
     named = [entry for entry in entries if "name" in entry]
     if not named:  # a field that holds only an ARN (sns TopicArn)
         return target.fill(f"arn:{{partition}}:{state.service}:{{region}}:{{account}}:{{value}}", name)
@@ -375,3 +405,34 @@ def test_the_oracle_reads_every_table():
     target = Target("aws", *TARGETS[0])
     for service, api, pattern in CALLS:
         assert required_pairs([State(service, api, pattern)], target) is not None
+
+
+def _form_fields() -> list[tuple[str, str, str, str]]:
+    """(service, api, pattern, field) for every field resource with `forms`."""
+    return sorted(
+        {
+            (service, api, pattern, resource["field"])
+            for service, api, pattern in CALLS
+            for grant in TABLES[service]["apis"][api]["grants"][pattern]
+            if "sid" in grant
+            for resource in grant["resources"]
+            if isinstance(resource, dict) and "forms" in resource
+        }
+    )
+
+
+@PROFILE
+@given(st.sampled_from(_form_fields()), st.sampled_from(FORM_VALUES), st.sampled_from(NAMES), st.sampled_from(TARGETS), st.booleans())
+def test_a_value_of_every_form_is_granted_as_the_table_reads_it(call, value, name, region_account, jsonata):
+    # The mixes above draw a field with forms rarely; here each form's values meet every call that reads them.
+    service, api, pattern, field_name = call
+    target = Target("aws", *region_account)
+    text = target.fill(value, name)
+    state = State(service, api, pattern, fields={field_name: [("static", text)]})
+    key = "Arguments" if jsonata else "Parameters"
+    task = {"Type": "Task", "Resource": f"arn:aws:states:::{service}:{api}{SUFFIX[pattern]}", key: {field_name: text}}
+    if jsonata:
+        task["QueryLanguage"] = "JSONata"
+    case = Case({"StartAt": "Call", "States": {"Call": {**task, "End": True}}}, (state,), target)
+    actual = policy_pairs(generate(case))
+    assert granted(actual) == granted(required_pairs([state], target))
