@@ -81,19 +81,32 @@ def test_every_action_of_a_grant_can_be_allowed_by_one_of_its_resources(where, g
             assert "*" in forms or any(_can_name(form, types) for form in forms), f"{where}: no resource of {forms} can name what {action} acts on"
 
 
+# Values of every form's shape, as states send them: each form must match one (a new form adds its own).
+FORM_SAMPLES = (
+    "us.amazon.titan-v1",
+    "xx.amazon.titan-v1",
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.titan-v1",
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/abc123",
+    "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",
+    "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+)
+
+
 def _form_names():
-    """(where, actions, name) for every name a field's form writes other than the value as written."""
+    """(where, actions, name, form) for every name a field's form writes other than the value as written."""
     for where, grant in _statements():
         for resource in grant.resources:
             for form in resource.forms if isinstance(resource, FieldResource) else ():
                 for name in form.names:
                     if name != "{value}":
-                        yield f"{where} {resource.field} {form.id}", grant.actions, name
+                        yield f"{where} {resource.field} {form.id}", grant.actions, name, form
 
 
-@pytest.mark.parametrize(("where", "actions", "name"), list(_form_names()), ids=lambda value: value if isinstance(value, str) else "")
-def test_every_name_a_form_writes_can_name_what_its_actions_act_on(where, actions, name):
-    # A form's groups stand for text of the value (a Bedrock model id such as amazon.titan-v1).
-    filled = _filled(re.sub(r"\{(?!partition\}|region\}|account\}|value\})\w+\}", "amazon.titan-v1", name), "us.amazon.titan-v1")
+@pytest.mark.parametrize(("where", "actions", "name", "form"), list(_form_names()), ids=lambda value: value if isinstance(value, str) else "")
+def test_every_name_a_form_writes_can_name_what_its_actions_act_on(where, actions, name, form):
+    sample = next((value for value in FORM_SAMPLES if form.match.fullmatch(value)), None)
+    assert sample is not None, f"{where}: no value of FORM_SAMPLES has this form's shape; add one"
+    groups = form.match.fullmatch(sample).groupdict()
+    filled = _filled(re.sub(r"\{(\w+)\}", lambda found: groups.get(found[1]) or found[0], name), sample)
     for action in actions:
         assert _can_name(filled, _resource_types(action)), f"{where}: {filled} names nothing {action} acts on"

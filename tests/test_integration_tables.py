@@ -142,8 +142,8 @@ def _field_resource(resource: dict, where: str, sources: dict | None = None) -> 
         problems.append(f"{where}: field must be a dotted argument path")
     if not isinstance(resource["arn"], bool):
         problems.append(f"{where}: arn must be true or false")
-    if "name" not in resource and resource["arn"] is not True:
-        problems.append(f"{where}: a field that holds neither a name nor an ARN cannot name a resource")
+    if "name" not in resource and resource["arn"] is not True and not resource.get("forms"):
+        problems.append(f"{where}: a field that holds neither a name, an ARN nor a value of a form cannot name a resource")
     for key in ("name", "url"):
         if key in resource:
             text = resource[key]

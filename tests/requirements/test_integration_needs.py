@@ -80,3 +80,25 @@ def test_a_fallback_warning_names_the_resource_as_the_policy_writes_it():
     assert ("athena:StartQueryExecution", "arn:aws:athena:us-east-1:123456789012:workgroup/*") in _pairs(policy)
     (warning,) = [notice.message for notice in notices if "WorkGroup" in notice.message]
     assert "the documented form arn:aws:athena:us-east-1:123456789012:workgroup/* instead" in warning
+
+
+def _api_call(endpoint: str) -> dict:
+    parameters = {"ApiEndpoint": endpoint, "Method": "GET", "Stage": "prod", "Path": "pets", "AuthType": "IAM_ROLE"}
+    return {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke", "Parameters": parameters}
+
+
+def test_an_api_endpoint_grants_its_api_in_the_region_its_host_names():
+    # ApiEndpoint is <API ID>.execute-api.<region>.amazonaws.com (connect-api-gateway); the
+    # execute-api resource is <region>:<account>:<api id>/<stage>/<method>/<path>.
+    policy, notices = _generate(_api_call("a1b2c3d4e5.execute-api.ap-southeast-2.amazonaws.com"))
+    assert _pairs(policy) == {("execute-api:Invoke", "arn:aws:execute-api:ap-southeast-2:123456789012:a1b2c3d4e5/*")}
+    assert notices == []
+
+
+def test_an_endpoint_that_is_no_api_gateway_host_falls_back_to_the_documented_form_with_a_warning():
+    # A custom domain (unsupported by the integration) or a host with a path names no API the
+    # table can write: the page's account-wide form, said, never a guess.
+    for endpoint in ("api.example.com", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod", "A1B2.execute-api.us-east-1.amazonaws.com"):
+        policy, notices = _generate(_api_call(endpoint))
+        assert _pairs(policy) == {("execute-api:Invoke", "arn:aws:execute-api:us-east-1:123456789012:*")}, endpoint
+        assert len(notices) == 1 and "ApiEndpoint" in notices[0].message, endpoint
