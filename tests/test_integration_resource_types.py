@@ -89,6 +89,7 @@ FORM_SAMPLES = (
     "arn:aws:bedrock:us-east-1:123456789012:inference-profile/abc123",
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",
     "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+    "s3://my-bucket/prompts/in.json",
 )
 
 

@@ -31,7 +31,7 @@ OPTIONAL_TOP_KEYS = {"resource-arns", "disputed"}
 API_KEYS = {"patterns", "grants", "pass-role", "notice"}
 GRANT_KEYS = {"sid", "actions", "resources", "conditions", "sources", "verified", "unverified", "why"}
 RULE_KEYS = {"managed-rule", "sources", "verified", "unverified", "why"}
-FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent", "forms"}
+FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent", "forms", "optional"}
 FORM_KEYS = {"id", "match", "names", "note", "sources", "verified", "unverified"}
 FORM_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 PASS_ROLE_KEYS = {"field", "name", "arn", "dynamic", "passed-to", "sources", "verified", "unverified", "why"}
@@ -142,6 +142,8 @@ def _field_resource(resource: dict, where: str, sources: dict | None = None) -> 
         problems.append(f"{where}: field must be a dotted argument path")
     if not isinstance(resource["arn"], bool):
         problems.append(f"{where}: arn must be true or false")
+    if "optional" in resource and (resource["optional"] is not True or "absent" in resource):
+        problems.append(f"{where}: optional is true when present, and a field with an `absent` name is not optional")
     if "name" not in resource and resource["arn"] is not True and not resource.get("forms"):
         problems.append(f"{where}: a field that holds neither a name, an ARN nor a value of a form cannot name a resource")
     for key in ("name", "url"):

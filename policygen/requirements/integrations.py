@@ -47,6 +47,7 @@ class FieldResource:
     dynamic: str  # the documented fallback when the value is not known
     absent: str | None = None  # the name used when a static entry leaves the field out (EventBridge's "default" bus)
     forms: tuple[Form, ...] = ()  # tried in order before `name` and `arn`; the first that matches wins
+    optional: bool = False  # a state that leaves the field out needs nothing here (Bedrock's Input.S3Uri)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _field_resource(item: dict, where: str) -> FieldResource:
         arn=bool(item.get("arn", True)),  # a pass-role entry without `arn` holds a role ARN
         dynamic=item["dynamic"],
         absent=item.get("absent"),
+        optional=item.get("optional") is True,
         forms=tuple(_form(entry, f"rules/integrations/{where} {item['field']}") for entry in item.get("forms", ())),
     )
 

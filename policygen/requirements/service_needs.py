@@ -121,10 +121,11 @@ class _Reader:
 
     def field_resources(self, resource: FieldResource, name: str | None, pass_roles: bool = False) -> list[str]:
         """The ARNs a field names; the fallback when it is unknown. A role field the state leaves
-        out passes no role (nothing); any other field left out falls back too."""
+        out passes no role, an optional field left out needs nothing (both: no resource); any
+        other field left out falls back too."""
         values = self.task.field_values(resource.field)
         if not values:
-            if pass_roles:
+            if pass_roles or resource.optional:
                 return []
             if resource.absent is not None and name is not None:
                 return [name.replace("{value}", resource.absent)]

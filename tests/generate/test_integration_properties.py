@@ -49,6 +49,8 @@ FORM_VALUES = [
     "arn:{partition}:bedrock:{region}:{account}:inference-profile/eu.amazon.{value}-v1:0",
     "arn:{partition}:bedrock:{region}:111122223333:inference-profile/{value}",
     "arn:{partition}:bedrock:{region}:{account}:application-inference-profile/{value}",
+    "s3://{value}-bucket/prompts/{value}.json",
+    "{value}7.execute-api.eu-west-1.amazonaws.com",
 ]
 PROFILE = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -130,8 +132,8 @@ def _resources_of(entry: dict, sent: Sent, target: Target, pass_role: bool, whol
     if whole_dynamic:
         return {target.fill(entry["dynamic"])}
     if not any(kind != "absent" for kind, _ in sent):  # the field is left out everywhere
-        if pass_role:
-            return set()  # no role passed there
+        if pass_role or entry.get("optional"):
+            return set()  # no role passed there; an optional field's grant is not needed
         if "absent" in entry and "name" in entry:
             return {target.fill(entry["name"], entry["absent"])}
         return {target.fill(entry["dynamic"])}
@@ -430,7 +432,13 @@ def test_a_value_of_every_form_is_granted_as_the_table_reads_it(call, value, nam
     text = target.fill(value, name)
     state = State(service, api, pattern, fields={field_name: [("static", text)]})
     key = "Arguments" if jsonata else "Parameters"
-    task = {"Type": "Task", "Resource": f"arn:aws:states:::{service}:{api}{SUFFIX[pattern]}", key: {field_name: text}}
+    arguments: dict = {}
+    *parents, leaf = field_name.split(".")  # a dotted field (Input.S3Uri) is sent nested, as a state writes it
+    inner = arguments
+    for parent in parents:
+        inner = inner.setdefault(parent, {})
+    inner[leaf] = text
+    task = {"Type": "Task", "Resource": f"arn:aws:states:::{service}:{api}{SUFFIX[pattern]}", key: arguments}
     if jsonata:
         task["QueryLanguage"] = "JSONata"
     case = Case({"StartAt": "Call", "States": {"Call": {**task, "End": True}}}, (state,), target)
