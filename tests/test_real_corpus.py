@@ -23,6 +23,9 @@ EXAMPLES = sorted(path.name for path in REAL.iterdir() if (path / "expected.json
 # (expected.json already holds the verdict the issue intends). The coordinator removes an entry
 # once the change it names is merged and the example passes.
 PENDING_OTHER_CHANGES: dict[str, str] = {  # example -> why its verdict waits for a change elsewhere
+    "aws-samples-distributed-map-csv-iterator": (
+        "lint: SAM policy templates and the X-Ray policy SAM adds for Tracing are read as granting nothing (false PG101)"
+    ),
     "cdk-call-aws-service-s3": "lint: a Bucket given as `!Ref Bucket` is not matched to the role's `${Bucket.Arn}/*` (PG203 today)",
     "cdk-call-dynamodb": "lint: a TableName given as `!Ref Table` is not matched to the role's `table/${Table}` (PG203 today)",
     "cdk-sns-publish": "lint: a TopicArn given as `!Ref Topic` (an ARN) is not matched to the role's `!Ref Topic` (PG203 today)",
@@ -68,7 +71,7 @@ def in_example(monkeypatch):
 
 
 def test_the_corpus_has_its_examples_and_each_its_provenance():
-    assert len(EXAMPLES) >= 14
+    assert len(EXAMPLES) >= 15
     for name in EXAMPLES:
         provenance = (REAL / name / "PROVENANCE.md").read_text(encoding="utf-8")
         for heading in ("Source", "License", "Excerpted", "Expected verdicts"):
