@@ -80,3 +80,14 @@ def test_a_fallback_warning_names_the_resource_as_the_policy_writes_it():
     assert ("athena:StartQueryExecution", "arn:aws:athena:us-east-1:123456789012:workgroup/*") in _pairs(policy)
     (warning,) = [notice.message for notice in notices if "WorkGroup" in notice.message]
     assert "the documented form arn:aws:athena:us-east-1:123456789012:workgroup/* instead" in warning
+
+
+def test_sending_to_a_queue_warns_that_an_encrypted_queue_needs_its_key_too():
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html:
+    # every producer of a queue encrypted with a customer managed key must be allowed to use the
+    # key; the state does not show the queue's key, so the policy cannot hold it and must say so.
+    state = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q", "MessageBody": "m"}}
+    policy, notices = _generate(state)
+    assert _pairs(policy) == {("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q")}
+    (warning,) = [notice.message for notice in notices if "KMS" in notice.message]
+    assert "kms:GenerateDataKey and kms:Decrypt" in warning
