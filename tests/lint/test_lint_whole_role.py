@@ -66,9 +66,11 @@ def test_the_generated_whole_role_lints_clean(run_cli, tmp_path):
     queue while the state names its queue), which is not a warning and does not fail."""
     fine = _lint(run_cli, tmp_path, _generated(run_cli, "--mode", "fine-grained"))
     assert (fine.code, _findings(fine)) == (0, [])
-    # What lint cannot check is said: the roles the ECS task definition passes.
-    (warning,) = fine.err.splitlines()
+    # What lint cannot check is said: the roles the ECS task definition passes, and the key of an
+    # encrypted queue.
+    warning, queue_key = fine.err.splitlines()
     assert "definition.asl.json:14:5 (at /States/Render)" in warning and "need iam:PassRole on the execution role, which the state does not show" in warning
+    assert "sqs:sendMessage" in queue_key and "kms:GenerateDataKey and kms:Decrypt on that key" in queue_key
     documented = _lint(run_cli, tmp_path, _generated(run_cli))
     assert documented.code == 0
     assert [line.split(" ")[1:3] for line in _findings(documented)] == [["PG301", "suggestion"]]

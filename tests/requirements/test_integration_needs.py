@@ -102,3 +102,14 @@ def test_an_endpoint_that_is_no_api_gateway_host_falls_back_to_the_documented_fo
         policy, notices = _generate(_api_call(endpoint))
         assert _pairs(policy) == {("execute-api:Invoke", "arn:aws:execute-api:us-east-1:123456789012:*")}, endpoint
         assert len(notices) == 1 and "ApiEndpoint" in notices[0].message, endpoint
+
+
+def test_sending_to_a_queue_warns_that_an_encrypted_queue_needs_its_key_too():
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html:
+    # every producer of a queue encrypted with a customer managed key must be allowed to use the
+    # key; the state does not show the queue's key, so the policy cannot hold it and must say so.
+    state = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q", "MessageBody": "m"}}
+    policy, notices = _generate(state)
+    assert _pairs(policy) == {("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q")}
+    (warning,) = [notice.message for notice in notices if "KMS" in notice.message]
+    assert "kms:GenerateDataKey and kms:Decrypt" in warning
