@@ -27,7 +27,13 @@ class ServiceCatalogue:
     source_version: str
     source_updated: str
     actions: dict[str, dict]  # IAM action name (e.g. "SubmitJob") -> its resource types and condition keys
-    resource_types: dict[str, str]  # e.g. "job-queue" -> its ARN template
+    resource_types: dict[str, str]  # e.g. "job-queue" -> its ARN template; names in lower case (arn_template)
+
+    def arn_template(self, resource_type: str) -> str:
+        """The ARN template of a resource type as an action names it: actions keep the Service
+        Authorization Reference's case (autoscaling's `autoScalingGroup`), the types are keyed in
+        lower case."""
+        return self.resource_types[resource_type.lower()]
 
 
 def _directory() -> Path:
@@ -71,7 +77,7 @@ def _load(name: str) -> ServiceCatalogue:
         source_version=data["sourceVersion"],
         source_updated=data["sourceUpdated"],
         actions=data["actions"],
-        resource_types=data["resourceTypes"],
+        resource_types={name.lower(): template for name, template in data["resourceTypes"].items()},
     )
 
 
@@ -143,7 +149,7 @@ def resource_patterns(action: str) -> tuple[str, ...]:
     """The ARNs an action can be allowed on, as patterns: every resource type the Service
     Authorization Reference lists for it (required or not: a request may carry any of them), with
     {partition}/{region}/{account} left for the caller and resource names as `*`.
-    ("*",) for an action with no resource-level permissions (REFERENCE.md §2, SDK integration)."""
+    ("*",) for an action with no resource-level permissions (IAM allows it only with Resource "*")."""
     prefix, _, name = action.partition(":")
     catalogue = service(prefix)
     if catalogue is None or name not in catalogue.actions:
@@ -152,7 +158,7 @@ def resource_patterns(action: str) -> tuple[str, ...]:
     if not types:
         return ("*",)
     patterns = {
-        _ARN_VARIABLE.sub(lambda m: _TARGET_VARIABLES.get(m[1], "*"), catalogue.resource_types[type_name])
+        _ARN_VARIABLE.sub(lambda m: _TARGET_VARIABLES.get(m[1], "*"), catalogue.arn_template(type_name))
         for type_name in types
     }
     # job-definition/*:* is inside job-definition/*: keep only patterns no other one covers.

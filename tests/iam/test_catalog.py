@@ -81,3 +81,21 @@ def test_refresh_writes_json_that_reads_back_as_written() -> None:
     index = refresh.index_text({"x": catalogue, "y": empty}, "1", "2026-01-01")
     assert json.loads(index) == {"sourceVersion": "1", "sourceUpdated": "2026-01-01", "services": {"x": ["Get", "List"], "y": []}}
     assert refresh.catalogue_text(catalogue).count("\n") == 9  # one line per action and resource type: diffs stay readable
+
+
+def test_every_action_s_resource_types_have_arn_templates() -> None:
+    # Actions keep the Service Authorization Reference's case (autoscaling's DetachInstances acts on
+    # "autoScalingGroup") while the catalogue keys types in lower case: every action of every
+    # service must still find each of its types (an aws-sdk call to one of them was exit 3).
+    checked = 0
+    for name in catalog.services():
+        service = catalog.service(name)
+        for action, spec in service.actions.items():
+            for resource_type in spec["resourceTypes"]:
+                assert service.arn_template(resource_type).startswith("arn:"), (name, action, resource_type)
+                checked += 1
+            assert catalog.resource_patterns(f"{name}:{action}")
+    assert checked > 20_000
+    assert catalog.resource_patterns("autoscaling:DetachInstances") == (
+        "arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*",
+    )

@@ -359,3 +359,15 @@ def test_literal_dollar_braces_from_a_template_are_no_policy_variable(run_cli, t
     result = run_cli("generate", str(template), *TARGET)
     assert _grants(result) == {"dynamodb:GetItem": ["arn:aws:dynamodb:us-east-1:123456789012:table/*"]}
     assert "TableName holds 't-${aws:username}', which IAM would read as a policy variable" in result.err
+
+
+def test_a_call_whose_resource_type_the_reference_spells_in_camel_case_is_granted_and_linted(run_cli, tmp_path):
+    # autoscaling:DetachInstances acts on "autoScalingGroup" (the Service Authorization
+    # Reference's case); the catalogue keys it "autoscalinggroup". This was exit 3 (KeyError).
+    result, path = _generate(run_cli, tmp_path, {"Detach": _task("autoscaling:detachInstances", {"AutoScalingGroupName": "g", "InstanceIds": ["i-1"]})})
+    assert result.code == 0, result.err
+    assert _grants(result) == {"autoscaling:DetachInstances": ["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*"]}
+    policy = tmp_path / "policy.json"
+    policy.write_text(result.out, encoding="utf-8")
+    linted = run_cli("lint", str(path), "--policy", str(policy), *TARGET)
+    assert linted.code == 0, linted.out + linted.err

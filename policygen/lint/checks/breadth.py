@@ -195,7 +195,7 @@ class BreadthChecks(CheckerBase):
         service = catalog.service(prefix)
         if service is None or name not in service.actions:
             return False
-        templates = [service.resource_types[t] for t in sorted(service.actions[name]["resourceTypes"])]
+        templates = [service.arn_template(t) for t in sorted(service.actions[name]["resourceTypes"])]
         if not templates:
             return allow_applies(opened, Request(action, "*", resourceless=True)) is not False
         shapes = [self.arn_shape(template) for template in templates]
