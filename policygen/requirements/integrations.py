@@ -168,13 +168,17 @@ def _statement(row: dict, sources: dict[str, str], where: str) -> Grant:
     )
 
 
+# What a managed rule stands for, in Batch's order (rules/integrations/batch.yaml), so the same
+# actions read the same everywhere.
+MANAGED_RULE_ACTIONS = ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+
+
 def _managed_rule(row: dict, sources: dict[str, str], service: str) -> Grant:
     """The EventBridge rule Step Functions manages to learn that a `.sync` job ended (README: managed rule)."""
     rule = row["managed-rule"]
     return Grant(
         sid=f"{camel_case(service)}ManagedRule",
-        # In Batch's order (rules/integrations/batch.yaml), so the same actions read the same everywhere.
-        actions=("events:PutTargets", "events:PutRule", "events:DescribeRule"),
+        actions=MANAGED_RULE_ACTIONS,
         resources=(f"arn:{{partition}}:events:{{region}}:{{account}}:rule/{rule}",),
         conditions=(),
         why=row.get("why") or f"Step Functions learns that the job ended through its managed EventBridge rule {rule}.",

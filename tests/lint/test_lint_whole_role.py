@@ -365,3 +365,19 @@ def test_the_machines_own_needs_are_linted_too(run_cli, tmp_path, left_out, stat
     assert missing, result.out
     if state is not None:
         assert all(f"state {state!r}" in line for line in missing)
+
+
+def test_a_missing_put_events_is_not_said_to_be_a_managed_rule(run_cli, tmp_path):
+    # Only the three actions of a .sync integration's managed rule fail with "not authorized to
+    # create managed-rule"; events:PutEvents of an EventBridge state fails as any other call.
+    put = _task("arn:aws:states:::events:putEvents", Entries=[{"Source": "a", "DetailType": "d", "Detail": {}, "EventBusName": "orders"}])
+    definition = _definition(tmp_path, {"Put": put})
+    (line,) = [line for line in _findings(_lint(run_cli, tmp_path, _policy(), definition)) if " PG101 " in line]
+    assert " PG101 error state 'Put' (events:putEvents) needs events:PutEvents " in line
+    assert "managed-rule" not in line
+    sync = _definition(tmp_path, {"Run": _task("arn:aws:states:::ecs:runTask.sync", TaskDefinition="td:1", Cluster="c")})
+    generated = json.loads(run_cli("generate", str(sync), *TARGET).out)
+    without_rule = _policy(*[s for s in generated["Statement"] if not any(a.startswith("events:") for a in s["Action"])])
+    missing_rule = [line for line in _findings(_lint(run_cli, tmp_path, without_rule, sync)) if " needs events:" in line]
+    assert len(missing_rule) == 3
+    assert all("not authorized to create managed-rule" in line for line in missing_rule)

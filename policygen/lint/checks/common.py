@@ -14,6 +14,7 @@ from policygen.iam.policy_set import PolicySet
 from policygen.iam.request import Decision, Evaluation, Request
 from policygen.lint.findings import Role
 from policygen.requirements import markers
+from policygen.requirements.integrations import MANAGED_RULE_ACTIONS
 from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.requests import Access, requests_of_tasks
 from policygen.requirements.target import Target
@@ -67,14 +68,14 @@ def _unchecked(parts: Iterable[str]) -> str:
 
 
 _CONSEQUENCES = {
-    "events": 'the execution fails at run time ("not authorized to create managed-rule")',
+    **{action: 'the execution fails at run time ("not authorized to create managed-rule")' for action in MANAGED_RULE_ACTIONS},
     "batch:TerminateJob": "stopping the execution cannot stop its job, which keeps running",
     "batch:TagResource": "submitting the tagged job fails at run time (tag on create needs it beside batch:SubmitJob)",
 }
 
 
 def _consequence(action: str) -> str:
-    return _CONSEQUENCES.get(action, _CONSEQUENCES.get(action.partition(":")[0], "the execution fails at run time"))
+    return _CONSEQUENCES.get(action, "the execution fails at run time")
 
 
 @dataclass
