@@ -29,7 +29,7 @@ PATTERNS = {"request-response", "run-job", "run-job-2", "callback"}
 TOP_KEYS = {"service", "title", "sources", "apis"}
 OPTIONAL_TOP_KEYS = {"resource-arns", "disputed"}
 API_KEYS = {"patterns", "grants", "pass-role", "notice"}
-GRANT_KEYS = {"sid", "actions", "resources", "conditions", "sources", "verified", "unverified", "why"}
+GRANT_KEYS = {"sid", "actions", "resources", "conditions", "sources", "verified", "unverified", "why", "if-sent"}
 RULE_KEYS = {"managed-rule", "sources", "verified", "unverified", "why"}
 FIELD_RESOURCE_KEYS = {"field", "name", "url", "arn", "dynamic", "absent", "forms", "optional"}
 FORM_KEYS = {"id", "match", "names", "note", "sources", "verified", "unverified"}
@@ -199,6 +199,8 @@ def _grant(grant: object, where: str, sources: dict, allowed: set[str]) -> list[
         return problems
     if not (isinstance(grant.get("sid"), str) and SID.match(grant["sid"])):
         problems.append(f"{where}: sid must be PascalCase")
+    if "if-sent" in grant and not (isinstance(grant["if-sent"], str) and re.fullmatch(r"[A-Z][A-Za-z0-9]*", grant["if-sent"])):
+        problems.append(f"{where}: if-sent names one top-level argument, e.g. Tags")
     actions = grant.get("actions")
     if not isinstance(actions, list) or not actions:
         problems.append(f"{where}: actions must be a non-empty list")
@@ -368,7 +370,8 @@ def ecs() -> dict:
 
 
 def _grant_of(table: dict) -> dict:
-    return table["apis"]["runTask"]["grants"]["run-job"][1]
+    """Run a Job's own grant (no YAML anchor shares it with another pattern)."""
+    return next(grant for grant in table["apis"]["runTask"]["grants"]["run-job"] if grant.get("sid") == "EcsRunTaskSync")
 
 
 def test_a_good_table_has_no_problems(ecs):
@@ -438,7 +441,7 @@ def test_schema_check_catches_a_bad_form(bedrock, break_it, expected):
 
 def test_action_check_catches_an_action_aws_does_not_define(ecs):
     _grant_of(ecs)["actions"].append("ecs:StopAllTasks")
-    assert action_problems(ecs) == ["apis.runTask.grants.run-job[1]: ecs:StopAllTasks is not in the Service Authorization Reference"]
+    assert action_problems(ecs) == ["apis.runTask.grants.run-job[2]: ecs:StopAllTasks is not in the Service Authorization Reference"]
 
 
 def test_action_check_catches_a_service_without_catalogue(ecs):

@@ -59,6 +59,7 @@ class Grant:
     why: str
     sources: tuple[str, ...]  # URLs
     verified: bool
+    if_sent: str | None = None  # the grant is needed only by a state that sends this argument (ECS RunTask's Tags)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def _statement(row: dict, sources: dict[str, str], where: str) -> Grant:
         why=row["why"],
         sources=_urls(row["sources"], sources),
         verified="verified" in row,
+        if_sent=row.get("if-sent"),
     )
 
 

@@ -56,7 +56,7 @@ def needs_of_service(task: ServiceTask, deploy_time: DeployTimeValues | None, no
     api = table.apis[task.api]
     if api.notice:
         notices.append(Notice(f"state {task.path!r} ({task.resource}): {api.notice}", Location(task.file, pointer=task.pointer)))
-    found = [reader.need(grant) for grant in api.grants[task.pattern.value]]
+    found = [reader.need(grant) for grant in api.grants[task.pattern.value] if reader.needed(grant)]
     for pass_role in api.pass_roles:
         roles = reader.field_resources(pass_role.role, pass_role.role.name, pass_roles=True)
         if not roles:
@@ -85,6 +85,20 @@ class _Reader:
         self.notices = notices
         self.target = target
         self.warned: set[str] = set()
+
+    def needed(self, grant: Grant) -> bool:
+        """Whether the state needs the grant: one for a state that sends an argument (`if-sent`)
+        is needed when it sends it, and, said in a warning, when which arguments it sends is an expression."""
+        if grant.if_sent is None:
+            return True
+        sent = self.task.sends(grant.if_sent)
+        if sent is None:
+            self.tell(
+                f"{grant.if_sent}:{grant.sid}",
+                f"its arguments are an expression, which may send {grant.if_sent}: the policy allows {', '.join(grant.actions)} as for a state that sends it",
+                self.task.pointer,
+            )
+        return sent is not False
 
     def need(self, grant: Grant) -> Need | None:
         resources: list[str] = []

@@ -211,6 +211,13 @@ class _Arguments:
             self.read[path] = found
         return found
 
+    def sends(self, name: str) -> bool | None:
+        """Whether the state sends the top-level argument `name` (as a value or an expression);
+        None when the arguments as a whole are an expression, which may or may not hold it."""
+        if self.whole is not None:
+            return None
+        return name in self.body or (self.jsonpath and f"{name}.$" in self.body)
+
     def items_without(self, path: str) -> tuple[str, ...]:
         """The JSON pointers of the list items that leave out the field at a `[*]` path
         (an `Entries` item without `EventBusName`); field_values has no value for them."""

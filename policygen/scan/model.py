@@ -156,6 +156,11 @@ class ServiceTask:
         an expression."""
         return self.arguments.field_values(path) if self.arguments is not None else ()
 
+    def sends(self, name: str) -> bool | None:
+        """Whether the state sends the top-level argument `name`; None when its arguments as a whole
+        are an expression."""
+        return self.arguments.sends(name) if self.arguments is not None else False
+
     def detach(self) -> None:
         """Lets go of the parsed document behind the arguments (see _Arguments.detach)."""
         if self.arguments is not None:

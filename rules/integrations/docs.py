@@ -89,7 +89,8 @@ def _grant_rows(grants: list[dict]) -> tuple[list[str], list[str], list[str]]:
             rules.append(f"`{grant['managed-rule']}`")
             continue
         conditions = _conditions(grant["conditions"]) if grant.get("conditions") else ""
-        actions.append(", ".join(f"`{action}`" for action in grant["actions"]) + conditions)
+        only = f" (only for a state that sends `{grant['if-sent']}`)" if "if-sent" in grant else ""
+        actions.append(", ".join(f"`{action}`" for action in grant["actions"]) + conditions + only)
         resources.append("; ".join(_resource(resource) for resource in grant["resources"]))
     return actions, resources, rules
 

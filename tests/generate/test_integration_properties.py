@@ -162,6 +162,12 @@ def _resources_of(entry: dict, sent: Sent, target: Target, pass_role: bool, whol
     return found
 
 
+def _sends(state: State, argument: str) -> bool:
+    """Whether the drawn state sends a top-level argument (a field under it counts)."""
+    return any(path.split(".")[0].removesuffix("[*]") == argument and any(kind != "absent" for kind, _ in sent)
+               for path, sent in state.fields.items())
+
+
 def required_pairs(states: list[State], target: Target) -> set[tuple[str, str]]:
     pairs: set[tuple[str, str]] = set()
     for state in states:
@@ -174,6 +180,8 @@ def required_pairs(states: list[State], target: Target) -> set[tuple[str, str]]:
                 rule = target.fill(f"arn:{{partition}}:events:{{region}}:{{account}}:rule/{grant['managed-rule']}")
                 pairs |= {(action, rule) for action in MANAGED_RULE_ACTIONS}
                 continue
+            if "if-sent" in grant and not state.whole_dynamic and not _sends(state, grant["if-sent"]):
+                continue  # README "if-sent": only a state that sends the argument needs the grant
             resources: set[str] = set()
             for resource in grant["resources"]:
                 if isinstance(resource, str):

@@ -113,3 +113,28 @@ def test_sending_to_a_queue_warns_that_an_encrypted_queue_needs_its_key_too():
     assert _pairs(policy) == {("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:q")}
     (warning,) = [notice.message for notice in notices if "KMS" in notice.message]
     assert "kms:GenerateDataKey and kms:Decrypt" in warning
+
+
+def _run_task(**more) -> dict:
+    return {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask", "Parameters": {"Cluster": "main", "TaskDefinition": "render", **more}}
+
+
+def test_a_task_run_with_tags_may_tag_it_on_create_and_only_then():
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html:
+    # RunTask with tags is also authorized as ecs:TagResource (ecs:CreateAction RunTask).
+    tag_on_create = ("ecs:TagResource", "arn:aws:ecs:us-east-1:123456789012:task/*")
+    tagged, _ = _generate(_run_task(Tags=[{"Key": "team", "Value": "genomics"}]))
+    assert tag_on_create in _pairs(tagged)
+    (statement,) = [s for s in tagged["Statement"] if "ecs:TagResource" in s["Action"]]
+    assert statement["Condition"] == {"StringEquals": {"ecs:CreateAction": "RunTask"}}
+    from_input, _ = _generate(_run_task(**{"Tags.$": "$.tags"}))
+    assert tag_on_create in _pairs(from_input)
+    untagged, _ = _generate(_run_task())
+    assert not any(action == "ecs:TagResource" for action, _ in _pairs(untagged))
+
+
+def test_arguments_that_are_one_expression_may_send_tags_so_tagging_is_allowed_and_said():
+    state = {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask", "QueryLanguage": "JSONata", "Arguments": "{% $states.input.request %}"}
+    policy, notices = _generate(state)
+    assert ("ecs:TagResource", "arn:aws:ecs:us-east-1:123456789012:task/*") in _pairs(policy)
+    assert any("may send Tags" in notice.message for notice in notices)
