@@ -43,13 +43,29 @@ class TrustPolicy:
 @dataclass(frozen=True)
 class Role:
     """The execution role: its permission policies, its trust policy when known, and the attached
-    policies policygen cannot read (an AWS managed policy named by ARN)."""
+    policies policygen cannot read (an AWS managed policy named by ARN; SAM policy templates, which
+    grant nothing of AWS Batch's or of a managed EventBridge rule, SAM having no template for them)."""
 
     name: str
     policies: tuple[PolicySource, ...]
     trust: TrustPolicy | None = None
     unreadable: tuple[str, ...] = ()
     location: Location | None = None
+    policy_templates: tuple[str, ...] = ()
+    # Policies the role gets from elsewhere (the X-Ray policy SAM attaches for Tracing): read for
+    # what they allow, never judged as the author's grants (PG201, PG202).
+    attached: tuple[str, ...] = ()
+
+    def unread_for(self, action: str) -> tuple[str, ...]:
+        """What the role holds that policygen does not read and that may grant `action`."""
+        if action.startswith("batch:") or action in _NO_SAM_TEMPLATE_GRANTS:
+            return self.unreadable
+        return (*self.unreadable, *self.policy_templates)
+
+
+# The managed EventBridge rule's actions (requirements.integrations.MANAGED_RULE_ACTIONS): no SAM
+# policy template grants them (EventBridgePutEventsPolicy is events:PutEvents only).
+_NO_SAM_TEMPLATE_GRANTS = frozenset({"events:PutTargets", "events:PutRule", "events:DescribeRule"})
 
 
 def policy_source(data: Any, source: str, locate: Locate) -> PolicySource:

@@ -273,3 +273,31 @@ def test_stdin_given_twice_is_a_usage_error(run_cli, where):
     result = run_cli(*args, stdin=(case / "policy.json").read_bytes())
     assert result.code == 2 and "stdin" in result.err and "more than once" in result.err
     assert len(result.err.splitlines()) == 1
+
+
+def test_sam_policy_templates_may_grant_other_services_and_tracing_brings_x_ray(run_cli, tmp_path):
+    # A SAM policy template (LambdaInvokePolicy) grants what SAM's table says, which policygen does
+    # not read: a Lambda state's request is "cannot verify", never a PG101 IAM would not give. With
+    # Tracing enabled SAM attaches AWSXrayWriteOnlyAccess, so X-Ray is granted.
+    template = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Flow": {
+                "Type": "AWS::Serverless::StateMachine",
+                "Properties": {
+                    "Definition": {"StartAt": "Call", "States": {"Call": {
+                        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:f"}, "End": True}}},
+                    "Policies": [{"LambdaInvokePolicy": {"FunctionName": "f"}}],
+                    "Tracing": {"Enabled": True},
+                },
+            }
+        },
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    result = run_cli("lint", str(path), "--region", "us-east-1", "--account", "123456789012", "--format", "json")
+    findings = json.loads(result.out)["findings"]
+    assert [(f["ruleId"], f["state"]["path"] if f["state"] else None) for f in findings] == [("PG203", "Call")], result.out
+    assert "the SAM policy template LambdaInvokePolicy" in findings[0]["message"]
+    assert not any("xray:" in f["message"] for f in findings)

@@ -39,7 +39,7 @@ class BreadthChecks(CheckerBase):
         any_rule = self.arn("events", f"rule/{markers.ANY_RULE}")
         managed_rule = self.arn("events", f"rule/{MANAGED_RULE}")
         for statement, opened in self.opened_statements():
-            if statement.effect is not Effect.ALLOW:
+            if statement.effect is not Effect.ALLOW or statement.ref.source in self.role.attached:
                 continue
             grant = self.over_broad(statement, opened, any_rule)
             if grant is not None:

@@ -127,10 +127,9 @@ class RequestChecks(CheckerBase):
         if outcome.decision is Decision.UNKNOWN:
             reasons = [reason for evaluation in outcome.evaluations for _, reason in evaluation.uncertain]
             return "PG203", {"reason": "; ".join(dict.fromkeys(reasons)) or "the evaluator cannot decide"}
-        if self.role.unreadable:
-            return "PG203", {
-                "reason": f"the role also has {', '.join(self.role.unreadable)}, which policygen cannot read offline"
-            }
+        unread = self.role.unread_for(access.action)
+        if unread:
+            return "PG203", {"reason": f"the role also has {', '.join(unread)}, which policygen cannot read offline"}
         if access.action.startswith("events:"):
             misplaced = self.misplaced_rule_grants(access)
             if misplaced:

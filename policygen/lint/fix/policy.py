@@ -55,10 +55,11 @@ def fixed_policy(unit: LintUnit, findings: Sequence[Finding]) -> tuple[dict[str,
     version = _output_version(unit.role.policies)
     fixes = _fixes_by_statement(findings)
     notes: list[Notice] = []
-    if unit.role.unreadable:
+    unread = (*unit.role.unreadable, *unit.role.policy_templates)
+    if unread:
         notes.append(
             Notice(
-                f"--fix cannot judge {', '.join(unit.role.unreadable)}: what it grants or denies is not part of "
+                f"--fix cannot judge {', '.join(unread)}: what it grants or denies is not part of "
                 "the guarantees of the fixed policy",
                 unit.role.location,
             )

@@ -207,22 +207,33 @@ class TemplateReader:
         return self.policy(document, pointer, logical_id, unreadable)
 
     def sam_role(self, machine: str, properties: Mapping[str, Any], pointer: str) -> Role:
-        """The role SAM creates for a state machine without Role, from its Policies."""
+        """The role SAM creates for a state machine without Role, from its Policies, and the X-Ray
+        policy SAM attaches when Tracing is enabled."""
         sources: list[PolicySource | None] = []
         unreadable: list[str] = []
+        templates: list[str] = []
         for index, item in enumerate(_as_list(properties.get("Policies"))):
             item_pointer = f"{pointer}/Policies" + (f"/{index}" if isinstance(properties.get("Policies"), list) else "")
             if isinstance(item, dict) and "Statement" in item:
                 sources.append(self.policy(item, item_pointer, f"{machine} policy {index}", unreadable))
             elif isinstance(item, dict) and len(item) == 1 and next(iter(item)).endswith("Policy"):
-                continue  # a SAM policy template: none grants Batch or EventBridge rule permissions
+                # A SAM policy template (LambdaInvokePolicy, SQSSendMessagePolicy...) grants what
+                # SAM's table says, which policygen does not read: what it may grant is "cannot verify".
+                templates.append(f"the SAM policy template {next(iter(item))}")
             else:
                 unreadable.append(f"the managed policy {_describe(item)}")
+        attached = []
+        tracing = properties.get("Tracing")
+        if isinstance(tracing, Mapping) and tracing.get("Enabled") is True:
+            attached.append("AWSXrayWriteOnlyAccess (SAM attaches it for Tracing)")
+            sources.append(policy_source(_SAM_TRACING_POLICY, attached[-1], self.locator(f"{pointer}/Tracing")))
         return Role(
             name=f"{machine}Role",
             policies=tuple(source for source in sources if source is not None),
             unreadable=tuple(unreadable),
             location=self.document.location(pointer),
+            policy_templates=tuple(dict.fromkeys(templates)),
+            attached=tuple(attached),
         )
 
     def policy(self, data: Any, pointer: str, source: str, unreadable: list[str]) -> PolicySource | None:
@@ -348,6 +359,20 @@ def _ref_name(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Ref"), str):
         return value["Ref"]
     return None
+
+
+# The AWS managed policy SAM attaches to a state machine's role when Tracing is enabled
+# (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXrayWriteOnlyAccess.html,
+# default version v2; aws/serverless-application-model's state machine generator attaches it).
+_SAM_TRACING_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+                   "xray:GetSamplingStatisticSummaries"],
+        "Resource": ["*"],
+    }],
+}
 
 
 def _describe(value: Any) -> str:
