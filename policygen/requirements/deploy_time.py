@@ -89,6 +89,17 @@ class DeployTimeValues:
         template = self.templates.get((file, machine))
         return template is not None and has_references(text) and self._as_reference(template, text, "") is not None
 
+    def is_arn_reference(self, file: str, machine: str, text: str) -> bool:
+        """Whether the value is one reference to a resource of the template that returns its ARN
+        (`!Ref Topic`, `!GetAtt Table.Arn`: _REFERENCE_KINDS)."""
+        template = self.templates.get((file, machine))
+        segments = parse_sub(text) if template is not None and has_references(text) else []
+        if len(segments) != 1 or not isinstance(segments[0], Ref):
+            return False
+        logical_id, _, attribute = segments[0].name.partition(".")
+        resource = template.resources.get(logical_id)
+        return resource is not None and _REFERENCE_KINDS.get((resource.type, attribute)) == "arn"
+
     def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
         template = self.templates.get((file, machine))
         if template is None or not has_references(text):

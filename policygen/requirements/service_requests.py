@@ -57,7 +57,7 @@ def _accesses(need: Need, target: Target, deploy_time: DeployTimeValues | None) 
     for group in _groups(need.resources):
         broad = [reason for reason in (_broad_reason(need, pattern) for pattern in group) if reason is not None]
         if deploy_time is not None and isinstance(task, ServiceTask) and len(group) == 1 and group[0] in _fallbacks(need):
-            group = (*_references(task, _fallbacks(need)[group[0]]), *group)
+            group = (*_references(task, _fallbacks(need)[group[0]], deploy_time), *group)
         filled = tuple(_fill(pattern, target) for pattern in group)
         for action in need.actions:
             accesses.append(
@@ -199,11 +199,12 @@ def _fallbacks(need: Need) -> dict[str, tuple[FieldResource, ...]]:
 _REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+(?:\.Arn)?)\}")
 
 
-def _references(task: ServiceTask, fields: tuple[FieldResource, ...]) -> tuple[str, ...]:
+def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_time: DeployTimeValues) -> tuple[str, ...]:
     """The linter's stand-ins for the template values a fallback stands for, where the value is an
-    ARN as a whole (so a role naming the same `!GetAtt Fn.Arn` allows it): tried before the
-    fallback, which still allows it. A name (`!Ref Fn`) is not tried: its ARN depends on how the
-    role writes it, and a guessed match would be a wrong verdict."""
+    ARN as a whole (so a role naming the same `!GetAtt Fn.Arn`, or `!Ref Topic` of a resource whose
+    Ref is its ARN, allows it): tried before the fallback, which still allows it. A name (`!Ref Fn`
+    of a function) is not tried: its ARN depends on how the role writes it, and a guessed match
+    would be a wrong verdict."""
     found = []
     for field in fields:
         if field.field == "Resource" and task.api.startswith("arn:"):
@@ -214,6 +215,7 @@ def _references(task: ServiceTask, fields: tuple[FieldResource, ...]) -> tuple[s
             continue
         for text in texts:
             match = _REFERENCE.fullmatch(text)
-            if match and (field.field == "Resource" or match["name"].endswith(".Arn")):
+            if match and (field.field == "Resource" or match["name"].endswith(".Arn")
+                          or deploy_time.is_arn_reference(task.file, task.machine, text)):
                 found.append(markers.reference(match["name"]))
     return tuple(dict.fromkeys(found))

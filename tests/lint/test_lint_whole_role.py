@@ -381,3 +381,33 @@ def test_a_missing_put_events_is_not_said_to_be_a_managed_rule(run_cli, tmp_path
     missing_rule = [line for line in _findings(_lint(run_cli, tmp_path, without_rule, sync)) if " needs events:" in line]
     assert len(missing_rule) == 3
     assert all("not authorized to create managed-rule" in line for line in missing_rule)
+
+
+def test_a_reference_that_is_an_arn_matches_the_same_reference_in_the_role(run_cli, tmp_path):
+    # AWS::SNS::Topic's Ref is the topic ARN (CloudFormation User Guide, its return values): a
+    # TopicArn of !Ref Topic is allowed exactly by a role granting sns:Publish on !Ref Topic.
+    template = {
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Other": {"Type": "AWS::SNS::Topic"},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+                "Policies": [{"PolicyName": "publish", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}]}},
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Definition": {"StartAt": "Notify", "States": {"Notify": {
+                    "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                    "Parameters": {"TopicArn": {"Ref": "Topic"}, "Message": "done"}, "End": True}}}}},
+        }
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    # Another topic's reference is not the same ARN: "cannot verify", never allowed by a guess.
+    template["Resources"]["Machine"]["Properties"]["Definition"]["States"]["Notify"]["Parameters"]["TopicArn"] = {"Ref": "Other"}
+    path.write_text(json.dumps(template), encoding="utf-8")
+    (line,) = _findings(run_cli("lint", str(path), *TARGET))
+    assert " PG203 warning state 'Notify' (sns:publish) needs sns:Publish " in line
