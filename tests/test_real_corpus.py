@@ -29,7 +29,6 @@ PENDING_OTHER_CHANGES: dict[str, str] = {  # example -> why its verdict waits fo
     ),
     "aws-samples-sfn-sns-task-timer": "lint: a TopicArn given as `GetAtt Topic.TopicArn` is not matched to the role's `!Ref Topic` (PG203 today)",
     "cdk-call-aws-service-s3": "lint: a Bucket given as `!Ref Bucket` is not matched to the role's `${Bucket.Arn}/*` (PG203 today)",
-    "cdk-call-dynamodb": "lint: a TableName given as `!Ref Table` is not matched to the role's `table/${Table}` (PG203 today)",
     "cdk-ecs-fargate-run-task": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203), and PG202 is still given on that statement",
     "cdk-sqs-send-message-encrypted": "lint: a QueueUrl given as `!Ref Queue` is not matched to the role's `${Queue.Arn}` (PG203 today)",
     "cdk-start-execution": "lint: a policy with Fn::Select/Fn::Split is unreadable, and `!Ref StateMachine` is not matched (PG203 today)",

@@ -89,16 +89,16 @@ class DeployTimeValues:
         template = self.templates.get((file, machine))
         return template is not None and has_references(text) and self._as_reference(template, text, "") is not None
 
-    def is_arn_reference(self, file: str, machine: str, text: str) -> bool:
-        """Whether the value is one reference to a resource of the template that returns its ARN
-        (`!Ref Topic`, `!GetAtt Table.Arn`: _REFERENCE_KINDS)."""
+    def resource_reference_kind(self, file: str, machine: str, text: str) -> str | None:
+        """"arn" or "name" when the value is one reference to a resource of the template that
+        returns its ARN or its name (`!Ref Topic`, `!Ref Table`: _REFERENCE_KINDS); else None."""
         template = self.templates.get((file, machine))
         segments = parse_sub(text) if template is not None and has_references(text) else []
         if len(segments) != 1 or not isinstance(segments[0], Ref):
-            return False
+            return None
         logical_id, _, attribute = segments[0].name.partition(".")
         resource = template.resources.get(logical_id)
-        return resource is not None and _REFERENCE_KINDS.get((resource.type, attribute)) == "arn"
+        return _REFERENCE_KINDS.get((resource.type, attribute)) if resource is not None else None
 
     def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
         template = self.templates.get((file, machine))

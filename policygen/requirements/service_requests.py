@@ -200,22 +200,25 @@ _REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+(?:\.Arn)?)\}")
 
 
 def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_time: DeployTimeValues) -> tuple[str, ...]:
-    """The linter's stand-ins for the template values a fallback stands for, where the value is an
-    ARN as a whole (so a role naming the same `!GetAtt Fn.Arn`, or `!Ref Topic` of a resource whose
-    Ref is its ARN, allows it): tried before the fallback, which still allows it. A name (`!Ref Fn`
-    of a function) is not tried: its ARN depends on how the role writes it, and a guessed match
-    would be a wrong verdict."""
+    """The linter's stand-ins for the template values a fallback stands for, tried before the
+    fallback, which still allows them: a value that is an ARN as a whole (`!GetAtt Fn.Arn`, or
+    `!Ref Topic` of a resource whose Ref is its ARN) as that reference, and one resource's name
+    (`!Ref Table` of a DynamoDB table) in the ARN the field's name makes of it, in the stack's own
+    Region and account. A role writing the same reference allows it exactly; one writing it
+    another way (`!GetAtt Table.Arn` for the name) stays "cannot verify", never a guessed match."""
     found = []
     for field in fields:
         if field.field == "Resource" and task.api.startswith("arn:"):
             texts = [task.resource]
-        elif field.arn:
-            texts = [value.text for value in task.field_values(field.field) if value.kind is ValueKind.DEPLOY_TIME]
         else:
-            continue
+            texts = [value.text for value in task.field_values(field.field) if value.kind is ValueKind.DEPLOY_TIME]
         for text in texts:
             match = _REFERENCE.fullmatch(text)
-            if match and (field.field == "Resource" or match["name"].endswith(".Arn")
-                          or deploy_time.is_arn_reference(task.file, task.machine, text)):
+            if match is None:
+                continue
+            kind = deploy_time.resource_reference_kind(task.file, task.machine, text)
+            if (field.field == "Resource" and task.api.startswith("arn:")) or (field.arn and (match["name"].endswith(".Arn") or kind == "arn")):
                 found.append(markers.reference(match["name"]))
+            elif kind == "name" and field.name is not None and field.name.endswith("{value}") and field.url is None:
+                found.append(field.name.replace("{value}", markers.reference(match["name"])))
     return tuple(dict.fromkeys(found))

@@ -411,3 +411,31 @@ def test_a_reference_that_is_an_arn_matches_the_same_reference_in_the_role(run_c
     path.write_text(json.dumps(template), encoding="utf-8")
     (line,) = _findings(run_cli("lint", str(path), *TARGET))
     assert " PG203 warning state 'Notify' (sns:publish) needs sns:Publish " in line
+
+
+def test_a_name_reference_matches_the_arn_the_role_builds_from_it_and_nothing_else(run_cli, tmp_path):
+    # AWS::DynamoDB::Table's Ref is its name: the state's TableName !Ref Table needs table/<that
+    # name> in the stack's Region and account, which a role's !Sub ...:table/${Table} names exactly.
+    def template(resource) -> dict:
+        return {"Resources": {
+            "Table": {"Type": "AWS::DynamoDB::Table"},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+                "Policies": [{"PolicyName": "put", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": resource}]}}]}},
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Definition": {"StartAt": "Put", "States": {"Put": {
+                    "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                    "Parameters": {"TableName": {"Ref": "Table"}, "Item": {}}, "End": True}}}}},
+        }}
+
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"})))
+    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    # The same table written as !GetAtt Table.Arn is another stand-in: "cannot verify", not a guess either way.
+    path.write_text(json.dumps(template({"Fn::GetAtt": ["Table", "Arn"]})))
+    (line,) = _findings(run_cli("lint", str(path), *TARGET))
+    assert " PG203 warning state 'Put' (dynamodb:putItem) needs dynamodb:PutItem " in line
