@@ -27,7 +27,6 @@ PENDING_OTHER_CHANGES: dict[str, str] = {  # example -> why its verdict waits fo
         "lint: SAM policy templates are not expanded, so what they cannot grant (DescribeExecution, StopExecution) is PG203, "
         "not the PG101 SAM's table supports; the child's TableName !Ref is not matched (PG203)"
     ),
-    "aws-samples-sfn-sns-task-timer": "lint: a TopicArn given as `GetAtt Topic.TopicArn` is not matched to the role's `!Ref Topic` (PG203 today)",
     "cdk-call-aws-service-s3": "lint: a Bucket given as `!Ref Bucket` is not matched to the role's `${Bucket.Arn}/*` (PG203 today)",
     "cdk-ecs-fargate-run-task": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203), and PG202 is still given on that statement",
     "cdk-sqs-send-message-encrypted": "lint: a QueueUrl given as `!Ref Queue` is not matched to the role's `${Queue.Arn}` (PG203 today)",

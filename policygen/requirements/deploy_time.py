@@ -89,6 +89,11 @@ class DeployTimeValues:
         template = self.templates.get((file, machine))
         return template is not None and has_references(text) and self._as_reference(template, text, "") is not None
 
+    def canonical_reference(self, file: str, machine: str, name: str) -> str:
+        """canonical_reference for the template of the machine (the name as written without one)."""
+        template = self.templates.get((file, machine))
+        return canonical_reference(template.resources, name) if template is not None else name
+
     def resource_reference_kind(self, file: str, machine: str, text: str) -> str | None:
         """"arn" or "name" when the value is one reference to a resource of the template that
         returns its ARN or its name (`!Ref Topic`, `!Ref Table`: _REFERENCE_KINDS); else None."""
@@ -217,6 +222,18 @@ class DeployTimeValues:
             value = entry.get("ConsumableResource") if isinstance(entry, dict) else None
             found.append(reference_text(value) or "")  # "" stands for a value we cannot read
         return tuple(found)
+
+
+def canonical_reference(resources: Mapping[str, TemplateResource], name: str) -> str:
+    """One spelling for the references that return one resource's ARN (`!Ref Topic` and
+    `!GetAtt Topic.TopicArn` are the same topic ARN: _REFERENCE_KINDS): `<LogicalId>.Arn`, so a
+    state and its role that write them differently still name the same thing; any other
+    reference as written."""
+    logical_id, _, attribute = name.partition(".")
+    resource = resources.get(logical_id)
+    if resource is not None and _REFERENCE_KINDS.get((resource.type, attribute)) == "arn":
+        return f"{logical_id}.Arn"
+    return name
 
 
 def _arn_of_type(resource: TemplateResource, attribute: str, resource_type: str) -> bool:

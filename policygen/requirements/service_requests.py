@@ -194,9 +194,8 @@ def _fallbacks(need: Need) -> dict[str, tuple[FieldResource, ...]]:
     return _table_forms(task.service, task.api, task.pattern.value).get(need.sid, ({}, frozenset()))[0]
 
 
-# A template value that is one resource's ARN: `${Name.Arn}` (Fn::GetAtt Name.Arn), or for a Task
-# Resource, any one reference (the walk accepted it as a function's ARN: an alias's or version's Ref).
-_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+(?:\.Arn)?)\}")
+# A template value that is one reference: `${Name}` (Ref) or `${Name.Attribute}` (Fn::GetAtt).
+_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?)\}")
 
 
 def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_time: DeployTimeValues) -> tuple[str, ...]:
@@ -218,7 +217,7 @@ def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_tim
                 continue
             kind = deploy_time.resource_reference_kind(task.file, task.machine, text)
             if (field.field == "Resource" and task.api.startswith("arn:")) or (field.arn and (match["name"].endswith(".Arn") or kind == "arn")):
-                found.append(markers.reference(match["name"]))
+                found.append(markers.reference(deploy_time.canonical_reference(task.file, task.machine, match["name"])))
             elif kind == "name" and field.name is not None and field.name.endswith("{value}") and field.url is None:
                 found.append(field.name.replace("{value}", markers.reference(match["name"])))
     return tuple(dict.fromkeys(found))

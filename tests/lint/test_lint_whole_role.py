@@ -439,3 +439,25 @@ def test_a_name_reference_matches_the_arn_the_role_builds_from_it_and_nothing_el
     path.write_text(json.dumps(template({"Fn::GetAtt": ["Table", "Arn"]})))
     (line,) = _findings(run_cli("lint", str(path), *TARGET))
     assert " PG203 warning state 'Put' (dynamodb:putItem) needs dynamodb:PutItem " in line
+
+
+def test_two_references_to_one_arn_are_one_resource(run_cli, tmp_path):
+    # !GetAtt Topic.TopicArn and !Ref Topic both return the topic ARN (CloudFormation User Guide,
+    # AWS::SNS::Topic return values): a state writing one and a role writing the other agree.
+    template = {"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+            "Policies": [{"PolicyName": "publish", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}]}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Definition": {"StartAt": "Notify", "States": {"Notify": {
+                "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn": {"Fn::GetAtt": ["Topic", "TopicArn"]}, "Message": "done"}, "End": True}}}}},
+    }}
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    assert _findings(run_cli("lint", str(path), *TARGET)) == []

@@ -44,6 +44,7 @@ from policygen.load.template import (
     parse_sub,
 )
 from policygen.requirements import markers
+from policygen.requirements.deploy_time import canonical_reference
 from policygen.requirements.markers import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from policygen.requirements.target import Target, resolve_target
 from policygen.requirements.template_values import batch_arn, batch_arn_reference
@@ -303,7 +304,7 @@ class TemplateReader:
             # both sides, so `!Ref JobDefinition` in the state and in the policy match each other
             # and `job-definition/<name>:*` matches both.
             return batch_arn(batch, resource_name, target.partition, region, account, revision=markers.REVISION)
-        return markers.reference(ref.name)
+        return markers.reference(canonical_reference(self.context.resources, ref.name))
 
     def resource_name(self, name: Any, logical_id: str) -> str:
         """The resource's name as the template gives it (the same one generate writes), or a
