@@ -29,7 +29,6 @@ PENDING_OTHER_CHANGES: dict[str, str] = {  # example -> why its verdict waits fo
     ),
     "cdk-call-aws-service-s3": "lint: a Bucket given as `!Ref Bucket` is not matched to the role's `${Bucket.Arn}/*` (PG203 today)",
     "cdk-ecs-fargate-run-task": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203), and PG202 is still given on that statement",
-    "cdk-sqs-send-message-encrypted": "lint: a QueueUrl given as `!Ref Queue` is not matched to the role's `${Queue.Arn}` (PG203 today)",
     "cdk-start-execution": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203 on DescribeExecution and StopExecution)",
 }
 

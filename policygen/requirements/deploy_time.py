@@ -40,6 +40,7 @@ _REFERENCE_KINDS = {
     ("AWS::Lambda::Version", ""): "arn",
     ("AWS::SNS::Topic", ""): "arn",
     ("AWS::SNS::Topic", "TopicArn"): "arn",
+    ("AWS::SQS::Queue", ""): "url",  # the queue URL: the same queue as its Arn (lint matches them)
     ("AWS::SQS::Queue", "Arn"): "arn",
     ("AWS::SQS::Queue", "QueueName"): "name",
     ("AWS::DynamoDB::Table", ""): "name",
@@ -95,8 +96,9 @@ class DeployTimeValues:
         return canonical_reference(template.resources, name) if template is not None else name
 
     def resource_reference_kind(self, file: str, machine: str, text: str) -> str | None:
-        """"arn" or "name" when the value is one reference to a resource of the template that
-        returns its ARN or its name (`!Ref Topic`, `!Ref Table`: _REFERENCE_KINDS); else None."""
+        """"arn", "name" or "url" when the value is one reference to a resource of the template that
+        returns its ARN, its name or its URL (`!Ref Topic`, `!Ref Table`, `!Ref Queue`:
+        _REFERENCE_KINDS); else None."""
         template = self.templates.get((file, machine))
         segments = parse_sub(text) if template is not None and has_references(text) else []
         if len(segments) != 1 or not isinstance(segments[0], Ref):

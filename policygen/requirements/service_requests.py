@@ -203,7 +203,8 @@ def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_tim
     fallback, which still allows them: a value that is an ARN as a whole (`!GetAtt Fn.Arn`, or
     `!Ref Topic` of a resource whose Ref is its ARN) as that reference, and one resource's name
     (`!Ref Table` of a DynamoDB table) in the ARN the field's name makes of it, in the stack's own
-    Region and account. A role writing the same reference allows it exactly; one writing it
+    Region and account, and a queue's URL (`!Ref Queue`) as its `Arn`. A role writing the same
+    reference allows it exactly; one writing it
     another way (`!GetAtt Table.Arn` for the name) stays "cannot verify", never a guessed match."""
     found = []
     for field in fields:
@@ -220,4 +221,7 @@ def _references(task: ServiceTask, fields: tuple[FieldResource, ...], deploy_tim
                 found.append(markers.reference(deploy_time.canonical_reference(task.file, task.machine, match["name"])))
             elif kind == "name" and field.name is not None and field.name.endswith("{value}") and field.url is None:
                 found.append(field.name.replace("{value}", markers.reference(match["name"])))
+            elif kind == "url" and field.url is not None:  # a queue's URL names the queue its Arn names
+                logical_id = match["name"].partition(".")[0]
+                found.append(markers.reference(deploy_time.canonical_reference(task.file, task.machine, f"{logical_id}.Arn")))
     return tuple(dict.fromkeys(found))

@@ -461,3 +461,25 @@ def test_two_references_to_one_arn_are_one_resource(run_cli, tmp_path):
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template), encoding="utf-8")
     assert _findings(run_cli("lint", str(path), *TARGET)) == []
+
+
+def test_a_queue_url_reference_is_the_queue_its_arn_names(run_cli, tmp_path):
+    # AWS::SQS::Queue's Ref is the queue URL and its GetAtt Arn the same queue's ARN (CloudFormation
+    # User Guide, return values): a QueueUrl of !Ref Queue is allowed by sqs:SendMessage on Queue.Arn.
+    template = {"Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue"},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+            "Policies": [{"PolicyName": "send", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}]}}]}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Definition": {"StartAt": "Send", "States": {"Send": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": {"Ref": "Queue"}, "MessageBody": "m"}, "End": True}}}}},
+    }}
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    assert _findings(run_cli("lint", str(path), *TARGET)) == []
