@@ -28,7 +28,7 @@ PENDING_OTHER_CHANGES: dict[str, str] = {  # example -> why its verdict waits fo
         "not the PG101 SAM's table supports; the child's TableName !Ref is not matched (PG203)"
     ),
     "cdk-call-aws-service-s3": "lint: a Bucket given as `!Ref Bucket` is not matched to the role's `${Bucket.Arn}/*` (PG203 today)",
-    "cdk-ecs-fargate-run-task": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203), and PG202 is still given on that statement",
+    "cdk-ecs-fargate-run-task": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203 on the RunTask states)",
     "cdk-start-execution": "lint: a policy with Fn::Select/Fn::Split is unreadable (PG203 on DescribeExecution and StopExecution)",
 }
 

@@ -483,3 +483,29 @@ def test_a_queue_url_reference_is_the_queue_its_arn_names(run_cli, tmp_path):
     path = tmp_path / "template.json"
     path.write_text(json.dumps(template), encoding="utf-8")
     assert _findings(run_cli("lint", str(path), *TARGET)) == []
+
+
+def test_a_statement_whose_resource_is_known_only_at_deploy_time_is_not_called_broader(run_cli, tmp_path):
+    # CDK writes task definition and state machine ARNs with Fn::Select/Fn::Split, which policygen
+    # does not evaluate: the statement may name exactly what the state needs, so lint cannot tell
+    # (PG203) and must not say it allows other resources (PG202).
+    selected = {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "Names"}]}]}
+    template = {
+        "Parameters": {"Names": {"Type": "String"}},
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
+                "Policies": [{"PolicyName": "invoke", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                     "Resource": {"Fn::Join": ["", [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:", selected]]}}]}}]}},
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Definition": {"StartAt": "Call", "States": {"Call": {**_invoke(_fn("prepare")), "End": True}}}}},
+        },
+    }
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    rules = [line.split(" ")[1] for line in _findings(run_cli("lint", str(path), *TARGET))]
+    assert rules == ["PG203"]

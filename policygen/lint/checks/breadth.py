@@ -170,7 +170,11 @@ class BreadthChecks(CheckerBase):
     def resources_beyond_needs(self, statement: Statement, opened: Statement) -> list[tuple[tuple[str, ...], str]]:
         """(the action patterns that grant it, how it reads) for each needed action of another
         service that the statement allows on more resources than the states name, where they
-        all name theirs (`lambda:InvokeFunction` on `*` for states that name their functions)."""
+        all name theirs (`lambda:InvokeFunction` on `*` for states that name their functions).
+        Nothing for a statement with a resource known only at deploy time (a CDK Fn::Select): what
+        it names may be exactly what the states need."""
+        if any(markers.DEPLOY_TIME_VALUE in resource for resource in statement.resources):
+            return []
         found = []
         for action, accesses in self.service_accesses_by_action():
             if self.unjudged.covers(action) or any(not a.exact or a.resourceless for a in accesses):
