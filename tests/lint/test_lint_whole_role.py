@@ -383,106 +383,70 @@ def test_a_missing_put_events_is_not_said_to_be_a_managed_rule(run_cli, tmp_path
     assert all("not authorized to create managed-rule" in line for line in missing_rule)
 
 
+def _stack(resources: dict, action: str, resource, state: dict, **top) -> dict:
+    """A template with `resources`, a role trusted by Step Functions whose one statement allows
+    `action` on `resource`, and a state machine of that role whose one state is `state`."""
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    return {**top, "Resources": {
+        **resources,
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": trust, "Policies": [{"PolicyName": "grants", "PolicyDocument": policy}]}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Definition": {"StartAt": "Call", "States": {"Call": {**state, "End": True}}}}},
+    }}
+
+
+def _lint_stack(run_cli, tmp_path: Path, template: dict) -> list[str]:
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return _findings(run_cli("lint", str(path), *TARGET))
+
+
+def _publish(topic) -> dict:
+    return _task("arn:aws:states:::sns:publish", TopicArn=topic, Message="done")
+
+
+TOPICS = {"Topic": {"Type": "AWS::SNS::Topic"}, "Other": {"Type": "AWS::SNS::Topic"}}
+
+
 def test_a_reference_that_is_an_arn_matches_the_same_reference_in_the_role(run_cli, tmp_path):
     # AWS::SNS::Topic's Ref is the topic ARN (CloudFormation User Guide, its return values): a
     # TopicArn of !Ref Topic is allowed exactly by a role granting sns:Publish on !Ref Topic.
-    template = {
-        "Resources": {
-            "Topic": {"Type": "AWS::SNS::Topic"},
-            "Other": {"Type": "AWS::SNS::Topic"},
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
-                "Policies": [{"PolicyName": "publish", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}]}},
-            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Definition": {"StartAt": "Notify", "States": {"Notify": {
-                    "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
-                    "Parameters": {"TopicArn": {"Ref": "Topic"}, "Message": "done"}, "End": True}}}}},
-        }
-    }
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    assert _lint_stack(run_cli, tmp_path, _stack(TOPICS, "sns:Publish", {"Ref": "Topic"}, _publish({"Ref": "Topic"}))) == []
     # Another topic's reference is not the same ARN: "cannot verify", never allowed by a guess.
-    template["Resources"]["Machine"]["Properties"]["Definition"]["States"]["Notify"]["Parameters"]["TopicArn"] = {"Ref": "Other"}
-    path.write_text(json.dumps(template), encoding="utf-8")
-    (line,) = _findings(run_cli("lint", str(path), *TARGET))
-    assert " PG203 warning state 'Notify' (sns:publish) needs sns:Publish " in line
+    (line,) = _lint_stack(run_cli, tmp_path, _stack(TOPICS, "sns:Publish", {"Ref": "Topic"}, _publish({"Ref": "Other"})))
+    assert " PG203 warning state 'Call' (sns:publish) needs sns:Publish " in line
+
+
+def test_two_references_to_one_arn_are_one_resource(run_cli, tmp_path):
+    # !GetAtt Topic.TopicArn and !Ref Topic both return the topic ARN (AWS::SNS::Topic return
+    # values): a state writing one and a role writing the other agree.
+    state = _publish({"Fn::GetAtt": ["Topic", "TopicArn"]})
+    assert _lint_stack(run_cli, tmp_path, _stack(TOPICS, "sns:Publish", {"Ref": "Topic"}, state)) == []
 
 
 def test_a_name_reference_matches_the_arn_the_role_builds_from_it_and_nothing_else(run_cli, tmp_path):
     # AWS::DynamoDB::Table's Ref is its name: the state's TableName !Ref Table needs table/<that
     # name> in the stack's Region and account, which a role's !Sub ...:table/${Table} names exactly.
-    def template(resource) -> dict:
-        return {"Resources": {
-            "Table": {"Type": "AWS::DynamoDB::Table"},
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
-                "Policies": [{"PolicyName": "put", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": resource}]}}]}},
-            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Definition": {"StartAt": "Put", "States": {"Put": {
-                    "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
-                    "Parameters": {"TableName": {"Ref": "Table"}, "Item": {}}, "End": True}}}}},
-        }}
-
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(template({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"})))
-    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    table = {"Table": {"Type": "AWS::DynamoDB::Table"}}
+    state = _task("arn:aws:states:::dynamodb:putItem", TableName={"Ref": "Table"}, Item={})
+    built = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"}
+    assert _lint_stack(run_cli, tmp_path, _stack(table, "dynamodb:PutItem", built, state)) == []
     # The same table written as !GetAtt Table.Arn is another stand-in: "cannot verify", not a guess either way.
-    path.write_text(json.dumps(template({"Fn::GetAtt": ["Table", "Arn"]})))
-    (line,) = _findings(run_cli("lint", str(path), *TARGET))
-    assert " PG203 warning state 'Put' (dynamodb:putItem) needs dynamodb:PutItem " in line
-
-
-def test_two_references_to_one_arn_are_one_resource(run_cli, tmp_path):
-    # !GetAtt Topic.TopicArn and !Ref Topic both return the topic ARN (CloudFormation User Guide,
-    # AWS::SNS::Topic return values): a state writing one and a role writing the other agree.
-    template = {"Resources": {
-        "Topic": {"Type": "AWS::SNS::Topic"},
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
-            "Policies": [{"PolicyName": "publish", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}]}},
-        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-            "Definition": {"StartAt": "Notify", "States": {"Notify": {
-                "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
-                "Parameters": {"TopicArn": {"Fn::GetAtt": ["Topic", "TopicArn"]}, "Message": "done"}, "End": True}}}}},
-    }}
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    (line,) = _lint_stack(run_cli, tmp_path, _stack(table, "dynamodb:PutItem", {"Fn::GetAtt": ["Table", "Arn"]}, state))
+    assert " PG203 warning state 'Call' (dynamodb:putItem) needs dynamodb:PutItem " in line
 
 
 def test_a_queue_url_reference_is_the_queue_its_arn_names(run_cli, tmp_path):
-    # AWS::SQS::Queue's Ref is the queue URL and its GetAtt Arn the same queue's ARN (CloudFormation
-    # User Guide, return values): a QueueUrl of !Ref Queue is allowed by sqs:SendMessage on Queue.Arn.
-    template = {"Resources": {
-        "Queue": {"Type": "AWS::SQS::Queue"},
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
-            "Policies": [{"PolicyName": "send", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}]}}]}},
-        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-            "Definition": {"StartAt": "Send", "States": {"Send": {
-                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
-                "Parameters": {"QueueUrl": {"Ref": "Queue"}, "MessageBody": "m"}, "End": True}}}}},
-    }}
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    assert _findings(run_cli("lint", str(path), *TARGET)) == []
+    # AWS::SQS::Queue's Ref is the queue URL and its GetAtt Arn the same queue's ARN (return
+    # values): a QueueUrl of !Ref Queue is allowed by sqs:SendMessage on Queue.Arn.
+    queue = {"Queue": {"Type": "AWS::SQS::Queue"}}
+    state = _task("arn:aws:states:::sqs:sendMessage", QueueUrl={"Ref": "Queue"}, MessageBody="m")
+    assert _lint_stack(run_cli, tmp_path, _stack(queue, "sqs:SendMessage", {"Fn::GetAtt": ["Queue", "Arn"]}, state)) == []
 
 
 def test_a_statement_whose_resource_is_known_only_at_deploy_time_is_not_called_broader(run_cli, tmp_path):
@@ -490,22 +454,6 @@ def test_a_statement_whose_resource_is_known_only_at_deploy_time_is_not_called_b
     # does not evaluate: the statement may name exactly what the state needs, so lint cannot tell
     # (PG203) and must not say it allows other resources (PG202).
     selected = {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "Names"}]}]}
-    template = {
-        "Parameters": {"Names": {"Type": "String"}},
-        "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]},
-                "Policies": [{"PolicyName": "invoke", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                     "Resource": {"Fn::Join": ["", [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:", selected]]}}]}}]}},
-            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
-                "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Definition": {"StartAt": "Call", "States": {"Call": {**_invoke(_fn("prepare")), "End": True}}}}},
-        },
-    }
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(template), encoding="utf-8")
-    rules = [line.split(" ")[1] for line in _findings(run_cli("lint", str(path), *TARGET))]
-    assert rules == ["PG203"]
+    resource = {"Fn::Join": ["", [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:", selected]]}
+    template = _stack({}, "lambda:InvokeFunction", resource, _invoke(_fn("prepare")), Parameters={"Names": {"Type": "String"}})
+    assert [line.split(" ")[1] for line in _lint_stack(run_cli, tmp_path, template)] == ["PG203"]
