@@ -44,18 +44,23 @@ def _states(count: int):
     return pipeline.scan_state_machines([state_machine_from_asl(parse_json(json.dumps(definition), "m.asl.json"))])
 
 
-def _lint_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[list, int]:
-    tested = 0
+def _count_resource_matches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, counts the evaluator's statement-against-request resource tests (in [0])."""
+    tested = [0]
     original = evaluate_module._resource_element_matches
 
     def counted(statement, request):
-        nonlocal tested
-        tested += 1
+        tested[0] += 1
         return original(statement, request)
 
     monkeypatch.setattr(evaluate_module, "_resource_element_matches", counted)
+    return tested
+
+
+def _lint_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[list, int]:
+    tested = _count_resource_matches(monkeypatch)
     findings = lint(POLICY, tasks=_states(count), target=TARGET)
-    return findings, tested
+    return findings, tested[0]
 
 
 def test_states_asking_the_same_requests_cost_what_one_does(monkeypatch):
@@ -100,21 +105,13 @@ def _tagged_states(tags: dict):
 
 
 def _fix_counting(monkeypatch: pytest.MonkeyPatch, count: int) -> tuple[dict, int]:
-    tested = 0
-    original = evaluate_module._resource_element_matches
-
-    def counted(statement, request):
-        nonlocal tested
-        tested += 1
-        return original(statement, request)
-
     tasks = _states(count)
     policy = {"Version": "2012-10-17", "Statement": FIX_POLICY}
     role = Role("role", (policy_source(policy, "p.json", lambda pointer: Location("p.json", pointer=pointer)),))
     findings = lint_role(tasks, role, TARGET, lambda task: Location(task.file, pointer=task.pointer))
-    monkeypatch.setattr(evaluate_module, "_resource_element_matches", counted)
+    tested = _count_resource_matches(monkeypatch)  # --fix's own tests only, after linting
     fixed, _ = fixed_policy(LintUnit(role, tuple(tasks), TARGET, ("machine",)), findings)
-    return fixed, tested
+    return fixed, tested[0]
 
 
 FIX_POLICY = [
