@@ -9,6 +9,7 @@ from typing import Any
 from policygen.errors import Location
 from policygen.iam.policy import PolicyDocument, StatementRef, parse_policy
 from policygen.lint.rules import Rule, Severity, rule
+from policygen.requirements.integrations import MANAGED_RULE_ACTIONS
 from policygen.scan import BatchTask
 
 # docs/aws-facts.md#managed-eventbridge-rule: the rule name Step Functions uses for Batch .sync is fixed.
@@ -58,14 +59,11 @@ class Role:
 
     def unread_for(self, action: str) -> tuple[str, ...]:
         """What the role holds that policygen does not read and that may grant `action`."""
-        if action.startswith("batch:") or action in _NO_SAM_TEMPLATE_GRANTS:
+        # No SAM policy template grants AWS Batch's actions or the managed rule's
+        # (EventBridgePutEventsPolicy is events:PutEvents only).
+        if action.startswith("batch:") or action in MANAGED_RULE_ACTIONS:
             return self.unreadable
         return (*self.unreadable, *self.policy_templates)
-
-
-# The managed EventBridge rule's actions (requirements.integrations.MANAGED_RULE_ACTIONS): no SAM
-# policy template grants them (EventBridgePutEventsPolicy is events:PutEvents only).
-_NO_SAM_TEMPLATE_GRANTS = frozenset({"events:PutTargets", "events:PutRule", "events:DescribeRule"})
 
 
 def policy_source(data: Any, source: str, locate: Locate) -> PolicySource:

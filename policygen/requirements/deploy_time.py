@@ -103,9 +103,7 @@ class DeployTimeValues:
         segments = parse_sub(text) if template is not None and has_references(text) else []
         if len(segments) != 1 or not isinstance(segments[0], Ref):
             return None
-        logical_id, _, attribute = segments[0].name.partition(".")
-        resource = template.resources.get(logical_id)
-        return _REFERENCE_KINDS.get((resource.type, attribute)) if resource is not None else None
+        return _resource_kind(template.resources, segments[0].name)
 
     def resolve(self, file: str, machine: str, text: str, resource_type: str) -> Resolved | None:
         template = self.templates.get((file, machine))
@@ -231,11 +229,17 @@ def canonical_reference(resources: Mapping[str, TemplateResource], name: str) ->
     `!GetAtt Topic.TopicArn` are the same topic ARN: _REFERENCE_KINDS): `<LogicalId>.Arn`, so a
     state and its role that write them differently still name the same thing; any other
     reference as written."""
+    if _resource_kind(resources, name) == "arn":
+        return f"{name.partition('.')[0]}.Arn"
+    return name
+
+
+def _resource_kind(resources: Mapping[str, TemplateResource], name: str) -> str | None:
+    """What a reference (`Topic`, `Topic.TopicArn`) to one of `resources` returns, by
+    _REFERENCE_KINDS: "arn", "name", "url", or None (not a resource, or a return value not listed)."""
     logical_id, _, attribute = name.partition(".")
     resource = resources.get(logical_id)
-    if resource is not None and _REFERENCE_KINDS.get((resource.type, attribute)) == "arn":
-        return f"{logical_id}.Arn"
-    return name
+    return _REFERENCE_KINDS.get((resource.type, attribute)) if resource is not None else None
 
 
 def _arn_of_type(resource: TemplateResource, attribute: str, resource_type: str) -> bool:
